@@ -1,0 +1,290 @@
+"""The only YAML reader: ``safe_load`` semantics, hardened, with a line mark on every value.
+
+Refused: files over 1 MiB, anchors, aliases, explicit tags, merge keys, nesting deeper than
+32, several documents, and duplicate keys. Scalars resolve with the YAML 1.2 core schema, so
+``1e3`` is a number while ``yes``, ``no`` and ``1:30`` stay text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from hwcheck.errors import HwcheckError
+
+MAX_BYTES = 1 << 20
+MAX_DEPTH = 32
+MAX_INT_DIGITS = 400  # longer literals would only overflow float64 anyway
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_OCT = re.compile(r"0o[0-7]+\Z")
+_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
+_NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
+_NULL = {"", "~", "null", "Null", "NULL"}
+_BOOL = {"true": True, "True": True, "TRUE": True,
+         "false": False, "False": False, "FALSE": False}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One YAML value with its position (1-based line and column).
+
+    ``kind`` is "map", "seq" or "scalar". A map's ``value`` is a dict of key → Node, and
+    ``keys`` holds each key's own position. A scalar's ``value`` is str, int, float, bool or
+    None; ``quoted`` says the text was quoted, so it is text even if it looks like a number.
+    """
+
+    kind: str
+    value: Any
+    line: int
+    col: int
+    file: str = "<input>"
+    quoted: bool = False
+    keys: dict = field(default_factory=dict)
+
+    def plain(self) -> Any:
+        """The value as plain Python: dict, list, or scalar."""
+        if self.kind == "map":
+            return {k: v.plain() for k, v in self.value.items()}
+        if self.kind == "seq":
+            return [v.plain() for v in self.value]
+        return self.value
+
+    def error(self, message: str, hint: str | None = None, cls=HwcheckError) -> HwcheckError:
+        """An error located at this node."""
+        return cls(message, file=self.file, line=self.line, col=self.col, hint=hint)
+
+    def items(self) -> Iterator[tuple[str, "Node"]]:
+        return iter(self.value.items()) if self.kind == "map" else iter(())
+
+    def key_mark(self, key: str) -> tuple[int, int]:
+        return self.keys.get(key, (self.line, self.col))
+
+
+def resolve_scalar(text: str) -> Any:
+    """YAML 1.2 core-schema resolution of a plain (unquoted) scalar."""
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.match(text):
+        digits = text.lstrip("+-")
+        if len(digits) > MAX_INT_DIGITS:
+            return math.copysign(math.inf, -1.0 if text.startswith("-") else 1.0)
+        return int(text)
+    if _OCT.match(text):
+        return int(text[2:], 8) if len(text) <= MAX_INT_DIGITS else math.inf
+    if _HEX.match(text):
+        return int(text[2:], 16) if len(text) <= MAX_INT_DIGITS else math.inf
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text
+
+
+def load_file(path: str | Path, *, display: str | None = None) -> Node:
+    """Read and parse one YAML file. Every failure is a HwcheckError located in the file."""
+    path = Path(path)
+    name = display or str(path)
+    try:
+        if path.is_dir():
+            raise HwcheckError("is a folder, not a YAML file", file=name,
+                               hint="give a file, or pass the folder where a folder is expected")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise HwcheckError(f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (1 MiB)",
+                               file=name, hint="answers and specs are small; is this the right file?")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise HwcheckError("no such file", file=name, hint="check the path") from None
+    except PermissionError:
+        raise HwcheckError("permission denied", file=name) from None
+    except IsADirectoryError:
+        raise HwcheckError("is a folder, not a YAML file", file=name) from None
+    except OSError as exc:
+        raise HwcheckError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    return load_bytes(data, name)
+
+
+def load_bytes(data: bytes, name: str = "<input>") -> Node:
+    """Parse YAML from bytes (UTF-8)."""
+    if len(data) > MAX_BYTES:
+        raise HwcheckError(f"file is over the 1 MiB limit", file=name)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _position(data[: exc.start].decode("utf-8", "replace"))
+        raise HwcheckError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                           file=name, line=line, col=col, hint="save the file as UTF-8") from None
+    return load_text(text, name)
+
+
+def load_text(text: str, name: str = "<input>") -> Node:
+    """Parse YAML text into a Node tree. The document must not be empty."""
+    if "\x00" in text:
+        line, col = _position(text[: text.index("\x00")])
+        raise HwcheckError("file contains a NUL byte", file=name, line=line, col=col,
+                           hint="this looks like a binary file, not YAML")
+    import yaml  # lazy: keeps `hwcheck --help` fast
+
+    loader = _HardenedLoader(text, name)
+    try:
+        root = loader.get_single_node()
+    except HwcheckError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise HwcheckError(f"malformed YAML: {problem}", file=name, line=line, col=col,
+                           hint=_yaml_hint(problem)) from None
+    except yaml.YAMLError as exc:
+        raise HwcheckError(f"malformed YAML: {exc}", file=name) from None
+    except RecursionError:
+        raise HwcheckError("nesting is too deep", file=name,
+                           hint=f"at most {MAX_DEPTH} levels are allowed") from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise HwcheckError("file is empty", file=name, line=1, col=1,
+                           hint="write a YAML mapping, e.g. `p3: 513466`")
+    return root
+
+
+def _yaml_hint(problem: str) -> str | None:
+    if "\\t" in problem or "tab" in problem:
+        return "indent with spaces, not tabs"
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "a bracket may be unclosed"
+    if "more than one document" in problem or "expected a single document" in problem:
+        return "remove the extra `---` document"
+    if "mapping values are not allowed" in problem:
+        return "quote text that contains ': '"
+    return None
+
+
+def _position(prefix: str) -> tuple[int, int]:
+    return prefix.count("\n") + 1, len(prefix) - (prefix.rfind("\n") + 1) + 1
+
+
+def _make_loader_class():
+    import yaml
+    from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
+
+    class Loader(yaml.SafeLoader):
+        """Composes events into our Node tree, refusing everything safe_load would not need."""
+
+        def __init__(self, text: str, name: str) -> None:
+            super().__init__(text)
+            self._name = name
+            self._depth = 0
+
+        def _fail(self, event, message: str, hint: str | None = None):
+            mark = event.start_mark
+            raise HwcheckError(message, file=self._name, line=mark.line + 1,
+                               col=mark.column + 1, hint=hint)
+
+        def get_single_node(self):
+            self.get_event()  # StreamStart
+            node = None
+            if not self.check_event(yaml.StreamEndEvent):
+                self.get_event()  # DocumentStart
+                node = self.compose_node(None, None)
+                self.get_event()  # DocumentEnd
+            if not self.check_event(yaml.StreamEndEvent):
+                self._fail(self.peek_event(), "file holds more than one YAML document",
+                           "remove the extra `---` document")
+            self.get_event()
+            return node
+
+        def compose_node(self, parent, index):
+            event = self.peek_event()
+            if isinstance(event, AliasEvent):
+                self._fail(event, f"aliases (*{event.anchor}) are not allowed",
+                           "write the value out in full")
+            if getattr(event, "anchor", None) is not None:
+                self._fail(event, f"anchors (&{event.anchor}) are not allowed",
+                           "write the value out in full")
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag != "!":
+                self._fail(event, f"explicit tags ({tag}) are not allowed",
+                           "remove the tag; plain values are enough")
+            if isinstance(event, ScalarEvent):
+                return self._scalar(self.get_event())
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                self._fail(event, f"nesting is deeper than {MAX_DEPTH} levels",
+                           "flatten the structure")
+            try:
+                if isinstance(event, SequenceStartEvent):
+                    return self._sequence(self.get_event())
+                if isinstance(event, MappingStartEvent):
+                    return self._mapping(self.get_event())
+            finally:
+                self._depth -= 1
+            self._fail(event, "unexpected YAML event")
+
+        def _mark(self, event) -> tuple[int, int]:
+            return event.start_mark.line + 1, event.start_mark.column + 1
+
+        def _scalar(self, event) -> Node:
+            line, col = self._mark(event)
+            quoted = event.style is not None and event.style in "'\"|>"
+            value = event.value if quoted else resolve_scalar(event.value)
+            return Node("scalar", value, line, col, self._name, quoted=quoted)
+
+        def _sequence(self, start) -> Node:
+            items = []
+            while not self.check_event(yaml.SequenceEndEvent):
+                items.append(self.compose_node(None, None))
+            self.get_event()
+            line, col = self._mark(start)
+            return Node("seq", tuple(items), line, col, self._name)
+
+        def _mapping(self, start) -> Node:
+            values: dict[str, Node] = {}
+            keys: dict[str, tuple[int, int]] = {}
+            while not self.check_event(yaml.MappingEndEvent):
+                key_event = self.peek_event()
+                key = self.compose_node(None, None)
+                if key.kind != "scalar":
+                    self._fail(key_event, "a key must be plain text, not a list or mapping")
+                if not isinstance(key.value, str) or (key.value == "" and not key.quoted):
+                    self._fail(key_event, f"key {key.value!r} is not text",
+                               f"quote it: \"{key.value}\"")
+                if key.value == "<<" and not key.quoted:
+                    self._fail(key_event, "merge keys (<<) are not allowed",
+                               "write the keys out in full")
+                value = self.compose_node(None, None)
+                if key.value in values:
+                    first = keys[key.value][0]
+                    self._fail(key_event, f"duplicate key '{key.value}' (also at line {first})",
+                               "keep only one of the two")
+                values[key.value] = value
+                keys[key.value] = (key.line, key.col)
+            self.get_event()
+            line, col = self._mark(start)
+            return Node("map", values, line, col, self._name, keys=keys)
+
+    return Loader
+
+
+class _LazyLoader:
+    cls = None
+
+    def __call__(self, text: str, name: str):
+        if _LazyLoader.cls is None:
+            _LazyLoader.cls = _make_loader_class()
+        return _LazyLoader.cls(text, name)
+
+
+_HardenedLoader = _LazyLoader()
