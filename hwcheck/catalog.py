@@ -1,0 +1,71 @@
+"""Finding problem specs: ``--problems DIR``, else ``./problems``, else the shipped copy."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hwcheck.errors import UsageError
+from hwcheck.spec import Spec, load_spec
+
+
+def problems_dir(explicit: str | Path | None = None) -> Path:
+    """The folder that holds the problem specs, in the order of DESIGN §2."""
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_dir():
+            raise UsageError(f"--problems {explicit}: no such folder",
+                             hint="give the folder that holds p1.yaml, p2.yaml, …")
+        return path
+    local = Path("problems")
+    if local.is_dir() and any(local.glob("*.yaml")):
+        return local
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "problems", here.parent / "problems"):
+        if candidate.is_dir():
+            return candidate
+    raise UsageError("no problems folder found", hint="pass --problems DIR")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every spec in one folder, by id."""
+
+    folder: Path
+    specs: dict
+
+    def get(self, problem_id: str) -> Spec:
+        if problem_id in self.specs:
+            return self.specs[problem_id]
+        close = difflib.get_close_matches(problem_id, list(self.specs), n=1)
+        raise UsageError(f"unknown problem '{problem_id}'",
+                         hint=f"did you mean '{close[0]}'?" if close
+                         else "see `hwcheck list` for the problem ids")
+
+
+def load_catalog(explicit: str | Path | None = None) -> Catalog:
+    folder = problems_dir(explicit)
+    specs: dict[str, Spec] = {}
+    for path in sorted(folder.glob("*.yaml"), key=lambda p: _natural(p.stem)):
+        spec = load_spec(path)
+        if spec.id in specs:
+            raise UsageError(f"problem id '{spec.id}' is used twice",
+                             file=str(path), hint=f"also in {specs[spec.id].file}")
+        specs[spec.id] = spec
+    return Catalog(folder, specs)
+
+
+def resolve(target: str, catalog_dir: str | Path | None = None) -> Spec:
+    """A problem id (``p5``) or a path to a spec file."""
+    path = Path(target)
+    if target.endswith((".yaml", ".yml")) or path.is_file():
+        if not path.is_file():
+            raise UsageError("no such spec file", file=target, hint="check the path")
+        return load_spec(path)
+    return load_catalog(catalog_dir).get(target)
+
+
+def _natural(stem: str) -> tuple:
+    digits = "".join(ch for ch in stem if ch.isdigit())
+    return (stem.rstrip("0123456789"), int(digits) if digits else -1, stem)

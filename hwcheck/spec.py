@@ -1,0 +1,310 @@
+"""Problem specs (``problems/*.yaml``) → frozen dataclasses, validated with line numbers.
+
+The spec keeps the raw nodes of what depends on the instance (the network, given values),
+because a formula part is graded on several instances of different sizes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hwcheck.errors import HwcheckError, SpecError
+from hwcheck.yamlio import Node, load_file
+
+KINDS = ("param_count", "gradient", "sgd_step", "rnn_jacobian", "concept")
+ANSWER_KINDS = ("numeric", "integer", "formula", "text")
+TOP_KEYS = {"id", "title", "points", "statement", "kind", "sizes", "vary", "variants",
+            "network", "input", "target", "loss", "upstream", "optimizer", "rnn", "symbols",
+            "given", "parts", "tests", "tolerance", "steps", "$schema"}
+PART_KEYS = {"quantity", "points", "answer", "shape", "index", "reference", "tolerance",
+             "mistakes", "carry_forward", "rubric", "partial_credit", "description"}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """|got − want| ≤ atol + rtol·|want|, or agreement to ``sigfigs`` / ``decimals``."""
+
+    rtol: float = 1e-3
+    atol: float = 1e-8
+    sigfigs: int | None = None
+    decimals: int | None = None
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer: a formula or a value, and what to tell the student."""
+
+    name: str
+    feedback: str
+    formula: str | None = None
+    value: Any = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class CarryForward:
+    """Rebuild this part's key from the student's answer to ``source`` (bound as ``symbol``)."""
+
+    source: str
+    symbol: str
+    formula: str
+    credit: float
+
+
+@dataclass(frozen=True)
+class RubricPoint:
+    """One key point of a text answer: any synonym earns ``points``; a negation near it does not."""
+
+    point: str
+    points: float
+    synonyms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    points: float
+    answer: str                          # one of ANSWER_KINDS
+    quantity: str | None = None
+    shape: tuple[Any, ...] | None = None  # size expressions, e.g. ("2n", "2m")
+    index: tuple[str, ...] = ()
+    reference: str | None = None
+    tolerance: Tolerance | None = None
+    mistakes: tuple[Mistake, ...] = ()
+    carry_forward: CarryForward | None = None
+    rubric: tuple[RubricPoint, ...] = ()
+    partial_credit: bool = False
+    description: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class SelfTest:
+    """An answer and the status it must receive (``hwcheck validate``)."""
+
+    part: str
+    answer: Any
+    status: str
+    diagnosis: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Spec:
+    id: str
+    title: str
+    points: float
+    statement: str
+    kind: str
+    file: str
+    parts: tuple[Part, ...]
+    sizes: dict = field(default_factory=dict)
+    vary: dict = field(default_factory=dict)        # size → (low, high) for random instances
+    variants: bool = False                          # per-student instances
+    tolerance: Tolerance = Tolerance()
+    tests: tuple[SelfTest, ...] = ()
+    node: Node | None = None                        # the whole spec, for kind-specific sections
+
+    def part(self, name: str) -> Part | None:
+        return next((p for p in self.parts if p.name == name), None)
+
+    def section(self, key: str) -> Node | None:
+        return self.node.value.get(key) if self.node is not None else None
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate one spec file."""
+    node = load_file(path)
+    try:
+        return _spec(node)
+    except HwcheckError as exc:
+        raise exc.located(file=node.file)
+
+
+def _spec(node: Node) -> Spec:
+    if node.kind != "map":
+        raise node.error("a problem spec must be a mapping (id:, title:, kind:, parts:, …)",
+                         cls=SpecError)
+    _no_unknown(node, TOP_KEYS, "spec key")
+    for key in ("id", "kind", "parts"):
+        if key not in node.value:
+            raise node.error(f"missing required key '{key}'", cls=SpecError,
+                             hint="see `hwcheck schema problem`")
+    kind = _text(node.value["kind"])
+    if kind not in KINDS:
+        raise _unknown(node.value["kind"], kind, KINDS, "problem kind")
+    parts = _parts(node.value["parts"])
+    tol = _tolerance(node.value["tolerance"]) if "tolerance" in node.value else Tolerance()
+    sizes = {k: _int(v) for k, v in _map(node.value.get("sizes")).items()}
+    vary = {}
+    for k, v in _map(node.value.get("vary")).items():
+        if v.kind != "seq" or len(v.value) != 2:
+            raise v.error("a `vary` range is [low, high]", cls=SpecError)
+        vary[k] = (_int(v.value[0]), _int(v.value[1]))
+    spec = Spec(id=_text(node.value["id"]), title=_text(node.value.get("title"), ""),
+                points=float(sum(p.points for p in parts)) if "points" not in node.value
+                else _number(node.value["points"]),
+                statement=_text(node.value.get("statement"), ""), kind=kind, file=node.file,
+                parts=parts, sizes=sizes, vary=vary,
+                variants=bool(_scalar(node.value.get("variants"), False)), tolerance=tol,
+                tests=_tests(node.value.get("tests"), {p.name for p in parts}), node=node)
+    total = sum(p.points for p in parts)
+    if abs(total - spec.points) > 1e-9:
+        raise node.value.get("points", node).error(
+            f"points is {spec.points:g} but the parts add up to {total:g}", cls=SpecError,
+            hint="make the problem's points the sum of its parts' points")
+    return spec
+
+
+def _parts(node: Node) -> tuple[Part, ...]:
+    if node.kind != "map" or not node.value:
+        raise node.error("`parts` must map each part name to its settings", cls=SpecError)
+    parts = []
+    for name, pn in node.value.items():
+        opts = _map(pn)
+        _no_unknown(pn, PART_KEYS, f"key of part '{name}'")
+        answer = _text(opts["answer"]) if "answer" in opts else (
+            "formula" if "reference" in opts else "text" if "rubric" in opts else "numeric")
+        if answer not in ANSWER_KINDS:
+            raise _unknown(opts["answer"], answer, ANSWER_KINDS, "answer kind")
+        parts.append(Part(
+            name=name, points=_number(opts["points"]) if "points" in opts else 1.0,
+            answer=answer, quantity=_text(opts.get("quantity"), None),
+            shape=tuple(v.value for v in opts["shape"].value) if "shape" in opts else None,
+            index=tuple(_text(v) for v in opts["index"].value) if "index" in opts else (),
+            reference=_text(opts.get("reference"), None),
+            tolerance=_tolerance(opts["tolerance"]) if "tolerance" in opts else None,
+            mistakes=tuple(_mistake(m) for m in _seq(opts.get("mistakes"))),
+            carry_forward=_carry(opts["carry_forward"]) if "carry_forward" in opts else None,
+            rubric=tuple(_rubric(r) for r in _seq(opts.get("rubric"))),
+            partial_credit=bool(_scalar(opts.get("partial_credit"), False)),
+            description=_text(opts.get("description"), ""), line=pn.line))
+    return tuple(parts)
+
+
+def _tolerance(node: Node) -> Tolerance:
+    opts = _map(node)
+    _no_unknown(node, {"rtol", "atol", "sigfigs", "decimals"}, "tolerance key")
+    if "sigfigs" in opts:
+        return Tolerance(sigfigs=_int(opts["sigfigs"]))
+    if "decimals" in opts:
+        return Tolerance(decimals=_int(opts["decimals"]))
+    return Tolerance(rtol=_number(opts.get("rtol"), 1e-3), atol=_number(opts.get("atol"), 1e-8))
+
+
+def _mistake(node: Node) -> Mistake:
+    opts = _map(node)
+    _no_unknown(node, {"name", "feedback", "formula", "value"}, "mistake key")
+    if ("formula" in opts) == ("value" in opts):
+        raise node.error("a mistake has either a `formula` or a `value`", cls=SpecError)
+    return Mistake(name=_text(opts.get("name"), "known-mistake"),
+                   feedback=_text(opts.get("feedback"), ""),
+                   formula=_text(opts.get("formula"), None),
+                   value=opts["value"].plain() if "value" in opts else None, line=node.line)
+
+
+def _carry(node: Node) -> CarryForward:
+    opts = _map(node)
+    _no_unknown(node, {"from", "as", "formula", "credit"}, "carry_forward key")
+    for key in ("from", "as", "formula"):
+        if key not in opts:
+            raise node.error(f"carry_forward needs `{key}`", cls=SpecError)
+    return CarryForward(source=_text(opts["from"]), symbol=_text(opts["as"]),
+                        formula=_text(opts["formula"]), credit=_number(opts.get("credit"), 0.5))
+
+
+def _rubric(node: Node) -> RubricPoint:
+    opts = _map(node)
+    _no_unknown(node, {"point", "points", "synonyms"}, "rubric key")
+    return RubricPoint(point=_text(opts.get("point"), ""), points=_number(opts.get("points"), 1),
+                       synonyms=tuple(_text(s).lower() for s in _seq(opts.get("synonyms"))))
+
+
+def _tests(node: Node | None, part_names: set[str]) -> tuple[SelfTest, ...]:
+    tests = []
+    for t in _seq(node):
+        opts = _map(t)
+        _no_unknown(t, {"part", "answer", "status", "diagnosis"}, "test key")
+        part = _text(opts["part"]) if "part" in opts else (
+            next(iter(part_names)) if len(part_names) == 1 else None)
+        if part not in part_names:
+            raise t.error(f"test names unknown part {part!r}", cls=SpecError,
+                          hint="parts: " + ", ".join(sorted(part_names)))
+        if "answer" not in opts or "status" not in opts:
+            raise t.error("a test needs `answer` and `status`", cls=SpecError)
+        tests.append(SelfTest(part=part, answer=opts["answer"].plain(),
+                              status=_text(opts["status"]),
+                              diagnosis=_text(opts.get("diagnosis"), None), line=t.line))
+    return tuple(tests)
+
+
+# --- small typed readers; each error points at the offending value ------------------------
+
+def _map(node: Node | None) -> dict[str, Node]:
+    if node is None:
+        return {}
+    if node.kind != "map":
+        raise node.error("expected a mapping (key: value)", cls=SpecError)
+    return node.value
+
+
+def _seq(node: Node | None) -> tuple[Node, ...]:
+    if node is None:
+        return ()
+    if node.kind != "seq":
+        raise node.error("expected a list", cls=SpecError)
+    return node.value
+
+
+def _scalar(node: Node | None, default: Any = None) -> Any:
+    if node is None:
+        return default
+    if node.kind != "scalar":
+        raise node.error("expected a single value", cls=SpecError)
+    return node.value
+
+
+def _text(node: Node | None, default: Any = ...) -> Any:
+    if node is None:
+        if default is ...:
+            raise SpecError("missing text value")
+        return default
+    value = _scalar(node)
+    if value is None and default is not ...:
+        return default
+    if isinstance(value, bool) or value is None:
+        raise node.error(f"expected text, got {value!r}", cls=SpecError)
+    return str(value)
+
+
+def _number(node: Node | None, default: float = 0.0) -> float:
+    value = _scalar(node, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise node.error(f"expected a number, got {value!r}", cls=SpecError)
+    return float(value)
+
+
+def _int(node: Node) -> int:
+    value = _scalar(node)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise node.error(f"expected a whole number, got {value!r}", cls=SpecError)
+    return value
+
+
+def _unknown(node: Node, got: str, known, what: str) -> SpecError:
+    close = difflib.get_close_matches(str(got), list(known), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(known)
+    return node.error(f"unknown {what} '{got}'", hint=hint, cls=SpecError)
+
+
+def _no_unknown(node: Node, allowed: set[str], what: str) -> None:
+    for key in node.value if node.kind == "map" else ():
+        if key not in allowed:
+            line, col = node.key_mark(key)
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            raise SpecError(f"unknown {what} '{key}'", file=node.file, line=line, col=col,
+                            hint=f"did you mean '{close[0]}'?" if close
+                            else "allowed: " + ", ".join(sorted(allowed)))
