@@ -41,6 +41,7 @@ class Mistake:
     feedback: str
     formula: str | None = None
     value: Any = None
+    variant: str | None = None          # re-solve the key with a solver variant
     line: int = 0
 
 
@@ -197,13 +198,14 @@ def _tolerance(node: Node) -> Tolerance:
 
 def _mistake(node: Node) -> Mistake:
     opts = _map(node)
-    _no_unknown(node, {"name", "feedback", "formula", "value"}, "mistake key")
-    if ("formula" in opts) == ("value" in opts):
-        raise node.error("a mistake has either a `formula` or a `value`", cls=SpecError)
+    _no_unknown(node, {"name", "feedback", "formula", "value", "variant"}, "mistake key")
+    if sum(k in opts for k in ("formula", "value", "variant")) != 1:
+        raise node.error("a mistake has one of `formula`, `value` or `variant`", cls=SpecError)
     return Mistake(name=_text(opts.get("name"), "known-mistake"),
                    feedback=_text(opts.get("feedback"), ""),
                    formula=_text(opts.get("formula"), None),
-                   value=opts["value"].plain() if "value" in opts else None, line=node.line)
+                   value=opts["value"].plain() if "value" in opts else None,
+                   variant=_text(opts.get("variant"), None), line=node.line)
 
 
 def _carry(node: Node) -> CarryForward:

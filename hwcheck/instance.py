@@ -1,0 +1,121 @@
+"""One concrete instance of a spec: its sizes, and every given value drawn or read.
+
+Instance 0 is the spec's own (the one ``hwcheck solve`` prints). Instances 1, 2, …
+vary the symbolic sizes within the spec's ``vary`` ranges, for grading formulas. A
+student id mixes into every seed when the spec asks for per-student variants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwcheck.errors import FormulaError, SpecError
+from hwcheck.notation import int_expr
+from hwcheck.yamlio import Node
+
+DISTRIBUTIONS = ("normal", "uniform", "dirichlet", "integers")
+
+
+@dataclass(frozen=True)
+class Instance:
+    sizes: dict
+    number: int = 0
+    student_seed: int = 0
+
+    def rng(self, seed: int) -> np.random.Generator:
+        return np.random.default_rng([seed, self.number, self.student_seed])
+
+
+def student_seed(student: str | None) -> int:
+    """A stable 32-bit seed for a student id (printed in reports, so a teacher can rerun it)."""
+    if not student:
+        return 0
+    return int.from_bytes(hashlib.sha256(student.encode()).digest()[:4], "big")
+
+
+def make_instance(spec, number: int = 0, student: str | None = None) -> Instance:
+    seed = student_seed(student) if spec.variants else 0
+    sizes = dict(spec.sizes)
+    if number and spec.vary:
+        rng = np.random.default_rng([number, 0x5EED, student_seed(spec.id)])
+        for name, (low, high) in sorted(spec.vary.items()):
+            sizes[name] = int(rng.integers(low, high + 1))
+    return Instance(sizes, number, seed)
+
+
+def shape_of(node: Node | None, inst: Instance) -> tuple[int, ...] | None:
+    """A shape given as a list of size expressions, e.g. ``[2n, 2m]``."""
+    if node is None:
+        return None
+    if node.kind != "seq":
+        raise node.error("a shape is a list such as [2n, 2m]", cls=SpecError)
+    return tuple(size(v, inst) for v in node.value)
+
+
+def size(node: Node, inst: Instance) -> int:
+    try:
+        value = int_expr(node.value, inst.sizes)
+    except FormulaError as exc:
+        raise node.error(exc.message, exc.hint, cls=SpecError) from None
+    if value < 0:
+        raise node.error(f"size {node.value!r} is {value}, below zero", cls=SpecError)
+    return value
+
+
+def draw(node: Node, shape: tuple[int, ...] | None, inst: Instance, what: str) -> np.ndarray:
+    """An explicit array, a number, or ``{random: normal, seed: S, scale: …, shape: …}``."""
+    if node.kind == "map":
+        return _random(node, shape, inst, what)
+    try:
+        value = np.asarray(node.plain(), dtype=float)
+    except (TypeError, ValueError):
+        raise node.error(f"{what} must be numbers in a regular array", cls=SpecError) from None
+    if shape is not None and value.shape != tuple(shape):
+        if value.size == int(np.prod(shape)) and value.size:
+            return value.reshape(shape)
+        raise node.error(f"{what} has shape {value.shape}; the network needs {tuple(shape)}",
+                         cls=SpecError)
+    return value
+
+
+def _random(node: Node, shape, inst: Instance, what: str) -> np.ndarray:
+    opts = node.value
+    allowed = {"random", "seed", "scale", "low", "high", "shape"}
+    for key in opts:
+        if key not in allowed:
+            raise node.error(f"unknown key '{key}' in a random draw", cls=SpecError,
+                             hint="allowed: " + ", ".join(sorted(allowed)))
+    kind = opts.get("random")
+    kind = kind.value if kind is not None else None
+    if kind not in DISTRIBUTIONS:
+        raise node.error(f"{what}: unknown distribution {kind!r}", cls=SpecError,
+                         hint="use one of " + ", ".join(DISTRIBUTIONS))
+    if "shape" in opts:
+        shape = shape_of(opts["shape"], inst)
+    if shape is None:
+        raise node.error(f"{what}: give a `shape:` for this random draw", cls=SpecError)
+    seed = opts["seed"].value if "seed" in opts else 0
+    scale = _float(opts.get("scale"), 1.0)
+    rng = inst.rng(int(seed))
+    if kind == "normal":
+        return scale * rng.standard_normal(shape)
+    if kind == "uniform":
+        low, high = _float(opts.get("low"), 0.0), _float(opts.get("high"), 1.0)
+        return rng.uniform(low, high, shape)
+    if kind == "integers":
+        low, high = _float(opts.get("low"), -3), _float(opts.get("high"), 3)
+        return rng.integers(int(low), int(high) + 1, shape).astype(float)
+    # dirichlet: a probability vector along the last axis (sums to 1)
+    return rng.dirichlet(np.ones(shape[-1]), shape[:-1] or None).reshape(shape)
+
+
+def _float(node: Node | None, default: float) -> float:
+    if node is None:
+        return default
+    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+        raise node.error(f"expected a number, got {node.value!r}", cls=SpecError)
+    return float(node.value)
+

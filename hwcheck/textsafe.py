@@ -1,0 +1,21 @@
+"""Escaping for text that echoes what a student wrote.
+
+No terminal control characters reach a terminal, and no echoed line can start a GitHub
+workflow command (``::``).
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: object, *, limit: int = 200) -> str:
+    """Student text made safe to print on one line: controls shown as ``\\xNN``, ``::`` split."""
+    s = str(text)
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    s = s.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+    return s.replace("::", ": :")
