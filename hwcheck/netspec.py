@@ -1,0 +1,246 @@
+"""A spec's ``network:`` mapping (a yamlio Node) → :class:`hwcheck.network.Network`.
+
+Every error is a SpecError at the line of the offending layer, option or value. Given values
+(``weight:``, ``bias:`` as an array or a seeded draw) are kept as raw Nodes in
+``Layer.given``; resolving them is the caller's business. Unnamed layers are called
+``<kind>_<n>``, numbered per kind from 1 in execution order (``conv2d_1``, ``relu_1``,
+``conv2d_2``…), skipping any name that a layer carries explicitly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from typing import Any, Mapping
+
+from hwcheck.errors import FormulaError, SpecError
+from hwcheck.network import GIVEN, OPTIONS, REQUIRED, Layer, Network, Option, normalise
+from hwcheck.notation import int_expr
+from hwcheck.yamlio import Node
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+_RESIDUAL_KEYS = ("layers", "shortcut")
+
+
+def parse_network(node: Node, sizes: Mapping[str, int] | None = None) -> Network:
+    """Parse and check a ``network:`` mapping; string sizes are evaluated with ``sizes``.
+
+    The whole network is propagated once, so a shape that collapses or a residual whose
+    branches disagree is reported here, at its layer's line.
+    """
+    sizes = dict(sizes or {})
+    if node.kind != "map":
+        raise _err(node, "`network:` must be a mapping with `input:` and `layers:`",
+                   "e.g. network: {input: [3, 32, 32], layers: [conv2d: {out: 8, kernel: 3}]}")
+    for key in node.value:
+        if key not in ("input", "layers"):
+            raise _unknown(node, key, ("input", "layers"), "key of `network`")
+    for key, example in (("input", "input: [3, 32, 32]  # C, H, W without the batch"),
+                         ("layers", "layers: [flatten, linear: {out: 10}]")):
+        if key not in node.value:
+            raise _err(node, f"`network` has no `{key}:`", f"add {example}")
+    shape = _input(node.value["input"], sizes)
+    parser = _Parser(sizes, _explicit_names(node.value["layers"]))
+    net = Network(shape, parser.layers(node.value["layers"], "network"), node.line, node.col)
+    try:
+        net.summary()
+    except SpecError as err:
+        raise err.located(file=node.file) from None
+    return net
+
+
+def _input(node: Node, sizes: dict[str, int]) -> tuple[int, ...]:
+    dims = node.value if node.kind == "seq" else (node,)
+    if node.kind == "map" or not dims:
+        raise _err(node, "`input` must be a list of sizes", "e.g. input: [3, 32, 32]")
+    if len(dims) > 3:
+        raise _err(node, f"`input` has {len(dims)} dimensions; give C, H, W without the batch "
+                         "dimension", "drop the leading batch size, e.g. [3, 32, 32]")
+    return tuple(_value(d, Option("input", "count"), sizes) for d in dims)
+
+
+def _explicit_names(node: Node) -> set[str]:
+    """Every ``name:`` written anywhere under ``node``, so default names can avoid them."""
+    found: set[str] = set()
+    children = node.value if node.kind == "seq" else node.value.values() if node.kind == "map" else ()
+    for child in children:
+        if child.kind == "map" and "name" in child.value and child.value["name"].kind == "scalar":
+            found.add(str(child.value["name"].value))
+        found |= _explicit_names(child)
+    return found
+
+
+class _Parser:
+    def __init__(self, sizes: dict[str, int], explicit: set[str]) -> None:
+        self.sizes = sizes
+        self.explicit = explicit
+        self.seen: dict[str, int] = {}     # name → line, for duplicates
+        self.counts: dict[str, int] = {}   # kind → last default number
+
+    def layers(self, node: Node, where: str, allow_empty: bool = False) -> tuple[Layer, ...]:
+        if node.kind != "seq":
+            raise _err(node, f"`layers` of {where} must be a list, one layer per `- ` item",
+                       "e.g. layers: [relu, linear: {out: 10}]")
+        if not node.value and not allow_empty:
+            raise _err(node, f"{where} has no layers", "list at least one layer")
+        return tuple(self.layer(item) for item in node.value)
+
+    def layer(self, item: Node) -> Layer:
+        kind, body = self._kind(item)
+        values: dict[str, Any] = {}
+        given: dict[str, Node] = {}
+        parts: dict[str, Node] = {}
+        name = None
+        schema = {o.name: o for o in OPTIONS[kind]}
+        for key, value in body.items() if body is not None else ():
+            if key == "name":
+                name = self._name(value)
+            elif kind == "residual" and key in _RESIDUAL_KEYS:
+                parts[key] = value
+            elif key in GIVEN.get(kind, ()) and not (key == "bias" and value.kind == "scalar"
+                                                     and isinstance(value.value, bool)):
+                given[key] = value
+            elif key in schema:
+                values[key] = _value(value, schema[key], self.sizes)
+            else:
+                known = ("name", *schema, *GIVEN.get(kind, ()),
+                         *(_RESIDUAL_KEYS if kind == "residual" else ()))
+                raise _unknown(body, key, known, f"option of {kind}")
+        missing = [o.name for o in OPTIONS[kind] if o.default is REQUIRED and o.name not in values]
+        if missing:
+            raise _err(item, f"{kind} needs `{missing[0]}:`", f"e.g. {_example(kind)}")
+        if "bias" in given:
+            values["bias"] = True
+        name = name or self._default_name(kind)
+        if name in self.seen:
+            raise _err(item, f"layer name {name!r} is already used at line {self.seen[name]}",
+                       "give each layer its own name")
+        self.seen[name] = item.line
+        body_layers, shortcut = (), None
+        if kind == "residual":
+            if "layers" not in parts:
+                raise _err(item, "residual needs `layers:` (its body)",
+                           "e.g. residual: {layers: [conv2d: {out: 8, kernel: 3, padding: 1}]}")
+            body_layers = self.layers(parts["layers"], f"residual '{name}'")
+            if "shortcut" in parts and parts["shortcut"].value is not None:
+                shortcut = self.layers(parts["shortcut"], f"the shortcut of '{name}'", True)
+        return Layer(kind, name, normalise(kind, values), item.line, item.col,
+                     body_layers, shortcut, given)
+
+    def _kind(self, item: Node) -> tuple[str, Node | None]:
+        if item.kind == "scalar" and isinstance(item.value, str):
+            kind, body = item.value, None
+        elif item.kind == "map" and len(item.value) == 1:
+            (kind, body), = item.value.items()
+        elif item.kind == "map" and item.value:
+            types = [k for k in item.value if k in OPTIONS]
+            stray = next((k for k in item.value if k not in OPTIONS), None)
+            if len(types) == 1 and stray is not None:
+                line, col = item.key_mark(stray)
+                raise SpecError(f"`{stray}` sits beside `{types[0]}:` instead of under it",
+                                file=item.file, line=line, col=col,
+                                hint=f"indent it under `{types[0]}:`, or write "
+                                     f"{types[0]}: {{{stray}: ...}}")
+            raise _err(item, "a layer is a mapping with one key, its type; found "
+                             + ", ".join(item.value), "write one layer per `- ` item")
+        else:
+            raise _err(item, "a layer must be a type such as `relu` or a mapping such as "
+                             "`conv2d: {out: 8, kernel: 3}`")
+        if kind not in OPTIONS:
+            raise _unknown(item, kind, tuple(OPTIONS), "layer type")
+        if body is not None and body.kind == "scalar" and body.value is None:
+            body = None
+        if body is not None and body.kind != "map":
+            raise _err(body, f"the options of {kind} must be a mapping",
+                       f"e.g. {_example(kind)}")
+        return kind, body
+
+    def _name(self, node: Node) -> str:
+        if node.kind != "scalar" or not isinstance(node.value, str) or not _NAME.match(node.value):
+            raise _err(node, f"layer name {node.plain()!r} is not a plain identifier",
+                       "use letters, digits and _, starting with a letter, e.g. conv1")
+        return node.value
+
+    def _default_name(self, kind: str) -> str:
+        n = self.counts.get(kind, 0)
+        while True:
+            n += 1
+            name = f"{kind}_{n}"
+            if name not in self.explicit:
+                self.counts[kind] = n
+                return name
+
+
+_MAX_SIZE = 1 << 31  # no real layer is bigger; keeps later products small
+
+
+def _value(node: Node, opt: Option, sizes: dict[str, int]) -> Any:
+    """One option value, checked against its type (see ``network.Option``)."""
+    kind = opt.type
+    if kind in ("pair", "pair0"):
+        one = Option(opt.name, "count" if kind == "pair" else "size")
+        if node.kind == "seq":
+            if len(node.value) != 2:
+                raise _err(node, f"`{opt.name}` takes one size or [h, w], got {len(node.value)} "
+                                 "values", f"e.g. {opt.name}: 3 or {opt.name}: [3, 5]")
+            return tuple(_value(v, one, sizes) for v in node.value)
+        return _value(node, one, sizes)
+    if node.kind != "scalar":
+        shape = "list" if node.kind == "seq" else "mapping"
+        raise _err(node, f"`{opt.name}` must be a single value, not a {shape}")
+    value = node.value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise _err(node, f"`{opt.name}` must be true or false, got {value!r}",
+                       "write true or false")
+        return value
+    if kind in ("prob", "positive"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value):
+            raise _err(node, f"`{opt.name}` must be a number, got {value!r}")
+        if kind == "prob" and not 0 <= value <= 1:
+            raise _err(node, f"`{opt.name}` must be between 0 and 1, got {value}")
+        if kind == "positive" and value <= 0:
+            raise _err(node, f"`{opt.name}` must be above 0, got {value}")
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _err(node, f"`{opt.name}` must be a whole number, got {value!r}",
+                   "write e.g. 3, or a size expression such as 2n+1")
+    text = value if isinstance(value, str) else None
+    if text is not None:
+        try:
+            value = int_expr(text, sizes)
+        except FormulaError as exc:
+            raise _err(node, f"`{opt.name}`: {exc.message}", exc.hint) from None
+    low = {"count": 1, "size": 0}.get(kind)
+    if low is not None and value < low:
+        shown = f"{text!r} is {value}" if text is not None else f"got {value}"
+        raise _err(node, f"`{opt.name}` must be at least {low}; {shown}",
+                   f"sizes: {_sizes(sizes)}" if text is not None else None)
+    if abs(value) > _MAX_SIZE:
+        raise _err(node, f"`{opt.name}` is {value:,}, above the limit of {_MAX_SIZE:,}")
+    return value
+
+
+def _sizes(sizes: dict[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(sizes.items())) or "none"
+
+
+def _example(kind: str) -> str:
+    shown = {"out": 8, "kernel": 3, "output_size": 1}
+    needed = [f"{o.name}: {shown.get(o.name, 1)}" for o in OPTIONS[kind] if o.default is REQUIRED]
+    return f"{kind}: {{{', '.join(needed)}}}" if needed else kind
+
+
+def _err(node: Node, message: str, hint: str | None = None) -> SpecError:
+    return node.error(message, hint, SpecError)  # type: ignore[return-value]
+
+
+def _unknown(node: Node, key: str, known: tuple[str, ...], what: str) -> SpecError:
+    """``unknown layer type 'conv'`` at the key, with a did-you-mean hint."""
+    line, col = node.key_mark(key) if node.kind == "map" else (node.line, node.col)
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    hint = f"did you mean `{close[0]}`?" if close else \
+        f"expected one of: {', '.join(known)}" if known else "it takes no options"
+    return SpecError(f"unknown {what} {key!r}", file=node.file, line=line, col=col, hint=hint)
