@@ -1,0 +1,1 @@
+"""Renderers: results in, output out. No computation happens here."""
