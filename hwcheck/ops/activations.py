@@ -1,0 +1,91 @@
+"""Elementwise activations and softmax, forward and backward.
+
+Every backward returns a 1-tuple ``(dx,)``, following the package rule that a backward
+returns the gradients of all array arguments of its forward, in order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "relu_forward", "relu_backward",
+    "sigmoid", "sigmoid_forward", "sigmoid_backward",
+    "tanh_forward", "tanh_backward",
+    "softmax", "softmax_forward", "softmax_backward",
+    "log_softmax",
+]
+
+
+def relu_forward(x):
+    """y = max(x, 0), any shape.  Returns (y, cache) with cache = (mask,), mask = x > 0."""
+    x = np.asarray(x, dtype=float)
+    mask = x > 0
+    return np.where(mask, x, 0.0), (mask,)
+
+
+def relu_backward(dy, cache):
+    """(dx,) with dx = dy * [x > 0]; the subgradient at 0 is 0, as in torch."""
+    (mask,) = cache
+    return (np.where(mask, np.asarray(dy, dtype=float), 0.0),)
+
+
+def sigmoid(x):
+    """sigma(x) = 1 / (1 + exp(-x)), evaluated without overflow for large |x|."""
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    # For x < 0, e^x / (1 + e^x) avoids exp(-x) overflowing to inf.
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_forward(x):
+    """y = sigma(x), any shape.  Returns (y, cache) with cache = (y,)."""
+    y = sigmoid(x)
+    return y, (y,)
+
+
+def sigmoid_backward(dy, cache):
+    """(dx,) with dx = dy * y * (1 - y)."""
+    (y,) = cache
+    return (np.asarray(dy, dtype=float) * y * (1.0 - y),)
+
+
+def tanh_forward(x):
+    """y = tanh(x), any shape.  Returns (y, cache) with cache = (y,)."""
+    y = np.tanh(np.asarray(x, dtype=float))
+    return y, (y,)
+
+
+def tanh_backward(dy, cache):
+    """(dx,) with dx = dy * (1 - y^2)."""
+    (y,) = cache
+    return (np.asarray(dy, dtype=float) * (1.0 - y * y),)
+
+
+def softmax(x, axis=1):
+    """q = exp(x - max) / sum exp(x - max) along ``axis``; shifting by the max cannot overflow."""
+    x = np.asarray(x, dtype=float)
+    z = x - np.max(x, axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis=1):
+    """log q = (x - max) - log sum exp(x - max) along ``axis``, exact for very negative logits."""
+    x = np.asarray(x, dtype=float)
+    z = x - np.max(x, axis=axis, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def softmax_forward(x, axis=1):
+    """q = softmax(x) along ``axis`` (default 1, torch's nn.Softmax(dim=1); pass axis=-1 or
+    0 for a single vector).  Any shape.  Returns (q, cache) with cache = (q, axis)."""
+    q = softmax(x, axis=axis)
+    return q, (q, axis)
+
+
+def softmax_backward(dy, cache):
+    """(dx,) with dx = q * (dy - sum(dy * q, axis)), i.e. dy @ (diag(q) - q q^T) per slice."""
+    q, axis = cache
+    dy = np.asarray(dy, dtype=float)
+    return (q * (dy - np.sum(dy * q, axis=axis, keepdims=True)),)

@@ -1,0 +1,155 @@
+"""2-D convolution with PyTorch semantics (cross-correlation), forward and backward.
+
+Layout is (N, C, H, W) throughout.  The kernel is applied as a loop over its kh*kw
+offsets: each offset contributes one shifted, strided view of the padded input, contracted
+over input channels.  That is k^2 whole-image numpy operations, never a loop over pixels, and
+for the single-channel case of p1 it beats im2col because nothing of size H*W*k^2 is ever
+materialised.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["conv2d_forward", "conv2d_backward", "conv2d_output_size", "pair"]
+
+
+def pair(v, name: str = "value") -> tuple[int, int]:
+    """Normalise an int or a 2-sequence to a pair of ints, like torch's ``_pair``."""
+    if isinstance(v, (int, np.integer)):
+        return int(v), int(v)
+    t = tuple(int(a) for a in v)
+    if len(t) != 2:
+        raise ValueError(f"{name} must be an int or a pair, got {v!r}")
+    return t  # type: ignore[return-value]
+
+
+def conv2d_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0,
+                       dilation: int = 1) -> int:
+    """floor((size + 2*padding - dilation*(kernel-1) - 1) / stride) + 1, torch's rule."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+class ConvCache(NamedTuple):
+    xp: np.ndarray          # zero-padded input, (N, Cin, H + 2ph, W + 2pw)
+    w: np.ndarray           # (Cout, Cin/groups, kh, kw)
+    has_bias: bool
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    out_hw: tuple[int, int]
+
+
+def _offset_view(xp, i, j, cache_like):
+    """The input pixels that kernel tap (i, j) meets, for every output pixel: (..., Ho, Wo)."""
+    (sh, sw), (dh, dw), (ho, wo) = cache_like
+    r0, c0 = i * dh, j * dw
+    return xp[..., r0:r0 + sh * (ho - 1) + 1:sh, c0:c0 + sw * (wo - 1) + 1:sw]
+
+
+def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation, as torch.nn.functional.conv2d.
+
+    Shapes: x (N, Cin, H, W), w (Cout, Cin/groups, kh, kw), b (Cout,) or None
+    -> y (N, Cout, Ho, Wo) with Ho = floor((H + 2ph - dh(kh-1) - 1)/sh) + 1 (same for Wo).
+
+    Formula (group g owns output channels o and input channels c of its slice):
+        y[n,o,r,s] = b[o] + sum_{c,i,j} w[o,c,i,j] * xpad[n, g*Cin_g + c, r*sh + i*dh, s*sw + j*dw]
+
+    Returns (y, cache) with cache a ConvCache.
+    """
+    x = np.asarray(x, dtype=float)
+    w = np.asarray(w, dtype=float)
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"conv2d expects x (N,C,H,W) and w (Cout,Cin/g,kh,kw), got {x.shape} and {w.shape}")
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    groups = int(groups)
+    n, cin, h, wd = x.shape
+    cout, cin_g, kh, kw = w.shape
+    if groups < 1 or cin % groups or cout % groups or cin_g != cin // groups:
+        raise ValueError(f"conv2d: Cin={cin}, Cout={cout} and weight {w.shape} do not fit groups={groups}")
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        raise ValueError("conv2d: stride and dilation must be >= 1 and padding >= 0")
+    ho = conv2d_output_size(h, kh, stride[0], padding[0], dilation[0])
+    wo = conv2d_output_size(wd, kw, stride[1], padding[1], dilation[1])
+    if ho < 1 or wo < 1:
+        raise ValueError(f"conv2d: kernel {kh}x{kw} (dilation {dilation}) is larger than padded input {h}x{wd}")
+    ph, pw = padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    geo = (stride, dilation, (ho, wo))
+
+    if groups == 1 and cin == 1 and cout == 1:
+        # p1's shape: scalar taps, so each offset is one fused multiply-add over the image.
+        y = np.zeros((n, 1, ho, wo))
+        tmp = np.empty_like(y)
+        for i in range(kh):
+            for j in range(kw):
+                np.multiply(_offset_view(xp, i, j, geo), w[0, 0, i, j], out=tmp)
+                y += tmp
+    else:
+        xg = xp.reshape(n, groups, cin_g, *xp.shape[2:])
+        wg = w.reshape(groups, cout // groups, cin_g, kh, kw)
+        y = np.zeros((n, groups, cout // groups, ho, wo))
+        for i in range(kh):
+            for j in range(kw):
+                y += np.einsum("ngchw,goc->ngohw", _offset_view(xg, i, j, geo), wg[..., i, j])
+        y = y.reshape(n, cout, ho, wo)
+    if b is not None:
+        b = np.asarray(b, dtype=float)
+        if b.shape != (cout,):
+            raise ValueError(f"conv2d: bias must have shape ({cout},), got {b.shape}")
+        y += b[None, :, None, None]
+    return y, ConvCache(xp, w, b is not None, stride, padding, dilation, groups, (ho, wo))
+
+
+def conv2d_backward(dy, cache: ConvCache, need_dx: bool = True):
+    """Gradients of conv2d_forward.
+
+    dy (N, Cout, Ho, Wo) -> (dx (N,Cin,H,W), dw (Cout,Cin/g,kh,kw), db (Cout,) or None).
+
+        dw[o,c,i,j] = sum_{n,r,s} dy[n,o,r,s] * xpad[n, c', r*sh + i*dh, s*sw + j*dw]
+        dxpad[n,c',r*sh+i*dh, s*sw+j*dw] += sum_o dy[n,o,r,s] * w[o,c,i,j]   (then unpadded)
+        db[o] = sum_{n,r,s} dy[n,o,r,s]
+
+    need_dx=False skips dx (returned as None) when the input is data, not a parameter.
+    """
+    xp, w, has_bias, stride, padding, dilation, groups, (ho, wo) = cache
+    n, cin = xp.shape[:2]
+    cout, cin_g, kh, kw = w.shape
+    dy = np.asarray(dy, dtype=float)
+    if dy.shape != (n, cout, ho, wo):
+        raise ValueError(f"conv2d_backward: dy has shape {dy.shape}, expected {(n, cout, ho, wo)}")
+    geo = (stride, dilation, (ho, wo))
+    dw = np.empty_like(w)
+    dxp = np.zeros_like(xp) if need_dx else None
+
+    if groups == 1 and cin == 1 and cout == 1:
+        # Flat contiguous dy lets each tap's weight gradient be one BLAS-free dot of views.
+        dy2 = dy[:, 0]
+        for i in range(kh):
+            for j in range(kw):
+                view = _offset_view(xp[:, 0], i, j, geo)
+                dw[0, 0, i, j] = np.einsum("nhw,nhw->", dy2, view)
+                if need_dx:
+                    _offset_view(dxp[:, 0], i, j, geo)[...] += w[0, 0, i, j] * dy2
+    else:
+        xg = xp.reshape(n, groups, cin_g, *xp.shape[2:])
+        dyg = dy.reshape(n, groups, cout // groups, ho, wo)
+        wg = w.reshape(groups, cout // groups, cin_g, kh, kw)
+        dwg = dw.reshape(wg.shape)
+        dxg = dxp.reshape(xg.shape) if need_dx else None
+        for i in range(kh):
+            for j in range(kw):
+                dwg[..., i, j] = np.einsum("ngohw,ngchw->goc", dyg, _offset_view(xg, i, j, geo))
+                if need_dx:
+                    _offset_view(dxg, i, j, geo)[...] += np.einsum("ngohw,goc->ngchw", dyg, wg[..., i, j])
+    db = dy.sum(axis=(0, 2, 3)) if has_bias else None
+    dx = None
+    if need_dx:
+        ph, pw = padding
+        dx = dxp[:, :, ph:dxp.shape[2] - ph, pw:dxp.shape[3] - pw]
+        dx = np.ascontiguousarray(dx)
+    return dx, dw, db
