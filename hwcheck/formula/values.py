@@ -1,0 +1,162 @@
+"""Values of the evaluator and the numpy operations on them.
+
+A ``Value`` is an array whose leading axes belong to named index variables (output indices
+and open sum variables) and whose trailing axes are "array dims", the shape of a whole
+array such as ``Wh``. Index axes broadcast by name; array dims must match exactly (only a
+plain number combines with a whole array), which is the homework's rule.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwcheck.errors import FormulaError
+from hwcheck.formula.limits import MAX_ELEMENTS
+
+WHOLE = 1e-9  # an index or range end within this of an integer counts as whole (d/2*2 etc.)
+
+
+@dataclass(frozen=True)
+class Value:
+    data: np.ndarray
+    axes: tuple[str, ...]  # names of the leading axes, in the evaluator's axis order
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        return self.data.shape[len(self.axes):]
+
+
+def describe(dims: tuple[int, ...]) -> str:
+    return "a number" if not dims else str(dims)
+
+
+def budget(shape: Sequence[int], what: str, col: int = 0) -> None:
+    """Refuse before numpy allocates more than MAX_ELEMENTS values."""
+    size = math.prod(int(s) for s in shape)
+    if size > MAX_ELEMENTS:
+        raise FormulaError(f"{what} would create {size:,} values; the limit is {MAX_ELEMENTS:,}",
+                           col=col, hint="use smaller ranges or fewer nested sums")
+
+
+def union(order: dict[str, int], *values: Value) -> tuple[str, ...]:
+    names = {a for v in values for a in v.axes}
+    return tuple(sorted(names, key=order.__getitem__))
+
+
+def expand(v: Value, axes: tuple[str, ...], ndims: int = 0) -> np.ndarray:
+    """``v.data`` viewed over ``axes`` (size 1 where absent), padded to ``ndims`` array dims."""
+    shape = [v.data.shape[v.axes.index(a)] if a in v.axes else 1 for a in axes]
+    dims = list(v.dims) if v.dims else [1] * ndims
+    return v.data.reshape(shape + dims)
+
+
+def combine(order: dict[str, int], values: Sequence[Value],
+            fn: Callable[..., np.ndarray], what: str, col: int = 0) -> Value:
+    """Elementwise ``fn`` over values whose array dims are equal or absent."""
+    dims: tuple[int, ...] = ()
+    for v in values:
+        if v.dims:
+            dims = v.dims
+    axes = union(order, *values)
+    arrays = [expand(v, axes, len(dims)) for v in values]
+    budget(np.broadcast_shapes(*(a.shape for a in arrays)), what, col)
+    return Value(fn(*arrays), axes)
+
+
+def check_same_dims(a: Value, b: Value, op: str, left: str, right: str, col: int) -> None:
+    if not a.dims or not b.dims or a.dims == b.dims:
+        return
+    hint = ("only a plain number combines with a whole array; index both "
+            "(e.g. h[a]*Wh[a, b]) or use diag, outer, @")
+    vec, mat, vname, mname, vec_left = (a, b, left, right, True) if len(a.dims) == 1 else \
+        (b, a, right, left, False)
+    if op == "*" and len(vec.dims) == 1 and len(mat.dims) == 2:
+        if mat.dims[0] == vec.dims[0] and (vec_left or mat.dims[1] != vec.dims[0]):
+            hint = f"to scale the rows of {mname} write diag({vname}) @ {mname}"
+        elif mat.dims[1] == vec.dims[0]:
+            hint = f"to scale the columns of {mname} write {mname} @ diag({vname})"
+    elif op == "*" and len(a.dims) == 1 and len(b.dims) == 1:
+        hint = f"for all products of pairs write outer({left}, {right})"
+    raise FormulaError(f"elementwise {op} needs equal shapes: {left} is {a.dims} and "
+                       f"{right} is {b.dims}", col=col, hint=hint)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    # Two branches so that neither exp overflows; both are computed, errors are silenced.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt, "abs": np.abs,
+    "sigmoid": sigmoid, "relu": lambda x: np.maximum(x, 0.0), "tanh": np.tanh,
+    "floor": np.floor, "ceil": np.ceil,
+}
+
+
+def diag(v: Value, name: str, col: int) -> Value:
+    if len(v.dims) == 1:
+        n = v.dims[0]
+        lead = v.data.shape[:len(v.axes)]
+        budget((*lead, n, n), f"diag({name})", col)
+        out = np.zeros((*lead, n, n))
+        ar = np.arange(n)
+        out[..., ar, ar] = v.data
+        return Value(out, v.axes)
+    if len(v.dims) == 2:
+        return Value(np.diagonal(v.data, axis1=-2, axis2=-1).copy(), v.axes)
+    raise FormulaError(f"diag needs a vector or a matrix, but {name} is {describe(v.dims)}",
+                       col=col, hint="diag(vector) is a diagonal matrix; diag(matrix) its diagonal")
+
+
+def transpose(v: Value, name: str, col: int) -> Value:
+    if len(v.dims) <= 1:
+        return v  # a vector is its own transpose here: `T(h) @ Wh` means h @ Wh
+    if len(v.dims) == 2:
+        return Value(np.swapaxes(v.data, -1, -2), v.axes)
+    raise FormulaError(f"T needs a matrix, but {name} has shape {v.dims}", col=col)
+
+
+def outer(order: dict[str, int], a: Value, b: Value, names: tuple[str, str], col: int) -> Value:
+    for v, name in zip((a, b), names):
+        if len(v.dims) != 1:
+            raise FormulaError(f"outer needs two vectors, but {name} is {describe(v.dims)}",
+                               col=col)
+    axes = union(order, a, b)
+    x = expand(a, axes)[..., :, None]
+    y = expand(b, axes)[..., None, :]
+    budget(np.broadcast_shapes(x.shape, y.shape), f"outer({names[0]}, {names[1]})", col)
+    return Value(x * y, axes)
+
+
+def matmul(order: dict[str, int], a: Value, b: Value, names: tuple[str, str],
+           col: int) -> Value:
+    for v, name in zip((a, b), names):
+        if len(v.dims) not in (1, 2):
+            raise FormulaError(f"@ needs vectors or matrices, but {name} is {describe(v.dims)}",
+                               col=col, hint="use * for a product of numbers")
+    inner_a, inner_b = a.dims[-1], b.dims[0]
+    if inner_a != inner_b:
+        raise FormulaError(f"@ needs matching inner sizes: {names[0]} is {a.dims} and "
+                           f"{names[1]} is {b.dims}", col=col,
+                           hint=f"try T({names[0]}) or T({names[1]})")
+    axes = union(order, a, b)
+    # numpy treats a batched vector as a matrix, so make vectors explicit rows/columns.
+    x = expand(a, axes)
+    y = expand(b, axes)
+    if len(a.dims) == 1:
+        x = x[..., None, :]
+    if len(b.dims) == 1:
+        y = y[..., :, None]
+    lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    budget((*lead, x.shape[-2], y.shape[-1], max(1, inner_a)), f"{names[0]} @ {names[1]}", col)
+    out = np.matmul(x, y)
+    if len(b.dims) == 1:
+        out = out[..., 0]
+    if len(a.dims) == 1:
+        out = out[..., 0, :] if len(b.dims) == 2 else out[..., 0]
+    return Value(out, axes)
