@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+import click
 import typer
 
 from hwcheck import __version__
@@ -48,6 +49,8 @@ def command(fn):
             return fn(*args, **kwargs)
         except HwcheckError as exc:
             _fail(exc)
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
             raise typer.Exit(130)
@@ -119,6 +122,149 @@ def solve(
         solve_json.render(solved, sys.stdout)
     else:
         solve_text.render(solved, console.stdout())
+
+
+GRADE_FORMATS = ("text", "json", "junit", "gradescope", "github", "csv")
+
+
+@command
+def grade(
+    targets: List[str] = typer.Argument(..., metavar="ANSWERS|DIR...",
+                                        help="Answers files, or folders of them."),
+    problems: Optional[Path] = PROBLEMS_OPT,
+    fmt: str = typer.Option("text", "--format", "-f",
+                            help="text, json, junit, gradescope, github or csv."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                          help="Write the report here (atomically) "
+                                               "instead of stdout."),
+    min_score: Optional[float] = typer.Option(None, "--min-score", metavar="S",
+                                              help="Exit 0 when every score is at least S."),
+    hide_expected: bool = typer.Option(False, "--hide-expected",
+                                       help="Give feedback without revealing the key."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Worker processes for folders (default: 2)."),
+):
+    """Grade answers files against the answer keys, and explain each mistake.
+
+    Exit status: 0 when no part is wrong, missing or invalid; 1 when some part is;
+    2 when nothing could be graded (bad usage, an unreadable file).
+
+    Examples:
+
+      hwcheck grade examples/seed-answers.yaml
+
+      hwcheck grade submissions/ --format junit --output report.xml
+
+      hwcheck grade answers.yaml --format github --min-score 30
+    """
+    from hwcheck import batch
+    from hwcheck.catalog import load_catalog
+    from hwcheck.grade import Grader
+    from hwcheck.results import exit_code
+
+    _choice(fmt, GRADE_FORMATS, "--format")
+    files = batch.collect(targets)
+    grader = Grader(load_catalog(problems).specs)
+    if len(files) == 1 and not Path(targets[0]).is_dir():
+        submissions = [grader.grade_file(files[0])]   # unreadable → exit 2, one clear line
+    else:
+        submissions = _grade_batch(grader, files, jobs)
+    _emit(submissions, fmt, output, hide_expected)
+    if all(s.error is not None for s in submissions):
+        raise typer.Exit(2)
+    raise typer.Exit(exit_code(submissions, min_score))
+
+
+@command
+def template(
+    ids: List[str] = typer.Argument(None, metavar="[ID...]",
+                                    help="Problem ids (default: every problem)."),
+    problems: Optional[Path] = PROBLEMS_OPT,
+):
+    """Print an answers skeleton, with a comment per part giving its shape or kind.
+
+    Examples:
+
+      hwcheck template > answers.yaml
+
+      hwcheck template p1 p5
+    """
+    from hwcheck.catalog import load_catalog
+    from hwcheck.template import skeleton
+
+    catalog = load_catalog(problems)
+    specs = [catalog.get(i) for i in ids] if ids else list(catalog.specs.values())
+    sys.stdout.write(skeleton(specs) + "\n")
+
+
+@command
+def validate(
+    paths: List[Path] = typer.Argument(None, metavar="[PATH...]",
+                                       help="Specs, answers files or folders "
+                                            "(default: the problems folder)."),
+    problems: Optional[Path] = PROBLEMS_OPT,
+):
+    """Check specs and answers files: references match the solver, self-tests pass.
+
+    Exit status: 0 when every check passes, 2 otherwise.
+
+    Examples:
+
+      hwcheck validate
+
+      hwcheck validate problems/p1.yaml examples/seed-answers.yaml
+    """
+    from hwcheck.catalog import load_catalog
+    from hwcheck.report import console, validate_text
+    from hwcheck.validate import validate as run
+
+    catalog = load_catalog(problems)
+    checks = run(paths or [catalog.folder], catalog.specs)
+    validate_text.render(checks, console.stdout())
+    raise typer.Exit(0 if all(c.ok for c in checks) else 2)
+
+
+def _grade_batch(grader, files, jobs):
+    from hwcheck import batch
+    from hwcheck.report import console
+
+    err = console.stderr()
+    if not err.is_terminal:
+        return batch.grade_many(grader, files, jobs=jobs)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:
+        task = progress.add_task("grading", total=len(files))
+        return batch.grade_many(grader, files, jobs=jobs,
+                                on_done=lambda _: progress.advance(task))
+
+
+def _emit(submissions, fmt: str, output, hide_expected: bool) -> None:
+    from hwcheck.report import (console, csv_report, github, grade_json, grade_text,
+                                gradescope, junit, output as out)
+
+    if fmt == "text" and output is None:
+        grade_text.render(submissions, console.stdout(), hide_expected=hide_expected)
+        return
+    if fmt == "text":
+        import io
+
+        from rich.console import Console
+
+        buf = io.StringIO()
+        grade_text.render(submissions, Console(file=buf, width=80, color_system=None),
+                          hide_expected=hide_expected)
+        text = buf.getvalue()
+    else:
+        module = {"json": grade_json, "junit": junit, "gradescope": gradescope,
+                  "github": github, "csv": csv_report}[fmt]
+        text = module.render(submissions, hide_expected=hide_expected)
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.write_atomic(output, text)
 
 
 def _choice(value: str, allowed: tuple, option: str) -> None:

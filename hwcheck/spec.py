@@ -87,7 +87,7 @@ class SelfTest:
     """An answer and the status it must receive (``hwcheck validate``)."""
 
     part: str
-    answer: Any
+    answer: Node
     status: str
     diagnosis: str | None
     line: int
@@ -237,7 +237,7 @@ def _tests(node: Node | None, part_names: set[str]) -> tuple[SelfTest, ...]:
                           hint="parts: " + ", ".join(sorted(part_names)))
         if "answer" not in opts or "status" not in opts:
             raise t.error("a test needs `answer` and `status`", cls=SpecError)
-        tests.append(SelfTest(part=part, answer=opts["answer"].plain(),
+        tests.append(SelfTest(part=part, answer=opts["answer"],
                               status=_text(opts["status"]),
                               diagnosis=_text(opts.get("diagnosis"), None), line=t.line))
     return tuple(tests)

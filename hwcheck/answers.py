@@ -1,0 +1,183 @@
+"""Answers files → frozen dataclasses, read through ``yamlio`` with every answer's line kept.
+
+A file-level problem (not a mapping, not YAML) is an AnswerError. An unknown problem or part
+is a Notice and the rest is still graded. A bad value only makes its own part invalid; that
+is decided when the part is graded (``to_array``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwcheck.errors import AnswerError
+from hwcheck.results import Notice
+from hwcheck.yamlio import Node, load_file
+
+META_KEYS = ("student",)
+
+
+@dataclass(frozen=True)
+class AnswerSheet:
+    file: str
+    student: str | None
+    answers: dict          # (problem id, part name) → Node
+    problem_lines: dict    # problem id → line of its key
+    notices: tuple
+
+
+class InvalidAnswer(Exception):
+    """A value that cannot be graded; the part becomes ``invalid`` with this message."""
+
+    def __init__(self, message: str, line: int = 0, col: int = 0) -> None:
+        super().__init__(message)
+        self.message, self.line, self.col = message, line, col
+
+
+def read_answers(path: str | Path, specs: dict, display: str | None = None) -> AnswerSheet:
+    """Read one answers file against the known specs (id → Spec)."""
+    root = load_file(path, display=display)
+    if root.kind != "map":
+        raise root.error("an answers file must be a mapping of problem ids to answers",
+                         hint="e.g. `p3: 513466`", cls=AnswerError)
+    notices: list[Notice] = []
+    answers: dict = {}
+    lines: dict = {}
+    student = None
+    for key, node in root.items():
+        line, col = root.key_mark(key)
+        if key in META_KEYS:
+            if node.kind != "scalar" or node.value is None or isinstance(node.value, bool):
+                raise node.error("`student:` must be a name or an id", cls=AnswerError)
+            student = str(node.value)
+            continue
+        spec = specs.get(key)
+        if spec is None:
+            notices.append(_unknown(key, list(specs) + list(META_KEYS), "problem", line, col))
+            continue
+        lines[key] = line
+        _problem(spec, node, answers, notices, line, col)
+    return AnswerSheet(root.file, student, answers, lines, tuple(notices))
+
+
+def _problem(spec, node: Node, answers: dict, notices: list, line: int, col: int) -> None:
+    names = [p.name for p in spec.parts]
+    if node.kind != "map" or (len(names) == 1 and names[0] not in node.value):
+        if len(names) == 1:
+            answers[(spec.id, names[0])] = node
+            return
+        notices.append(Notice(f"{spec.id} has parts {', '.join(names)}; give each its own key",
+                              node.line, node.col, f"e.g. {spec.id}:\\n  {names[0]}: …"))
+        return
+    for part, value in node.items():
+        if part in names:
+            answers[(spec.id, part)] = value
+        else:
+            pl, pc = node.key_mark(part)
+            notices.append(_unknown(part, names, f"part of {spec.id}", pl, pc))
+
+
+def _unknown(key: str, known: list, what: str, line: int, col: int) -> Notice:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+    if not close:  # `dL/ds` vs `dL/dS`: case slips are the common typo
+        close = [k for k in known if k.lower() == key.lower()][:1]
+    hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(known)
+    return Notice(f"unknown {what} '{key}'; it was not graded", line, col, hint)
+
+
+def is_blank(node: Node) -> bool:
+    return node.kind == "scalar" and (node.value is None or
+                                      (isinstance(node.value, str) and not node.value.strip()))
+
+
+def to_array(node: Node, shape: tuple[int, ...] | None) -> np.ndarray:
+    """A number or nested list as float64, checked cell by cell before numpy sees it.
+
+    Refuses (InvalidAnswer naming the cell): text, booleans, NaN and infinities, ragged rows,
+    and more entries than the key has.
+    """
+    limit = int(np.prod(shape)) if shape is not None else 1 << 16
+    rows = _regular(node, (), limit)
+    arr = np.array(rows, dtype=float)
+    return arr
+
+
+def written_precision(node: Node) -> float:
+    """Half a unit in the last decimal the student wrote (0.0016 → 5e-5): how far a value
+    may be from what they computed and still be "the same number, rounded"."""
+    decimals, stack = 0, [node]
+    while stack:
+        n = stack.pop()
+        if n.kind == "seq":
+            stack.extend(n.value)
+        elif isinstance(n.value, float) and math.isfinite(n.value):
+            text = repr(n.value)
+            if "e" in text:
+                mant, exp = text.split("e")
+                decimals = max(decimals, len(mant.partition(".")[2]) - int(exp))
+            else:
+                decimals = max(decimals, len(text.partition(".")[2]))
+    return 0.5 * 10.0 ** -decimals
+
+
+def _regular(node: Node, where: tuple, limit: int):
+    if node.kind == "scalar":
+        return _number(node, where)
+    if node.kind == "map":
+        raise InvalidAnswer(f"{_cell(where)} is a mapping, not a number or a list",
+                            node.line, node.col)
+    items = node.value
+    if _leaves(node, limit) > limit:
+        raise InvalidAnswer(f"the answer has more than {limit} entries; the key has {limit}",
+                            node.line, node.col)
+    if not items:
+        raise InvalidAnswer(f"{_cell(where)} is an empty list", node.line, node.col)
+    out = [_regular(item, where + (i + 1,), limit) for i, item in enumerate(items)]
+    first = np.shape(out[0])
+    for i, item in enumerate(out[1:], start=2):
+        if np.shape(item) != first:
+            raise InvalidAnswer(f"ragged rows: {_cell(where + (i,))} has shape "
+                                f"{_fmt(np.shape(item))} but {_cell(where + (1,))} has "
+                                f"{_fmt(first)}", items[i - 1].line, items[i - 1].col)
+    return out
+
+
+def _leaves(node: Node, limit: int) -> int:
+    count, stack = 0, [node]
+    while stack and count <= limit:
+        n = stack.pop()
+        if n.kind == "seq":
+            stack.extend(n.value)
+        else:
+            count += 1
+    return count
+
+
+def _number(node: Node, where: tuple) -> float:
+    v = node.value
+    if isinstance(v, bool):
+        raise InvalidAnswer(f"{_cell(where)} is {str(v).lower()}, not a number",
+                            node.line, node.col)
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and not math.isfinite(v) or \
+                isinstance(v, int) and abs(v) > 1e300:
+            raise InvalidAnswer(f"{_cell(where)} is not a finite number", node.line, node.col)
+        return float(v)
+    if v is None:
+        raise InvalidAnswer(f"{_cell(where)} is empty", node.line, node.col)
+    shown = str(v) if len(str(v)) <= 30 else str(v)[:29] + "…"
+    hint = " (YAML 1.2 reads `yes`/`no` as text)" if str(v).lower() in ("yes", "no") else ""
+    raise InvalidAnswer(f"{_cell(where)} is the text '{shown}', not a number{hint}",
+                        node.line, node.col)
+
+
+def _cell(where: tuple) -> str:
+    return "the answer" if not where else "cell [" + ", ".join(map(str, where)) + "]"
+
+
+def _fmt(shape: tuple) -> str:
+    return "a number" if not shape else " x ".join(map(str, shape))

@@ -1,0 +1,211 @@
+"""Answers × keys → results: statuses, scores, diagnoses and carry-forward credit.
+
+One ``Grader`` solves each key once (per instance, student variant and slip) and caches
+formula evaluations, so a whole class shares the work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from hwcheck import compare, grade_formula
+from hwcheck.answers import (AnswerSheet, InvalidAnswer, is_blank, read_answers, to_array,
+                             written_precision)
+from hwcheck.compare import Slip
+from hwcheck.keys import solve_spec
+from hwcheck.report.console import fmt_array
+from hwcheck.results import PartResult, ProblemResult, Submission
+from hwcheck.solvers.concept import matched_points, suggested_points
+from hwcheck.solvers.sgd_step import ASCENT
+
+WRONG_SIGN = Slip("sgd-wrong-sign", "The step went uphill: you added lr·gradient. "
+                                    "SGD subtracts it: θ' = θ − lr·∂E/∂θ.")
+
+
+class Grader:
+    def __init__(self, specs: dict) -> None:
+        self.specs = specs
+        self._cache: dict = {}
+
+    def cached(self, key, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def key(self, spec, number: int = 0, student: str | None = None,
+            variants: frozenset = frozenset()):
+        seed_student = student if spec.variants else None
+        return self.cached(("key", spec.id, number, seed_student, variants),
+                           lambda: solve_spec(spec, seed_student, number, variants))
+
+    def warm(self, spec) -> None:
+        """Solve every key a class will need (except per-student variants) up front."""
+        if spec.variants:
+            return
+        for number in range(grade_formula.instances(spec)):
+            self.key(spec, number)
+        for part in spec.parts:
+            self._alternatives(spec, part, None)
+
+    def grade_file(self, path: str | Path, display: str | None = None) -> Submission:
+        """Grade one answers file. An unreadable file raises HwcheckError."""
+        return self.grade_sheet(read_answers(path, self.specs, display))
+
+    def grade_sheet(self, sheet: AnswerSheet) -> Submission:
+        problems = tuple(self._problem(spec, sheet) for spec in self.specs.values())
+        return Submission(file=sheet.file, student=sheet.student,
+                          score=float(sum(p.score for p in problems)),
+                          max_score=float(sum(p.max_score for p in problems)),
+                          problems=problems, notices=sheet.notices)
+
+    def _problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
+        done: dict = {}   # part name → (result, student value per instance or None)
+        for part in spec.parts:
+            node = sheet.answers.get((spec.id, part.name))
+            done[part.name] = self._part(spec, part, node, sheet.student, done)
+        parts = tuple(r for r, _ in done.values())
+        seed = self.key(spec, 0, sheet.student).instance.student_seed if spec.variants else None
+        return ProblemResult(spec.id, spec.title, float(sum(p.score for p in parts)),
+                             float(spec.points), parts, seed, sheet.problem_lines.get(spec.id, 0))
+
+    def _part(self, spec, part, node, student, done):
+        base = dict(name=part.name, max_score=float(part.points))
+        if node is None or is_blank(node):
+            where = dict(line=node.line, col=node.col) if node is not None else {}
+            return PartResult(score=0.0, status="missing", feedback="No answer given.", **base,
+                              **where), None
+        base.update(line=node.line, col=node.col)
+        key0 = self.key(spec, 0, student).solution.parts[part.name]
+        if part.answer != "text":
+            base["expected"] = fmt_array(key0)
+        if part.answer == "text":
+            return self._text(part, node, base), None
+        if node.kind == "scalar" and isinstance(node.value, str):
+            return self._formula(spec, part, node.value, student, base, done)
+        return self._numeric(spec, part, node, student, key0, base, done)
+
+    def _text(self, part, node, base) -> PartResult:
+        if node.kind != "scalar" or not isinstance(node.value, str):
+            return PartResult(status="invalid", feedback="Write this answer as text.",
+                              answer=str(node.plain()), **base)
+        hits = matched_points(node.value, part.rubric)
+        found = [f"{p.point} (\"{hit}\")" for p, hit in hits if hit]
+        lacking = [p.point for p, hit in hits if not hit]
+        suggested = suggested_points(node.value, part.rubric, part.points)
+        feedback = f"Needs review by course staff; suggested {suggested:g} of {part.points:g}."
+        details = tuple(f"mentions: {f}" for f in found) + tuple(f"not found: {m}"
+                                                                 for m in lacking)
+        return PartResult(score=0.0, status="needs_review", feedback=feedback, answer=node.value,
+                          details=details, suggested=suggested, **base)
+
+    def _numeric(self, spec, part, node, student, key0, base, done):
+        want = np.asarray(key0, dtype=float)
+        try:
+            got = to_array(node, want.shape)
+        except InvalidAnswer as exc:
+            base.update(line=exc.line or base["line"], col=exc.col or base["col"])
+            return PartResult(score=0.0, status="invalid", feedback=exc.message,
+                              answer=_shown(node), **base), None
+        base["answer"] = fmt_array(got)
+        fitted = compare.fit_shape(got, want.shape)
+        if fitted is None:
+            if got.shape == want.T.shape and compare.loosely_equal(got, want.T):
+                slip = compare.generic_slip(got, want)
+                return self._wrong(base, slip, ()), None
+            return PartResult(status="invalid", feedback=(
+                f"Shape {_shape(got.shape)} does not match the key's {_shape(want.shape)}."),
+                **base), None
+        ok = compare.within(fitted, want, part.tolerance or spec.tolerance)
+        if ok.all():
+            return PartResult(status="correct", score=float(part.points), **base), [fitted]
+        details = compare.entry_feedback(fitted, want, ok) if want.ndim else ()
+        slip = compare.diagnose(fitted, want, self._alternatives(spec, part, student),
+                                part.tolerance or spec.tolerance, written_precision(node))
+        result = self._wrong(base, slip, details)
+        if part.partial_credit and want.ndim:
+            result = _with(result, score=float(part.points) * float(ok.mean()))
+        return self._carry(spec, part, result, [fitted], student, done), [fitted]
+
+    def _formula(self, spec, part, text, student, base, done):
+        base["answer"] = text
+        out = grade_formula.outcome(self, spec, part, text, student)
+        if out.status == "correct":
+            return PartResult(status="correct", score=float(part.points), **base), \
+                list(out.values)
+        if out.status == "invalid":
+            return PartResult(score=0.0, status="invalid", feedback=out.message, **base), None
+        slip = self._formula_slip(spec, part, text, student, out)
+        details = ((out.message,) if slip and out.message else ()) + out.details
+        result = self._wrong(base, slip, details, fallback=out.message)
+        mine = [grade_formula.value_on(self, spec, part, text, student, n)
+                for n in range(grade_formula.instances(spec))]
+        mine = None if any(v is None for v in mine) else mine
+        return self._carry(spec, part, result, mine, student, done), mine
+
+    def _formula_slip(self, spec, part, text, student, out) -> Slip | None:
+        for m in part.mistakes:
+            if m.formula and grade_formula.same_text(m.formula, text):
+                return Slip(m.name, m.feedback)
+        if not out.values:
+            return None
+        want = np.asarray(self.key(spec, 0, student).solution.parts[part.name], dtype=float)
+        return compare.diagnose(out.values[0], want, self._alternatives(spec, part, student))
+
+    def _alternatives(self, spec, part, student):
+        """Known mistakes and slips, each as the value it produces on the spec's instance."""
+        alts = []
+        for m in part.mistakes:
+            slip = Slip(m.name, m.feedback or m.name)
+            if m.value is not None:
+                alts.append((slip, np.asarray(m.value, dtype=float)))
+            elif m.variant:
+                alts.append((slip, self.key(spec, 0, student, frozenset({m.variant}))
+                             .solution.parts[part.name]))
+            elif m.formula:
+                alts.append((slip, grade_formula.value_on(self, spec, part, m.formula,
+                                                          student)))
+        if spec.kind == "sgd_step":
+            alts.append((WRONG_SIGN, self.key(spec, 0, student, frozenset({ASCENT}))
+                         .solution.parts[part.name]))
+        return [(s, np.asarray(a, dtype=float)) for s, a in alts if a is not None]
+
+    def _wrong(self, base, slip, details, fallback: str = "") -> PartResult:
+        feedback = slip.message if slip else (fallback or "Does not match the key.")
+        return PartResult(score=0.0, status="wrong", feedback=feedback,
+                          diagnosis=slip.slug if slip else None, details=tuple(details),
+                          **base)
+
+    def _carry(self, spec, part, result, mine, student, done) -> PartResult:
+        """Credit for a part that is right given the student's own wrong earlier part."""
+        cf = part.carry_forward
+        if cf is None or mine is None or cf.source not in done:
+            return result
+        source_result, source_values = done[cf.source]
+        if source_result.status == "correct" or source_values is None:
+            return result
+        source_part = spec.part(cf.source)
+        extra = [{cf.symbol: v} for v in source_values]
+        for number, value in enumerate(mine[:len(extra)]):
+            rebuilt = grade_formula.value_on(self, spec, part, cf.formula, student, number,
+                                             extra)
+            if rebuilt is None or not grade_formula.close(value, rebuilt).all():
+                return result
+        return _with(result, score=cf.credit * float(part.points), diagnosis="carry-forward",
+                     feedback=f"Consistent with your own {source_part.name}, which was "
+                              f"wrong: {cf.credit:.0%} carry-forward credit.")
+
+
+def _with(result: PartResult, **changes) -> PartResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)
+
+
+def _shape(shape: tuple) -> str:
+    return "a single number" if not shape else " x ".join(map(str, shape))
+
+
+def _shown(node) -> str:
+    return str(node.plain())

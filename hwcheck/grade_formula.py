@@ -1,0 +1,113 @@
+"""Grading a formula: evaluate it on the spec's instance and on random instances.
+
+Both sides are exact float64, so the comparison is tight. The first failing instance and
+element make the counterexample. Evaluations are cached by formula text and instance, so a
+class in which many students wrote the same formula is graded fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwcheck.errors import FormulaError
+from hwcheck.formula import IndexOutOfRange, evaluate, parse
+
+INSTANCES = 3          # the spec's own, then two random ones (sizes varied where symbolic)
+RTOL, ATOL = 1e-7, 1e-9
+
+
+@dataclass(frozen=True)
+class FormulaOutcome:
+    status: str                    # correct, wrong or invalid
+    message: str = ""
+    details: tuple = ()
+    values: tuple = ()             # the formula's value on each instance evaluated
+
+
+def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOutcome:
+    """Evaluate ``text`` for ``part`` on every instance and compare with the key."""
+    try:
+        f = parse(text)
+    except FormulaError as exc:
+        return FormulaOutcome("invalid", _where(exc))
+    values = []
+    for number in range(instances(spec)):
+        solved = grader.key(spec, number, student)
+        want = np.asarray(solved.solution.parts[part.name], dtype=float)
+        env = dict(solved.solution.env)
+        if extra_env:
+            env.update(extra_env[number])
+        try:
+            got = grader.cached(("formula", text, spec.id, part.name, number,
+                                 solved.instance.student_seed, _env_id(extra_env, number)),
+                                lambda: evaluate(f, env, index=list(zip(part.index, want.shape)),
+                                                 shape=want.shape))
+        except IndexOutOfRange as exc:
+            return FormulaOutcome("wrong", exc.message, (_instance(solved),), tuple(values))
+        except FormulaError as exc:
+            return FormulaOutcome("invalid", _where(exc), (), tuple(values))
+        values.append(got)
+        bad = ~close(got, want)
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            where = ", ".join(f"{v}={i + 1}" for v, i in zip(part.index, idx)) or "value"
+            detail = (f"counterexample: {_instance(solved)}, at {where}: yours "
+                      f"{got[idx]:.6g}, expected {want[idx]:.6g}")
+            return FormulaOutcome("wrong", "", (detail,), tuple(values))
+    return FormulaOutcome("correct", "", (), tuple(values))
+
+
+def instances(spec) -> int:
+    """Random instances redraw seeded values too, so they help even when no size varies."""
+    return INSTANCES if spec.vary or spec.kind in ("gradient", "rnn_jacobian") else 1
+
+
+def close(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    scale = float(np.max(np.abs(want))) if want.size else 0.0
+    with np.errstate(invalid="ignore"):
+        return np.abs(got - want) <= ATOL + RTOL * np.maximum(np.abs(want), scale)
+
+
+def value_on(grader, spec, part, text: str, student, number: int = 0, extra_env=None):
+    """A formula's value on one instance (for diagnosis and carry-forward), or None."""
+    try:
+        f = parse(text)
+        solved = grader.key(spec, number, student)
+        want = np.asarray(solved.solution.parts[part.name], dtype=float)
+        env = dict(solved.solution.env)
+        if extra_env:
+            env.update(extra_env[number])
+        return grader.cached(("formula", text, spec.id, part.name, number,
+                              solved.instance.student_seed, _env_id(extra_env, number)),
+                             lambda: evaluate(f, env, index=list(zip(part.index, want.shape)),
+                                              shape=want.shape))
+    except FormulaError:
+        return None
+
+
+def same_text(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+def _env_id(extra_env, number) -> object:
+    if not extra_env:
+        return None
+    return tuple((k, np.asarray(v).tobytes()) for k, v in sorted(extra_env[number].items()))
+
+
+def _instance(solved) -> str:
+    sizes = ", ".join(f"{k}={v}" for k, v in solved.instance.sizes.items())
+    name = "the spec's instance" if solved.instance.number == 0 else \
+        f"random instance {solved.instance.number}"
+    return f"{name} ({sizes})" if sizes else name
+
+
+def _where(exc: FormulaError) -> str:
+    text = exc.message
+    if exc.col:
+        text = f"column {exc.col}: {text}"
+    if exc.hint:
+        text += f" (hint: {exc.hint})"
+    return text

@@ -1,0 +1,18 @@
+"""``hwcheck validate``: one line per check, failures first, then a count."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.text import Text
+
+from hwcheck.textsafe import clean
+
+
+def render(checks, console) -> None:
+    for c in sorted(checks, key=lambda c: c.ok):
+        where = f"{c.file}:{c.line}" if c.line else c.file
+        mark = Text("ok  ", style="green") if c.ok else Text("FAIL", style="bold red")
+        console.print(mark, escape(clean(f"{where}: {c.message}", limit=400)))
+    bad = sum(not c.ok for c in checks)
+    style = "bold red" if bad else "bold green"
+    console.print(Text(f"{len(checks)} checks: {len(checks) - bad} ok, {bad} failing", style=style))
