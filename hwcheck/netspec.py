@@ -35,7 +35,7 @@ def parse_network(node: Node, sizes: Mapping[str, int] | None = None) -> Network
                    "e.g. network: {input: [3, 32, 32], layers: [conv2d: {out: 8, kernel: 3}]}")
     for key in node.value:
         if key not in ("input", "layers"):
-            raise _unknown(node, key, ("input", "layers"), "key of `network`")
+            raise _unknown(node, key, ("input", "layers"), "`network` has no key")
     for key, example in (("input", "input: [3, 32, 32]  # C, H, W without the batch"),
                          ("layers", "layers: [flatten, linear: {out: 10}]")):
         if key not in node.value:
@@ -63,7 +63,8 @@ def _input(node: Node, sizes: dict[str, int]) -> tuple[int, ...]:
 def _explicit_names(node: Node) -> set[str]:
     """Every ``name:`` written anywhere under ``node``, so default names can avoid them."""
     found: set[str] = set()
-    children = node.value if node.kind == "seq" else node.value.values() if node.kind == "map" else ()
+    children = node.value.values() if node.kind == "map" else node.value if node.kind == "seq" \
+        else ()
     for child in children:
         if child.kind == "map" and "name" in child.value and child.value["name"].kind == "scalar":
             found.add(str(child.value["name"].value))
@@ -103,10 +104,15 @@ class _Parser:
                 given[key] = value
             elif key in schema:
                 values[key] = _value(value, schema[key], self.sizes)
+            elif key in ("weight", "bias") and kind not in GIVEN:
+                line, col = body.key_mark(key)
+                raise SpecError(f"{kind} has no parameters, so it takes no `{key}`",
+                                file=body.file, line=line, col=col,
+                                hint="give weights to conv2d, linear or batchnorm layers")
             else:
                 known = ("name", *schema, *GIVEN.get(kind, ()),
                          *(_RESIDUAL_KEYS if kind == "residual" else ()))
-                raise _unknown(body, key, known, f"option of {kind}")
+                raise _unknown(body, key, known, f"{kind} has no option")
         missing = [o.name for o in OPTIONS[kind] if o.default is REQUIRED and o.name not in values]
         if missing:
             raise _err(item, f"{kind} needs `{missing[0]}:`", f"e.g. {_example(kind)}")
@@ -148,7 +154,7 @@ class _Parser:
             raise _err(item, "a layer must be a type such as `relu` or a mapping such as "
                              "`conv2d: {out: 8, kernel: 3}`")
         if kind not in OPTIONS:
-            raise _unknown(item, kind, tuple(OPTIONS), "layer type")
+            raise _unknown(item, kind, tuple(OPTIONS), "unknown layer type")
         if body is not None and body.kind == "scalar" and body.value is None:
             body = None
         if body is not None and body.kind != "map":
@@ -238,9 +244,9 @@ def _err(node: Node, message: str, hint: str | None = None) -> SpecError:
 
 
 def _unknown(node: Node, key: str, known: tuple[str, ...], what: str) -> SpecError:
-    """``unknown layer type 'conv'`` at the key, with a did-you-mean hint."""
+    """``{what} 'conv'`` at the key, with a did-you-mean hint."""
     line, col = node.key_mark(key) if node.kind == "map" else (node.line, node.col)
     close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
     hint = f"did you mean `{close[0]}`?" if close else \
         f"expected one of: {', '.join(known)}" if known else "it takes no options"
-    return SpecError(f"unknown {what} {key!r}", file=node.file, line=line, col=col, hint=hint)
+    return SpecError(f"{what} {key!r}", file=node.file, line=line, col=col, hint=hint)

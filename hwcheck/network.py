@@ -55,24 +55,20 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "maxpool2d": _POOL + (Option("dilation", "pair", 1),),
     "avgpool2d": _POOL + (Option("count_include_pad", "bool", True),),
     "adaptiveavgpool2d": (Option("output_size", "pair"),),
-    "batchnorm2d": _NORM,
-    "batchnorm1d": _NORM,
+    "batchnorm2d": _NORM, "batchnorm1d": _NORM,
     "dropout": (Option("p", "prob", 0.5),),
     "flatten": (),
     "linear": (Option("out", "count"), Option("bias", "bool", True)),
-    "relu": (),
-    "sigmoid": (),
-    "tanh": (),
+    "relu": (), "sigmoid": (), "tanh": (),
     "softmax": (Option("dim", "int", -1),),
     "residual": (),
 }
 
 #: Given values (explicit arrays or seeded draws) that a layer may carry, left unresolved.
 GIVEN: dict[str, tuple[str, ...]] = {
-    "conv2d": ("weight", "bias"),
-    "linear": ("weight", "bias"),
-    "batchnorm2d": ("weight", "bias", "running_mean", "running_var"),
-    "batchnorm1d": ("weight", "bias", "running_mean", "running_var"),
+    "conv2d": ("weight", "bias"), "linear": ("weight", "bias"),
+    **dict.fromkeys(("batchnorm2d", "batchnorm1d"),
+                    ("weight", "bias", "running_mean", "running_var")),
 }
 
 
@@ -172,7 +168,7 @@ def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int
                 ceil_mode: bool = False) -> int:
     """Length of a conv or pool output along one axis, by torch's rule.
 
-    ``floor((size + 2·padding − dilation·(kernel − 1) − 1 [+ stride − 1 if ceil]) / stride) + 1``;
+    ``floor((size + 2·pad − dilation·(kernel − 1) − 1 [+ stride − 1 if ceil]) / stride) + 1``;
     in ceil mode the last window must start inside the input or the left padding, else it is
     dropped. A result below 1 means the axis collapsed.
     """
@@ -210,19 +206,7 @@ def _run(layers: Sequence[Layer], shape: tuple[int, ...], depth: int,
          rows: list[LayerSummary]) -> tuple[int, ...]:
     for lay in layers:
         if lay.kind == "residual":
-            at = len(rows)
-            rows.append(None)  # type: ignore[arg-type]  # the container row goes first
-            body = _run(lay.body, shape, depth + 1, rows)
-            short = shape if lay.shortcut is None else _run(lay.shortcut, shape, depth + 1, rows)
-            if body != short:
-                what = "the identity shortcut keeps" if lay.shortcut is None else "the shortcut gives"
-                raise _fail(lay, f"its body gives {body} but {what} {short}; they are added, so "
-                                 "they must agree",
-                            "add a `shortcut:` (e.g. a 1x1 conv2d with the body's stride and "
-                            "channels)" if lay.shortcut is None
-                            else "make the shortcut's channels and stride match the body's")
-            rows[at] = LayerSummary(lay.name, lay.kind, depth, shape, body, 0, 0, {})
-            shape = body
+            shape = _residual(lay, shape, depth, rows)
             continue
         rule = _RULES.get(lay.kind)
         if rule is None:
@@ -237,6 +221,24 @@ def _run(layers: Sequence[Layer], shape: tuple[int, ...], depth: int,
                                  count * positions, params))
         shape = out
     return shape
+
+
+def _residual(lay: Layer, shape: tuple[int, ...], depth: int,
+              rows: list[LayerSummary]) -> tuple[int, ...]:
+    """body(x) + shortcut(x): the container row first, then the body's and shortcut's rows."""
+    at = len(rows)
+    rows.append(None)  # type: ignore[arg-type]  # placeholder, filled once the shape is known
+    body = _run(lay.body, shape, depth + 1, rows)
+    identity = lay.shortcut is None
+    short = shape if identity else _run(lay.shortcut, shape, depth + 1, rows)
+    if body != short:
+        other = "the identity shortcut keeps" if identity else "the shortcut gives"
+        raise _fail(lay, f"its body gives {body} but {other} {short}; they are added, so "
+                         "they must agree",
+                    "add a `shortcut:`, e.g. a 1x1 conv2d with the body's stride and channels"
+                    if identity else "make the shortcut's channels and stride match the body's")
+    rows[at] = LayerSummary(lay.name, lay.kind, depth, shape, body, 0, 0, {})
+    return body
 
 
 def _fail(lay: Layer, message: str, hint: str | None = None) -> SpecError:

@@ -159,7 +159,8 @@ def pool(draw):
 @st.composite
 def residual(draw):
     """A BasicBlock-like residual whose branches agree: odd kernels with half padding."""
-    out, stride, k = draw(st.integers(1, 4)), draw(st.integers(1, 2)), draw(st.sampled_from([1, 3]))
+    out, stride = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+    k = draw(st.sampled_from([1, 3]))
     body = [{"conv2d": {"out": out, "kernel": k, "stride": stride, "padding": k // 2}},
             "batchnorm2d", "relu", {"conv2d": {"out": out, "kernel": 3, "padding": 1}}]
     block = {"layers": body}
