@@ -95,12 +95,12 @@ class _Parser:
         name = None
         schema = {o.name: o for o in OPTIONS[kind]}
         for key, value in body.items() if body is not None else ():
+            switch = value.kind == "scalar" and isinstance(value.value, bool)  # `bias: false`
             if key == "name":
                 name = self._name(value)
             elif kind == "residual" and key in _RESIDUAL_KEYS:
                 parts[key] = value
-            elif key in GIVEN.get(kind, ()) and not (key == "bias" and value.kind == "scalar"
-                                                     and isinstance(value.value, bool)):
+            elif key in GIVEN.get(kind, ()) and not switch:
                 given[key] = value
             elif key in schema:
                 values[key] = _value(value, schema[key], self.sizes)
@@ -109,6 +109,9 @@ class _Parser:
                 raise SpecError(f"{kind} has no parameters, so it takes no `{key}`",
                                 file=body.file, line=line, col=col,
                                 hint="give weights to conv2d, linear or batchnorm layers")
+            elif key == "bias" and switch:
+                raise _err(value, f"{kind} has no `bias` switch",
+                           "write affine: false to drop both its weight and its bias")
             else:
                 known = ("name", *schema, *GIVEN.get(kind, ()),
                          *(_RESIDUAL_KEYS if kind == "residual" else ()))
