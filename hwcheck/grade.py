@@ -24,6 +24,9 @@ WRONG_SIGN = Slip("sgd-wrong-sign", "The step went uphill: you added lr·gradien
                                     "SGD subtracts it: θ' = θ − lr·∂E/∂θ.")
 
 
+YAML11_WORDS = ("yes", "no", "on", "off", "y", "n")
+
+
 class Grader:
     def __init__(self, specs: dict) -> None:
         self.specs = specs
@@ -71,10 +74,10 @@ class Grader:
                              float(spec.points), parts, seed, sheet.problem_lines.get(spec.id, 0))
 
     def _part(self, spec, part, node, student, done):
-        base = dict(name=part.name, max_score=float(part.points))
+        base = dict(name=part.name, max_score=float(part.points), score=0.0)
         if node is None or is_blank(node):
             where = dict(line=node.line, col=node.col) if node is not None else {}
-            return PartResult(score=0.0, status="missing", feedback="No answer given.", **base,
+            return PartResult(status="missing", feedback="No answer given.", **base,
                               **where), None
         base.update(line=node.line, col=node.col)
         key0 = self.key(spec, 0, student).solution.parts[part.name]
@@ -83,6 +86,10 @@ class Grader:
         if part.answer == "text":
             return self._text(part, node, base), None
         if node.kind == "scalar" and isinstance(node.value, str):
+            if part.answer != "formula" and node.value.strip().lower() in YAML11_WORDS:
+                return PartResult(status="invalid", answer=node.value, feedback=(
+                    f"'{node.value}' is text, not a number (YAML 1.2 reads yes/no/on/off "
+                    "as text)"), **base), None
             return self._formula(spec, part, node.value, student, base, done)
         return self._numeric(spec, part, node, student, key0, base, done)
 
@@ -97,7 +104,7 @@ class Grader:
         feedback = f"Needs review by course staff; suggested {suggested:g} of {part.points:g}."
         details = tuple(f"mentions: {f}" for f in found) + tuple(f"not found: {m}"
                                                                  for m in lacking)
-        return PartResult(score=0.0, status="needs_review", feedback=feedback, answer=node.value,
+        return PartResult(status="needs_review", feedback=feedback, answer=node.value,
                           details=details, suggested=suggested, **base)
 
     def _numeric(self, spec, part, node, student, key0, base, done):
@@ -106,7 +113,7 @@ class Grader:
             got = to_array(node, want.shape)
         except InvalidAnswer as exc:
             base.update(line=exc.line or base["line"], col=exc.col or base["col"])
-            return PartResult(score=0.0, status="invalid", feedback=exc.message,
+            return PartResult(status="invalid", feedback=exc.message,
                               answer=_shown(node), **base), None
         base["answer"] = fmt_array(got)
         fitted = compare.fit_shape(got, want.shape)
@@ -119,7 +126,8 @@ class Grader:
                 **base), None
         ok = compare.within(fitted, want, part.tolerance or spec.tolerance)
         if ok.all():
-            return PartResult(status="correct", score=float(part.points), **base), [fitted]
+            return PartResult(status="correct", **{**base, "score": float(part.points)}), \
+                [fitted]
         details = compare.entry_feedback(fitted, want, ok) if want.ndim else ()
         slip = compare.diagnose(fitted, want, self._alternatives(spec, part, student),
                                 part.tolerance or spec.tolerance, written_precision(node))
@@ -132,10 +140,10 @@ class Grader:
         base["answer"] = text
         out = grade_formula.outcome(self, spec, part, text, student)
         if out.status == "correct":
-            return PartResult(status="correct", score=float(part.points), **base), \
+            return PartResult(status="correct", **{**base, "score": float(part.points)}), \
                 list(out.values)
         if out.status == "invalid":
-            return PartResult(score=0.0, status="invalid", feedback=out.message, **base), None
+            return PartResult(status="invalid", feedback=out.message, **base), None
         slip = self._formula_slip(spec, part, text, student, out)
         details = ((out.message,) if slip and out.message else ()) + out.details
         result = self._wrong(base, slip, details, fallback=out.message)
@@ -173,7 +181,7 @@ class Grader:
 
     def _wrong(self, base, slip, details, fallback: str = "") -> PartResult:
         feedback = slip.message if slip else (fallback or "Does not match the key.")
-        return PartResult(score=0.0, status="wrong", feedback=feedback,
+        return PartResult(status="wrong", feedback=feedback,
                           diagnosis=slip.slug if slip else None, details=tuple(details),
                           **base)
 
