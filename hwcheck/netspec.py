@@ -36,7 +36,7 @@ def parse_network(node: Node, sizes: Mapping[str, int] | None = None) -> Network
     for key in node.value:
         if key not in ("input", "layers"):
             raise _unknown(node, key, ("input", "layers"), "`network` has no key")
-    for key, example in (("input", "input: [3, 32, 32]  # C, H, W without the batch"),
+    for key, example in (("input", "input: [3, 32, 32] (C, H, W; no batch dimension)"),
                          ("layers", "layers: [flatten, linear: {out: 10}]")):
         if key not in node.value:
             raise _err(node, f"`network` has no `{key}:`", f"add {example}")
