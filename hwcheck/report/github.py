@@ -1,0 +1,83 @@
+"""``hwcheck grade --format github``: GitHub Actions workflow commands (annotations).
+
+One command per line and nothing else: ``::error`` for a wrong, invalid or missing part,
+``::notice`` for a part that needs review, ``::warning`` for a notice about the file.
+
+Student text cannot inject a command. Every value is escaped as the runner expects
+(data: ``%`` ``\\r`` ``\\n``; properties also ``:`` and ``,``), so a newline in an answer
+is ``%0A`` and never starts a line. Before that each line goes through
+``textsafe.clean``, which shows other control characters (ESC, BEL, vertical tab, which
+some readers treat as line breaks) as ``\\xNN`` and splits ``::``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hwcheck.report.console import fmt_number
+from hwcheck.report.grade_json import details_of, feedback_of
+from hwcheck.results import FAILING
+from hwcheck.textsafe import clean
+
+_LINES = re.compile(r"\r\n|\r|\n")
+
+
+def _data(text: str) -> str:
+    lines = [clean(ln, limit=500) for ln in _LINES.split(str(text))]
+    return "\n".join(lines).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text) -> str:
+    return (clean(text, limit=500).replace("%", "%25").replace("\r", "%0D")
+            .replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C"))
+
+
+def command(kind: str, message: str, **props) -> str:
+    """``::kind key=value,...::message`` with every piece escaped; None/0 props dropped."""
+    given = ",".join(f"{k}={_prop(v)}" for k, v in props.items() if v)
+    return f"::{kind}{' ' + given if given else ''}::{_data(message)}"
+
+
+def _pts(x) -> str:
+    return fmt_number(x, 6)
+
+
+def _message(part, hide_expected: bool) -> str:
+    lines = [ln for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
+    if part.status == "needs_review":
+        note = "Needs review by course staff"
+        if part.suggested is not None:
+            note += f" (suggested {_pts(part.suggested)} of {_pts(part.max_score)} points)"
+        lines.insert(0, note)
+    else:
+        lines.insert(0, f"{part.status}, {_pts(part.score)}/{_pts(part.max_score)} points"
+                        + (f" ({part.diagnosis})" if part.diagnosis else ""))
+    lines += details_of(part, hide_expected)
+    if part.answer is not None:
+        lines.append(f"your answer: {part.answer}")
+    if part.expected is not None and not hide_expected:
+        lines.append(f"expected: {part.expected}")
+    return "\n".join(lines)
+
+
+def render(submissions, *, hide_expected: bool = False) -> str:
+    out: list[str] = []
+    for sub in submissions:
+        if sub.error is not None:
+            out.append(command("error", sub.error, file=sub.file))
+            continue
+        for n in sub.notices:
+            message = n.message + (f" (hint: {n.hint})" if n.hint else "")
+            out.append(command("warning", message, file=sub.file, line=n.line, col=n.col,
+                               title="hwcheck notice"))
+        for problem in sub.problems:
+            for part in problem.parts:
+                if part.status not in FAILING and part.status != "needs_review":
+                    continue
+                # A missing answer has no line of its own: point at its problem, or line 1.
+                line = part.line or problem.line or 1
+                col = part.col if part.line else 0
+                kind = "notice" if part.status == "needs_review" else "error"
+                out.append(command(kind, _message(part, hide_expected), file=sub.file,
+                                   line=line, col=col, title=f"{problem.id} {part.name}"))
+    return "".join(line + "\n" for line in out)

@@ -1,0 +1,93 @@
+"""``hwcheck grade --format json`` (DESIGN §4; stable keys, extra keys allowed).
+
+Also home of the two helpers every grade renderer shares: what ``--hide-expected`` hides,
+and a JSON encoder that is safe to print on a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+# json.dumps escapes C0 controls itself; C1 controls (a lone \x9b is a terminal CSI) and the
+# JavaScript line separators would otherwise pass through raw with ensure_ascii=False.
+_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+
+
+def dumps(doc) -> str:
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _reveals_key(line: str) -> bool:
+    return line.lstrip().lower().startswith("expected")
+
+
+def feedback_of(part, hide_expected: bool = False) -> str:
+    """The part's feedback; with ``hide_expected``, without lines that state the key."""
+    if not hide_expected:
+        return part.feedback
+    return "\n".join(ln for ln in part.feedback.split("\n") if not _reveals_key(ln))
+
+
+def details_of(part, hide_expected: bool = False) -> tuple[str, ...]:
+    if not hide_expected:
+        return tuple(part.details)
+    return tuple(d for d in part.details if not _reveals_key(d))
+
+
+def num(x):
+    """A score as a JSON float; NaN and infinities are not JSON, so they become null."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def part_doc(part, hide_expected: bool = False) -> dict:
+    doc = {
+        "name": part.name, "status": part.status,
+        "score": num(part.score), "max_score": num(part.max_score),
+        "feedback": feedback_of(part, hide_expected), "diagnosis": part.diagnosis,
+        # 0 means "no line" in results.py; null says so without looking like a position.
+        "line": part.line or None,
+        "col": part.col or None,
+        "answer": part.answer,
+    }
+    if not hide_expected:
+        doc["expected"] = part.expected
+    doc["details"] = list(details_of(part, hide_expected))
+    doc["suggested"] = num(part.suggested)
+    return doc
+
+
+def problem_doc(problem, hide_expected: bool = False) -> dict:
+    return {
+        "id": problem.id, "score": num(problem.score), "max_score": num(problem.max_score),
+        "parts": [part_doc(p, hide_expected) for p in problem.parts],
+        "title": problem.title, "seed": problem.seed, "line": problem.line or None,
+    }
+
+
+def submission_doc(sub, hide_expected: bool = False) -> dict:
+    if sub.error is not None:
+        doc = {"file": sub.file, "error": sub.error}
+        if sub.student is not None:
+            doc["student"] = sub.student
+        return doc
+    return {
+        "file": sub.file, "student": sub.student,
+        "score": num(sub.score), "max_score": num(sub.max_score),
+        "problems": [problem_doc(p, hide_expected) for p in sub.problems],
+        "notices": [{"message": n.message, "line": n.line or None, "col": n.col or None,
+                     "hint": n.hint} for n in sub.notices],
+    }
+
+
+def render(submissions, *, hide_expected: bool = False) -> str:
+    """One submission → its object; several → ``{"submissions": [...]}``."""
+    subs = list(submissions)
+    if len(subs) == 1:
+        return dumps(submission_doc(subs[0], hide_expected)) + "\n"
+    return dumps({"submissions": [submission_doc(s, hide_expected) for s in subs]}) + "\n"

@@ -1,0 +1,89 @@
+"""``--output FILE``: write a report atomically, never through a symbolic link.
+
+The text goes to a temporary file in the target's own folder (so the final rename stays on
+one file system and is atomic), is flushed to disk, then renamed over the target. A reader
+sees the old file or the new one, never half of one.
+
+Links: ``os.lstat`` refuses a link before anything is written, and again just before the
+rename. ``tempfile.mkstemp`` opens with ``O_CREAT | O_EXCL``, which never follows a link, and
+``os.replace`` renames over a path without following it: even a link planted between the
+check and the rename is replaced itself, and its target is never written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from hwcheck.errors import HwcheckError
+
+
+def _refuse_link(path: Path) -> os.stat_result | None:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise HwcheckError(f"--output {path}: {exc.strerror}",
+                           hint="check the path and its permissions") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise HwcheckError(f"--output {path} is a symbolic link; refusing to write through it",
+                           hint="remove the link or choose another path")
+    if stat.S_ISDIR(st.st_mode):
+        raise HwcheckError(f"--output {path} is a folder",
+                           hint="give a file name, such as results.json")
+    return st
+
+
+def _mode(existing: os.stat_result | None) -> int:
+    if existing is not None:
+        return stat.S_IMODE(existing.st_mode)
+    umask = os.umask(0)   # the only portable way to read the umask is to set it
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    path = Path(path)
+    existing = _refuse_link(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise HwcheckError(f"--output {path}: folder {folder} does not exist",
+                           hint=f"create it first (mkdir -p {folder}) or choose another path")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise HwcheckError(f"--output {path}: cannot write in {folder}: {exc.strerror}",
+                           hint="check the folder's permissions or choose another path") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            # mkstemp makes the file 0600; give the report the mode plain open() would give.
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), _mode(existing))
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _refuse_link(path)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise HwcheckError(f"--output {path}: {exc.strerror or exc}",
+                               hint="check free space and permissions") from None
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable; best effort (Windows cannot open a folder)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
