@@ -40,8 +40,10 @@ def _fail(exc: HwcheckError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
-def command(fn):
+def command(fn=None, *, name: str | None = None):
     """Register a command whose HwcheckErrors are rendered by ``_fail``."""
+    if fn is None:
+        return lambda f: command(f, name=name)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -62,7 +64,7 @@ def command(fn):
             _fail(HwcheckError(f"internal error: {type(exc).__name__}: {exc}",
                                hint="rerun with HWCHECK_DEBUG=1 and report the traceback"))
 
-    return app.command()(wrapper)
+    return app.command(name)(wrapper)
 
 
 def _version(value: bool) -> None:
@@ -77,8 +79,8 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version,
     """Check deep-learning homework."""
 
 
-@command
-def list(problems: Optional[Path] = PROBLEMS_OPT):  # noqa: A001 - the command is `list`
+@command(name="list")
+def list_problems(problems: Optional[Path] = PROBLEMS_OPT):
     """Show every problem: id, title, kind, points and parts.
 
     Examples:
@@ -222,6 +224,37 @@ def validate(
     checks = run(paths or [catalog.folder], catalog.specs)
     validate_text.render(checks, console.stdout())
     raise typer.Exit(0 if all(c.ok for c in checks) else 2)
+
+
+@command
+def schema(
+    which: str = typer.Argument(..., metavar="problem|answers",
+                                help="Which file format to describe."),
+    problems: Optional[Path] = PROBLEMS_OPT,
+):
+    """Print the JSON Schema (draft 2020-12) of problem specs or answers files.
+
+    Point an editor at it with a first line such as
+    `# yaml-language-server: $schema=answers.schema.json`.
+
+    Examples:
+
+      hwcheck schema problem > problem.schema.json
+
+      hwcheck schema answers > answers.schema.json
+    """
+    import json
+
+    from hwcheck import schema as schemas
+
+    _choice(which, ("problem", "answers"), "schema")
+    if which == "problem":
+        doc = schemas.problem_schema()
+    else:
+        from hwcheck.catalog import load_catalog
+
+        doc = schemas.answers_schema(load_catalog(problems).specs)
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
 def _grade_batch(grader, files, jobs):
