@@ -43,9 +43,9 @@ class ConvCache(NamedTuple):
     out_hw: tuple[int, int]
 
 
-def _offset_view(xp, i, j, cache_like):
+def _offset_view(xp, i, j, geo):
     """The input pixels that kernel tap (i, j) meets, for every output pixel: (..., Ho, Wo)."""
-    (sh, sw), (dh, dw), (ho, wo) = cache_like
+    (sh, sw), (dh, dw), (ho, wo) = geo
     r0, c0 = i * dh, j * dw
     return xp[..., r0:r0 + sh * (ho - 1) + 1:sh, c0:c0 + sw * (wo - 1) + 1:sw]
 
@@ -90,12 +90,15 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
                 np.multiply(_offset_view(xp, i, j, geo), w[0, 0, i, j], out=tmp)
                 y += tmp
     else:
+        # Per tap, a batched GEMM (G, Og, Cg) @ (N, G, Cg, Ho*Wo): BLAS does the channel sums.
         xg = xp.reshape(n, groups, cin_g, *xp.shape[2:])
-        wg = w.reshape(groups, cout // groups, cin_g, kh, kw)
-        y = np.zeros((n, groups, cout // groups, ho, wo))
+        # Taps first and contiguous: matmul only reaches BLAS with contiguous operands.
+        taps = np.ascontiguousarray(w.reshape(groups, cout // groups, cin_g, kh, kw).transpose(3, 4, 0, 1, 2))
+        y = np.zeros((n, groups, cout // groups, ho * wo))
         for i in range(kh):
             for j in range(kw):
-                y += np.einsum("ngchw,goc->ngohw", _offset_view(xg, i, j, geo), wg[..., i, j])
+                cols = _offset_view(xg, i, j, geo).reshape(n, groups, cin_g, ho * wo)
+                y += np.matmul(taps[i, j], cols)
         y = y.reshape(n, cout, ho, wo)
     if b is not None:
         b = np.asarray(b, dtype=float)
@@ -123,11 +126,12 @@ def conv2d_backward(dy, cache: ConvCache, need_dx: bool = True):
     if dy.shape != (n, cout, ho, wo):
         raise ValueError(f"conv2d_backward: dy has shape {dy.shape}, expected {(n, cout, ho, wo)}")
     geo = (stride, dilation, (ho, wo))
-    dw = np.empty_like(w)
     dxp = np.zeros_like(xp) if need_dx else None
 
     if groups == 1 and cin == 1 and cout == 1:
-        # Flat contiguous dy lets each tap's weight gradient be one BLAS-free dot of views.
+        # Scalar taps: each weight gradient is one dot product over the image, and each
+        # tap's share of dx one scaled add into a shifted view.
+        dw = np.empty_like(w)
         dy2 = dy[:, 0]
         for i in range(kh):
             for j in range(kw):
@@ -137,19 +141,26 @@ def conv2d_backward(dy, cache: ConvCache, need_dx: bool = True):
                     _offset_view(dxp[:, 0], i, j, geo)[...] += w[0, 0, i, j] * dy2
     else:
         xg = xp.reshape(n, groups, cin_g, *xp.shape[2:])
-        dyg = dy.reshape(n, groups, cout // groups, ho, wo)
-        wg = w.reshape(groups, cout // groups, cin_g, kh, kw)
-        dwg = dw.reshape(wg.shape)
+        og = cout // groups
+        # (kh, kw, G, Cg, Og): each tap's transposed weight, contiguous for BLAS.
+        taps_t = np.ascontiguousarray(w.reshape(groups, og, cin_g, kh, kw).transpose(3, 4, 0, 2, 1))
+        dwg = np.empty((kh, kw, groups, og, cin_g))
         dxg = dxp.reshape(xg.shape) if need_dx else None
+        # Batch folded into the GEMM's inner dimension: (G, Og, N*P) @ (G, N*P, Cg).
+        dy_t = dy.reshape(n, groups, og, ho * wo).transpose(1, 2, 0, 3).reshape(groups, og, n * ho * wo)
+        dy_g = dy.reshape(n, groups, og, ho * wo)
         for i in range(kh):
             for j in range(kw):
-                dwg[..., i, j] = np.einsum("ngohw,ngchw->goc", dyg, _offset_view(xg, i, j, geo))
+                view = _offset_view(xg, i, j, geo)
+                cols = view.transpose(1, 2, 0, 3, 4).reshape(groups, cin_g, n * ho * wo)
+                np.matmul(dy_t, cols.transpose(0, 2, 1), out=dwg[i, j])
                 if need_dx:
-                    _offset_view(dxg, i, j, geo)[...] += np.einsum("ngohw,goc->ngchw", dyg, wg[..., i, j])
+                    contrib = np.matmul(taps_t[i, j], dy_g)   # (N, G, Cg, P)
+                    _offset_view(dxg, i, j, geo)[...] += contrib.reshape(n, groups, cin_g, ho, wo)
+        dw = dwg.transpose(2, 3, 4, 0, 1).reshape(w.shape)
     db = dy.sum(axis=(0, 2, 3)) if has_bias else None
     dx = None
     if need_dx:
         ph, pw = padding
-        dx = dxp[:, :, ph:dxp.shape[2] - ph, pw:dxp.shape[3] - pw]
-        dx = np.ascontiguousarray(dx)
+        dx = np.ascontiguousarray(dxp[:, :, ph:dxp.shape[2] - ph, pw:dxp.shape[3] - pw])
     return dx, dw, db
