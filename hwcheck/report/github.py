@@ -45,6 +45,8 @@ def _pts(x) -> str:
 def _message(part, hide_expected: bool) -> str:
     lines = [ln for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
     if part.status == "needs_review":
+        # The note below says it once, whatever the grader's own feedback says.
+        lines = [ln for ln in lines if not ln.lower().startswith("needs review")]
         note = "Needs review by course staff"
         if part.suggested is not None:
             note += f" (suggested {_pts(part.suggested)} of {_pts(part.max_score)} points)"

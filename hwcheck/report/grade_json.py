@@ -20,21 +20,36 @@ def dumps(doc) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _reveals_key(line: str) -> bool:
-    return line.lstrip().lower().startswith("expected")
+# "entry [1, 2]: yours 0.5, expected 0.25" keeps its first half under --hide-expected.
+_KEY_TAIL = re.compile(r"[,;]?\s*\bexpected\b.*$", re.IGNORECASE | re.DOTALL)
+
+
+def _hidden(lines, status: str) -> list[str]:
+    # An invalid answer was never compared with the key, and its message ("expected a
+    # number") is how the student learns to fix it; keep it whole.
+    if status == "invalid":
+        return list(lines)
+    kept = []
+    for line in lines:
+        if line.lstrip().lower().startswith("expected"):
+            continue
+        cut = _KEY_TAIL.sub("", line).rstrip(" ,;:")
+        if cut.strip():
+            kept.append(cut)
+    return kept
 
 
 def feedback_of(part, hide_expected: bool = False) -> str:
-    """The part's feedback; with ``hide_expected``, without lines that state the key."""
+    """The part's feedback; with ``hide_expected``, without what states the key."""
     if not hide_expected:
         return part.feedback
-    return "\n".join(ln for ln in part.feedback.split("\n") if not _reveals_key(ln))
+    return "\n".join(_hidden(part.feedback.split("\n"), part.status))
 
 
 def details_of(part, hide_expected: bool = False) -> tuple[str, ...]:
     if not hide_expected:
         return tuple(part.details)
-    return tuple(d for d in part.details if not _reveals_key(d))
+    return tuple(_hidden(part.details, part.status))
 
 
 def num(x):

@@ -140,7 +140,8 @@ def _feedback(part, hide_expected: bool) -> Text:
     lines = [safe(ln) for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
     if part.diagnosis:
         lines.append(safe(f"diagnosis: {part.diagnosis}", "italic"))
-    if part.status == "needs_review" and part.suggested is not None:
+    if (part.status == "needs_review" and part.suggested is not None
+            and "suggested" not in part.feedback.lower()):
         lines.append(Text(f"suggested {_pts(part.suggested)} of {_pts(part.max_score)} points",
                           style="cyan"))
     lines += [safe(d, "dim") for d in details_of(part, hide_expected)]

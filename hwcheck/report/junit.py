@@ -37,7 +37,8 @@ def _body(part, hide_expected: bool) -> str:
     lines = [ln for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
     if part.diagnosis:
         lines.append(f"diagnosis: {part.diagnosis}")
-    if part.status == "needs_review" and part.suggested is not None:
+    if (part.status == "needs_review" and part.suggested is not None
+            and "suggested" not in part.feedback.lower()):
         lines.append(f"suggested {_pts(part.suggested)} of {_pts(part.max_score)} points")
     lines += details_of(part, hide_expected)
     if part.answer is not None:
