@@ -50,7 +50,8 @@ def seed_submission() -> Submission:
     p1 = ProblemResult("p1", "Conv → sigmoid → avg-pool gradients", 4.0, 12.0, (
         PartResult("dL/dS", "correct", 4.0, 4.0, line=13, col=10,
                    answer="g[ceil(d/2), ceil(e/2)] / 4"),
-        PartResult("dL/dC", "invalid", 0.0, 4.0, feedback="unknown name 'f'; did you mean 's'?",
+        PartResult("dL/dC", "invalid", 0.0, 4.0,
+                   feedback="unknown name 'f'; did you mean 's'?\nexpected a formula in x s c g",
                    line=14, col=10, answer="f(c[d,e]) * g[d,e]"),
         PartResult("dL/dK", "wrong", 0.0, 4.0,
                    feedback="Indexes f'(c) at i+u-1 instead of i; reads outside C.",
@@ -60,7 +61,7 @@ def seed_submission() -> Submission:
                    expected="sum(x[i+u-1, j+v-1] * g[ceil(i/2), ceil(j/2)]/4 * "
                             "s[i,j]*(1-s[i,j]) for i in 1..2n for j in 1..2m)",
                    details=("counterexample: instance n=2, m=3, k=3",
-                            "at [u,v] = [1,2]: got 0.01342",
+                            "at [u,v] = [1,2]: yours 0.01342, expected 0.02291",
                             "expected 0.02291 at [1,2]")),
     ), seed=4242, line=12)
     return Submission("examples/seed-answers.yaml", "ada", 9.0, 30.0, (p5, p3, p2, p1),
@@ -152,7 +153,8 @@ def test_text_one_submission_shows_everything():
 
 def test_text_hide_expected_reveals_no_key():
     out = text_of([seed_submission()], hide_expected=True)
-    assert "expected" not in out
+    assert "expected a formula" in out                 # an invalid part's own message
+    assert "expected" not in out.replace("expected a formula", "")
     for value in KEY_VALUES:
         assert value not in out
 
@@ -205,6 +207,10 @@ def test_json_hide_expected():
     doc = json.loads(grade_json.render([seed_submission()], hide_expected=True))
     text = json.dumps(doc)
     assert '"expected"' not in text
+    dk = doc["problems"][3]["parts"][2]
+    # the half of a line that does not give the key away stays
+    assert dk["details"] == ["counterexample: instance n=2, m=3, k=3",
+                             "at [u,v] = [1,2]: yours 0.01342"]
     for value in KEY_VALUES:
         assert value not in text
 
