@@ -102,7 +102,7 @@ class Grader:
         lacking = [p.point for p, hit in hits if not hit]
         suggested = suggested_points(node.value, part.rubric, part.points)
         feedback = f"Needs review by course staff; suggested {suggested:g} of {part.points:g}."
-        details = tuple(f"mentions: {f}" for f in found) + tuple(f"not found: {m}"
+        details = tuple(f"mentions: {f}" for f in found) + tuple(f"expected point not found: {m}"
                                                                  for m in lacking)
         return PartResult(status="needs_review", feedback=feedback, answer=node.value,
                           details=details, suggested=suggested, **base)
