@@ -27,13 +27,13 @@ SETTINGS = settings(max_examples=60, deadline=None,
 
 # ---- spec → torch ---------------------------------------------------------------------------
 
-def _module(kind: str, o: dict):
+def _module(kind: str, o: dict, device: str):
     pair = lambda v: tuple(v) if isinstance(v, list) else v  # noqa: E731
     if kind == "conv2d":
         return nn.LazyConv2d(o["out"], pair(o["kernel"]), stride=pair(o.get("stride", 1)),
                              padding=pair(o.get("padding", 0)),
                              dilation=pair(o.get("dilation", 1)), groups=o.get("groups", 1),
-                             bias=o.get("bias", True))
+                             bias=o.get("bias", True), device=device)
     if kind == "maxpool2d":
         return nn.MaxPool2d(pair(o["kernel"]), pair(o.get("stride")), pair(o.get("padding", 0)),
                             pair(o.get("dilation", 1)), ceil_mode=o.get("ceil_mode", False))
@@ -45,9 +45,9 @@ def _module(kind: str, o: dict):
         return nn.AdaptiveAvgPool2d(pair(o["output_size"]))
     if kind in ("batchnorm2d", "batchnorm1d"):
         cls = nn.LazyBatchNorm2d if kind == "batchnorm2d" else nn.LazyBatchNorm1d
-        return cls(affine=o.get("affine", True))
+        return cls(affine=o.get("affine", True), device=device)
     if kind == "linear":
-        return nn.LazyLinear(o["out"], bias=o.get("bias", True))
+        return nn.LazyLinear(o["out"], bias=o.get("bias", True), device=device)
     if kind == "softmax":
         dim = o.get("dim", -1)
         return nn.Softmax(dim + 1 if dim >= 0 else dim)  # +1: torch sees a batch dimension
@@ -62,34 +62,36 @@ def _split(item) -> tuple[str, dict]:
     return kind, dict(opts or {})
 
 
-def _torch_run(items, x, rows: list, modules: list):
+def _torch_run(items, x, rows: list):
     """Run ``x`` through the spec's layers; ``rows`` gets (output shape, module) per layer."""
     for item in items:
         kind, opts = _split(item)
         if kind == "residual":
             at = len(rows)
             rows.append(None)
-            body = _torch_run(opts["layers"], x, rows, modules)
-            short = _torch_run(opts.get("shortcut") or [], x, rows, modules)
+            body = _torch_run(opts["layers"], x, rows)
+            short = _torch_run(opts.get("shortcut") or [], x, rows)
             if body.shape != short.shape:  # torch would broadcast; a residual never does
                 raise RuntimeError("residual branches disagree")
             x = body + short
             rows[at] = (tuple(x.shape[1:]), None)
             continue
-        module = _module(kind, opts).eval()
+        module = _module(kind, opts, x.device).eval()
         x = module(x)
-        modules.append(module)
         rows.append((tuple(x.shape[1:]), module))
     return x
 
 
-def torch_summary(spec: dict):
-    """[(output shape, module)] per layer in execution order, or the exception torch raised."""
+def torch_summary(spec: dict, device: str = "cpu"):
+    """[(output shape, module)] per layer in execution order, or the exception torch raised.
+
+    On the "meta" device torch infers shapes without computing, which keeps big nets fast.
+    """
     rows: list = []
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # lazy modules warn that they are new
         try:
-            _torch_run(spec["layers"], torch.zeros(1, *spec["input"]), rows, [])
+            _torch_run(spec["layers"], torch.zeros(1, *spec["input"], device=device), rows)
         except (RuntimeError, ValueError) as exc:
             return exc
     return rows
@@ -103,8 +105,8 @@ def our_summary(spec: dict):
         return exc
 
 
-def assert_same(spec: dict) -> None:
-    ours, theirs = our_summary(spec), torch_summary(spec)
+def assert_same(spec: dict, device: str = "cpu") -> None:
+    ours, theirs = our_summary(spec), torch_summary(spec, device)
     if isinstance(ours, SpecError) or isinstance(theirs, Exception):
         assert isinstance(ours, SpecError) and isinstance(theirs, Exception), (ours, theirs)
         return
@@ -208,7 +210,7 @@ def test_single_pool_and_conv_layers_match_torch(channels, size, data):
 
 @pytest.mark.parametrize("name", ["lenet5", "alexnet", "vgg16", "resnet18"])
 def test_example_networks_match_torch(name, examples):
-    assert_same(yamlio.load_file(examples / f"{name}.yaml").plain()["network"])
+    assert_same(yamlio.load_file(examples / f"{name}.yaml").plain()["network"], device="meta")
 
 
 @pytest.fixture
