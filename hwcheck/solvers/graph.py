@@ -68,18 +68,23 @@ def _forward_one(layer: Layer, x, params, variants):
                                       o.get("dilation", 1), o.get("ceil_mode", False))
     if k == "avgpool2d":
         return pool.avgpool2d_forward(x, o["kernel"], o["stride"], o["padding"],
-                                      o.get("ceil_mode", False))
+                                      o.get("ceil_mode", False),
+                                      o.get("count_include_pad", True))
+    if k == "adaptiveavgpool2d":
+        kernel = _adaptive_kernel(layer, x.shape[-2:])
+        return pool.avgpool2d_forward(x, kernel, kernel, 0)
     if k == "flatten":
         return linear.flatten_forward(x)
     if k in ("relu", "sigmoid", "tanh"):
         return getattr(activations, f"{k}_forward")(x)
     if k == "softmax":
-        return activations.softmax_forward(x, axis=1)
+        dim = o.get("dim", -1)
+        return activations.softmax_forward(x, axis=dim if dim < 0 else dim + 1)
     if k in ("dropout",):
         return x, None
     if k in ("batchnorm2d", "batchnorm1d"):
         fn = getattr(batchnorm, f"{k}_forward")
-        return fn(x, w, b)
+        return fn(x, w, b, o.get("eps", 1e-5))
     raise NotImplementedError(f"no forward for layer kind {k!r}")
 
 
@@ -125,8 +130,23 @@ def _backward_one(layer: Layer, dy, cache, grads: dict, variants):
     if k == "softmax" and SOFTMAX_DIAGONAL in variants:
         q = cache[0]
         return dy * q * (1.0 - q)
+    if k == "adaptiveavgpool2d":
+        k = "avgpool2d"
     mod = {"maxpool2d": pool, "avgpool2d": pool, "flatten": linear}.get(k, activations)
     return getattr(mod, f"{k}_backward")(dy, cache)[0]
+
+
+def _adaptive_kernel(layer: Layer, hw) -> tuple:
+    """Adaptive pooling is plain pooling when the output size divides the input size."""
+    out = layer.options["output_size"]
+    if any(size % o for size, o in zip(hw, out)):
+        from hwcheck.errors import SpecError
+
+        raise SpecError(f"{layer.name}: adaptiveavgpool2d from {tuple(hw)} to {tuple(out)} "
+                        "has uneven windows; gradients support only even ones",
+                        line=layer.line, col=layer.col,
+                        hint="use avgpool2d, or sizes that divide evenly")
+    return tuple(size // o for size, o in zip(hw, out))
 
 
 def _params(grads: dict, layer: Layer, dw, db, dx):
