@@ -21,7 +21,7 @@ def relu_forward(x):
     """y = max(x, 0), any shape.  Returns (y, cache) with cache = (mask,), mask = x > 0."""
     x = np.asarray(x, dtype=float)
     mask = x > 0
-    return np.where(mask, x, 0.0), (mask,)
+    return np.maximum(x, 0.0), (mask,)   # maximum, not where: NaN stays NaN as in torch
 
 
 def relu_backward(dy, cache):
