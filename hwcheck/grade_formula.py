@@ -45,7 +45,8 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
                                 lambda: evaluate(f, env, index=list(zip(part.index, want.shape)),
                                                  shape=want.shape))
         except IndexOutOfRange as exc:
-            return FormulaOutcome("wrong", exc.message, (_instance(solved),), tuple(values))
+            return FormulaOutcome("wrong", exc.message, (f"on {_instance(solved)}",),
+                                  tuple(values))
         except FormulaError as exc:
             return FormulaOutcome("invalid", _where(exc), (), tuple(values))
         values.append(got)

@@ -34,6 +34,8 @@ STATUS = {
 }
 COUNT_WORD = {"needs_review": "review"}
 
+ANSWER_CHARS = 72   # a long answer is cut in the table; the file itself has it whole
+
 # Invisible characters that reorder or hide text on a terminal (Trojan Source); clean()
 # leaves them, so they are shown as escapes here.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -113,27 +115,35 @@ def _score_style(score, max_score) -> str:
     return "green" if score >= max_score else ("red" if score <= 0 else "yellow")
 
 
-def _parts_table(parts, hide_expected: bool) -> Table:
+def _parts_table(parts, hide_expected: bool):
+    """The parts table (part, status, points, your answer, expected), then the feedback
+    of every part that has some, full width beneath it: 80 columns cannot hold both."""
     # expand + ratios share the 80 columns; fold (not ellipsis) so nothing is hidden.
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True,
                   collapse_padding=True, header_style="bold")
-    table.add_column("part", overflow="fold", max_width=14)
+    table.add_column("part", overflow="fold", max_width=22)
     table.add_column("status", no_wrap=True)
     table.add_column("points", no_wrap=True, justify="right")
-    table.add_column("your answer", overflow="fold", ratio=3, width=11)
+    table.add_column("your answer", overflow="fold", ratio=3)
     if not hide_expected:
-        table.add_column("expected", overflow="fold", ratio=3, width=8)
-    table.add_column("feedback", overflow="fold", ratio=5, width=12)
+        table.add_column("expected", overflow="fold", ratio=2)
+    notes = Table(box=None, show_header=False, expand=True, pad_edge=False,
+                  padding=(0, 1, 0, 0))
+    notes.add_column("part", no_wrap=True, style="bold")
+    notes.add_column("feedback", overflow="fold", ratio=1)
     for part in parts:
         label, style = STATUS.get(part.status, (part.status, ""))
-        answer = safe(part.answer) if part.answer is not None else Text("—", style="dim")
+        answer = safe(part.answer, limit=ANSWER_CHARS) if part.answer is not None \
+            else Text("—", style="dim")
         row = [safe(part.name, "bold"), Text(label, style=style),
                Text(f"{_pts(part.score)}/{_pts(part.max_score)}"), answer]
         if not hide_expected:
             row.append(safe(part.expected) if part.expected is not None else Text(""))
-        row.append(_feedback(part, hide_expected))
         table.add_row(*row)
-    return table
+        feedback = _feedback(part, hide_expected)
+        if feedback.plain.strip():
+            notes.add_row(safe(part.name, "bold"), feedback)
+    return Group(table, Text(""), notes) if notes.row_count else table
 
 
 def _feedback(part, hide_expected: bool) -> Text:
