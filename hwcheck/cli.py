@@ -171,7 +171,8 @@ def grade(
         submissions = [grader.grade_file(files[0])]   # unreadable → exit 2, one clear line
     else:
         submissions = _grade_batch(grader, files, jobs)
-    _emit(submissions, fmt, output, hide_expected)
+    root = str(targets[0]) if len(targets) == 1 and Path(targets[0]).is_dir() else None
+    _emit(submissions, fmt, output, hide_expected, root)
     if all(s.error is not None for s in submissions):
         raise typer.Exit(2)
     raise typer.Exit(exit_code(submissions, min_score))
@@ -274,12 +275,13 @@ def _grade_batch(grader, files, jobs):
                                 on_done=lambda _: progress.advance(task))
 
 
-def _emit(submissions, fmt: str, output, hide_expected: bool) -> None:
+def _emit(submissions, fmt: str, output, hide_expected: bool, root: str | None) -> None:
     from hwcheck.report import (console, csv_report, github, grade_json, grade_text,
                                 gradescope, junit, output as out)
 
     if fmt == "text" and output is None:
-        grade_text.render(submissions, console.stdout(), hide_expected=hide_expected)
+        grade_text.render(submissions, console.stdout(), hide_expected=hide_expected,
+                          file_name_root=root)
         return
     if fmt == "text":
         import io
@@ -288,7 +290,7 @@ def _emit(submissions, fmt: str, output, hide_expected: bool) -> None:
 
         buf = io.StringIO()
         grade_text.render(submissions, Console(file=buf, width=80, color_system=None),
-                          hide_expected=hide_expected)
+                          hide_expected=hide_expected, file_name_root=root)
         text = buf.getvalue()
     else:
         module = {"json": grade_json, "junit": junit, "gradescope": gradescope,
