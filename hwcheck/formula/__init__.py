@@ -22,10 +22,10 @@ Semantics (DESIGN.md §3):
 - Limits are in ``hwcheck.formula.limits``; nothing is ever passed to eval/exec/compile.
 """
 
-from hwcheck.formula.evaluate import IndexOutOfRange, evaluate
+from hwcheck.formula.evaluator import IndexOutOfRange, evaluate
 from hwcheck.formula.limits import (MAX_DEPTH, MAX_ELEMENTS, MAX_EXPONENT, MAX_INT, MAX_LENGTH,
                                     MAX_NODES)
-from hwcheck.formula.parse import FUNCTIONS, Formula, parse
+from hwcheck.formula.syntax import FUNCTIONS, Formula, parse
 
 __all__ = ["Formula", "parse", "evaluate", "IndexOutOfRange", "FUNCTIONS", "MAX_LENGTH",
            "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_INT", "MAX_ELEMENTS"]

@@ -12,7 +12,7 @@ from hwcheck.errors import FormulaError
 from hwcheck.formula.limits import MAX_EXPONENT, MAX_INT
 
 if TYPE_CHECKING:
-    from hwcheck.formula.parse import Formula
+    from hwcheck.formula.syntax import Formula
 
 # name → (fewest, most) positional arguments; None = no upper bound.
 ARITY: dict[str, tuple[int, int | None]] = {

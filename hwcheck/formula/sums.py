@@ -27,7 +27,6 @@ class Sums:
         opened: list[str] = []
         outer_mask = self.mask
         inner: Value | None = None  # the part of the mask this sum adds
-        col = self.f.col(node)
         try:
             for comp in gen.generators:
                 var = comp.target.id
@@ -39,13 +38,13 @@ class Sums:
                 lo = self.bound(comp.iter.args[0], lo_v, lowest=True)
                 hi = self.bound(comp.iter.args[1], hi_v, lowest=False)
                 extent = max(0, hi - lo + 1) if lo is not None and hi is not None else 0
-                budget([*self.extent.values(), extent], f"`for {var} in ...`", col)
+                budget([*self.extent.values(), extent], f"`for {var} in ...`")
                 self.open(var, lo or 0, extent)
                 opened.append(var)
                 if lo_v.axes or hi_v.axes:
                     v = self.axis(var)
                     ok = combine(self.order, (v, lo_v, hi_v),
-                                 lambda x, a, b: (x >= a) & (x <= b), "a range", col)
+                                 lambda x, a, b: (x >= a) & (x <= b), "a range")
                     inner = self.conjoin(inner, ok)
                 for cond in comp.ifs:
                     inner = self.conjoin(inner, self.condition(cond))
@@ -84,11 +83,10 @@ class Sums:
         return int(round(value))
 
     def condition(self, node: ast.AST) -> Value:
-        col = self.f.col(node)
         if isinstance(node, ast.BoolOp):
             fn = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
             parts = [self.condition(v) for v in node.values]
-            return combine(self.order, parts, lambda *xs: fold(fn, xs), "a condition", col)
+            return combine(self.order, parts, lambda *xs: fold(fn, xs), "a condition")
         if isinstance(node, ast.UnaryOp):
             v = self.condition(node.operand)
             return Value(~v.data, v.axes)
@@ -99,9 +97,9 @@ class Sums:
                                    f"{describe(v.dims)}", hint="index the array")
         result: Value | None = None
         for op, a, b in zip(node.ops, parts, parts[1:]):
-            c = combine(self.order, (a, b), _CMP[type(op)], "a condition", col)
+            c = combine(self.order, (a, b), _CMP[type(op)], "a condition")
             result = c if result is None else combine(self.order, (result, c), np.logical_and,
-                                                      "a condition", col)
+                                                      "a condition")
         return result
 
     def total(self, node: ast.Call, kind: str, body: Value, opened: list[str],
@@ -114,7 +112,7 @@ class Sums:
         axes = union(self.order, *parts)
         ndims = len(body.dims)
         shape = [self.extent[a] for a in axes] + list(body.dims)
-        budget(shape, f"`{self.text(node)[:40]}`", self.f.col(node))
+        budget(shape, self.label(node, 40))
         data = np.broadcast_to(expand(body, axes, ndims), shape)
         fill = {"sum": 0.0, "max": -np.inf, "min": np.inf}[kind]
         if inner is not None:

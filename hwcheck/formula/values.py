@@ -34,12 +34,12 @@ def describe(dims: tuple[int, ...]) -> str:
     return "a number" if not dims else str(dims)
 
 
-def budget(shape: Sequence[int], what: str, col: int = 0) -> None:
+def budget(shape: Sequence[int], what: object) -> None:
     """Refuse before numpy allocates more than MAX_ELEMENTS values."""
     size = math.prod(int(s) for s in shape)
     if size > MAX_ELEMENTS:
         raise FormulaError(f"{what} would create {size:,} values; the limit is {MAX_ELEMENTS:,}",
-                           col=col, hint="use smaller ranges or fewer nested sums")
+                           hint="use smaller ranges or fewer nested sums")
 
 
 def union(order: dict[str, int], *values: Value) -> tuple[str, ...]:
@@ -55,7 +55,7 @@ def expand(v: Value, axes: tuple[str, ...], ndims: int = 0) -> np.ndarray:
 
 
 def combine(order: dict[str, int], values: Sequence[Value],
-            fn: Callable[..., np.ndarray], what: str, col: int = 0) -> Value:
+            fn: Callable[..., np.ndarray], what: object) -> Value:
     """Elementwise ``fn`` over values whose array dims are equal or absent."""
     dims: tuple[int, ...] = ()
     for v in values:
@@ -63,11 +63,11 @@ def combine(order: dict[str, int], values: Sequence[Value],
             dims = v.dims
     axes = union(order, *values)
     arrays = [expand(v, axes, len(dims)) for v in values]
-    budget(np.broadcast_shapes(*(a.shape for a in arrays)), what, col)
+    budget(np.broadcast_shapes(*(a.shape for a in arrays)), what)
     return Value(fn(*arrays), axes)
 
 
-def check_same_dims(a: Value, b: Value, op: str, left: str, right: str, col: int) -> None:
+def check_same_dims(a: Value, b: Value, op: str, left: object, right: object) -> None:
     if not a.dims or not b.dims or a.dims == b.dims:
         return
     hint = ("only a plain number combines with a whole array; index both "
@@ -82,7 +82,7 @@ def check_same_dims(a: Value, b: Value, op: str, left: str, right: str, col: int
     elif op == "*" and len(a.dims) == 1 and len(b.dims) == 1:
         hint = f"for all products of pairs write outer({left}, {right})"
     raise FormulaError(f"elementwise {op} needs equal shapes: {left} is {a.dims} and "
-                       f"{right} is {b.dims}", col=col, hint=hint)
+                       f"{right} is {b.dims}", hint=hint)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -98,11 +98,11 @@ UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def diag(v: Value, name: str, col: int) -> Value:
+def diag(v: Value, name: object) -> Value:
     if len(v.dims) == 1:
         n = v.dims[0]
         lead = v.data.shape[:len(v.axes)]
-        budget((*lead, n, n), f"diag({name})", col)
+        budget((*lead, n, n), f"diag({name})")
         out = np.zeros((*lead, n, n))
         ar = np.arange(n)
         out[..., ar, ar] = v.data
@@ -110,40 +110,37 @@ def diag(v: Value, name: str, col: int) -> Value:
     if len(v.dims) == 2:
         return Value(np.diagonal(v.data, axis1=-2, axis2=-1).copy(), v.axes)
     raise FormulaError(f"diag needs a vector or a matrix, but {name} is {describe(v.dims)}",
-                       col=col, hint="diag(vector) is a diagonal matrix; diag(matrix) its diagonal")
+                       hint="diag(vector) is a diagonal matrix; diag(matrix) its diagonal")
 
 
-def transpose(v: Value, name: str, col: int) -> Value:
+def transpose(v: Value, name: object) -> Value:
     if len(v.dims) <= 1:
         return v  # a vector is its own transpose here: `T(h) @ Wh` means h @ Wh
     if len(v.dims) == 2:
         return Value(np.swapaxes(v.data, -1, -2), v.axes)
-    raise FormulaError(f"T needs a matrix, but {name} has shape {v.dims}", col=col)
+    raise FormulaError(f"T needs a matrix, but {name} has shape {v.dims}")
 
 
-def outer(order: dict[str, int], a: Value, b: Value, names: tuple[str, str], col: int) -> Value:
+def outer(order: dict[str, int], a: Value, b: Value, names: tuple[object, object]) -> Value:
     for v, name in zip((a, b), names):
         if len(v.dims) != 1:
-            raise FormulaError(f"outer needs two vectors, but {name} is {describe(v.dims)}",
-                               col=col)
+            raise FormulaError(f"outer needs two vectors, but {name} is {describe(v.dims)}")
     axes = union(order, a, b)
     x = expand(a, axes)[..., :, None]
     y = expand(b, axes)[..., None, :]
-    budget(np.broadcast_shapes(x.shape, y.shape), f"outer({names[0]}, {names[1]})", col)
+    budget(np.broadcast_shapes(x.shape, y.shape), f"outer({names[0]}, {names[1]})")
     return Value(x * y, axes)
 
 
-def matmul(order: dict[str, int], a: Value, b: Value, names: tuple[str, str],
-           col: int) -> Value:
+def matmul(order: dict[str, int], a: Value, b: Value, names: tuple[object, object]) -> Value:
     for v, name in zip((a, b), names):
         if len(v.dims) not in (1, 2):
             raise FormulaError(f"@ needs vectors or matrices, but {name} is {describe(v.dims)}",
-                               col=col, hint="use * for a product of numbers")
+                               hint="use * for a product of numbers")
     inner_a, inner_b = a.dims[-1], b.dims[0]
     if inner_a != inner_b:
         raise FormulaError(f"@ needs matching inner sizes: {names[0]} is {a.dims} and "
-                           f"{names[1]} is {b.dims}", col=col,
-                           hint=f"try T({names[0]}) or T({names[1]})")
+                           f"{names[1]} is {b.dims}", hint=f"try T({names[0]}) or T({names[1]})")
     axes = union(order, a, b)
     # numpy treats a batched vector as a matrix, so make vectors explicit rows/columns.
     x = expand(a, axes)
@@ -153,7 +150,7 @@ def matmul(order: dict[str, int], a: Value, b: Value, names: tuple[str, str],
     if len(b.dims) == 1:
         y = y[..., :, None]
     lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
-    budget((*lead, x.shape[-2], y.shape[-1], max(1, inner_a)), f"{names[0]} @ {names[1]}", col)
+    budget((*lead, x.shape[-2], y.shape[-1], max(1, inner_a)), f"{names[0]} @ {names[1]}")
     out = np.matmul(x, y)
     if len(b.dims) == 1:
         out = out[..., 0]

@@ -16,7 +16,7 @@ import numpy as np
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula.limits import MAX_EXPONENT, MAX_INT
-from hwcheck.formula.parse import FUNCTIONS, Formula, parse
+from hwcheck.formula.syntax import FUNCTIONS, Formula, parse
 from hwcheck.formula.sums import Sums, fold
 from hwcheck.formula.values import (UNARY, WHOLE, Value, budget, check_same_dims, combine,
                                     diag, expand, matmul, outer, transpose, union)
@@ -77,6 +77,22 @@ def _result(f: Formula, v: Value, index: list[tuple[str, int]],
     return np.array(out, dtype=np.float64)
 
 
+class _Text:
+    """A node's original text, computed only when an error message is formatted."""
+
+    __slots__ = ("f", "node", "limit")
+
+    def __init__(self, f: Formula, node: ast.AST, limit: int = 0) -> None:
+        self.f, self.node, self.limit = f, node, limit
+
+    def __str__(self) -> str:
+        text = self.f.segment(self.node)
+        return text if not self.limit or len(text) <= self.limit else text[:self.limit] + "..."
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 class _Evaluator(Sums):
     def __init__(self, f: Formula, env: Mapping[str, object],
                  index: list[tuple[str, int]]) -> None:
@@ -105,9 +121,20 @@ class _Evaluator(Sums):
     def text(self, node: ast.AST) -> str:
         return self.f.segment(node)
 
+    def label(self, node: ast.AST, limit: int = 0) -> _Text:
+        return _Text(self.f, node, limit)
+
     # --- expressions -------------------------------------------------------------------
 
     def expr(self, node: ast.AST) -> Value:
+        try:
+            return self._expr(node)
+        except FormulaError as e:
+            if not e.col:  # the innermost node that failed gives the position
+                e.col = self.f.col(node)
+            raise
+
+    def _expr(self, node: ast.AST) -> Value:
         if isinstance(node, ast.Constant):
             return Value(np.asarray(float(node.value)), ())
         if isinstance(node, ast.Name):
@@ -155,14 +182,14 @@ class _Evaluator(Sums):
 
     def binop(self, node: ast.BinOp) -> Value:
         a, b = self.expr(node.left), self.expr(node.right)
-        col = self.f.col(node)
+        left, right = self.label(node.left), self.label(node.right)
         if isinstance(node.op, ast.MatMult):
-            return matmul(self.order, a, b, (self.text(node.left), self.text(node.right)), col)
+            return matmul(self.order, a, b, (left, right))
         symbol, fn = _ARITH[type(node.op)]
-        check_same_dims(a, b, symbol, self.text(node.left), self.text(node.right), col)
+        check_same_dims(a, b, symbol, left, right)
         if symbol == "**":
             self.check_exponent(node, b)
-        return combine(self.order, (a, b), fn, f"`{self.text(node)[:40]}`", col)
+        return combine(self.order, (a, b), fn, self.label(node, 40))
 
     def check_exponent(self, node: ast.BinOp, b: Value) -> None:
         big = np.abs(b.data) > MAX_EXPONENT
@@ -192,7 +219,7 @@ class _Evaluator(Sums):
 
     def subscript(self, node: ast.Subscript) -> Value:
         base = self.expr(node.value)
-        array = self.text(node.value)
+        array = self.label(node.value)
         if base.axes:
             raise self.fail(node, f"{array} already depends on {', '.join(base.axes)}; "
                                   "only a whole array can be indexed")
@@ -212,7 +239,7 @@ class _Evaluator(Sums):
                                 hint="an index must be a number or an index variable")
         axes = union(self.order, *values)
         lead = [self.extent[a] for a in axes]
-        budget(lead, f"`{self.text(node)[:40]}`", self.f.col(node))
+        budget(lead, self.label(node, 40))
         idx = [np.broadcast_to(expand(v, axes), lead) for v in values]
         rounded = [np.rint(i) for i in idx]
         invalid = np.zeros(lead, dtype=bool)  # elements to clamp: bad but masked out
@@ -237,7 +264,7 @@ class _Evaluator(Sums):
         ints = [np.where(invalid, 0, r - 1).astype(np.intp) for r in rounded]
         return Value(base.data[tuple(ints)], axes)
 
-    def out_of_range(self, node: ast.Subscript, array: str, dims: tuple[int, ...],
+    def out_of_range(self, node: ast.Subscript, array: object, dims: tuple[int, ...],
                      rounded: list[np.ndarray], bad: Value) -> None:
         at = self.first_bad(bad)
         pos = tuple(at[a] - self.start[a] for a in bad.axes)
@@ -245,7 +272,7 @@ class _Evaluator(Sums):
         size = "×".join(map(str, dims)) if len(dims) > 1 else f"length {dims[0]}"
         verb = "is" if len(dims) > 1 else "has"
         where = ", ".join(f"{k}={v}" for k, v in at.items())
-        expression = self.text(node)
+        expression, array = self.text(node), str(array)
         read = f"{array}[{', '.join(map(str, index))}]"
         reads = f"{expression} reads {read}" if read != expression else f"{expression} is read"
         message = (f"{reads} but {array} {verb} {size}" + (f" (first at {where})" if where else ""))
@@ -257,25 +284,24 @@ class _Evaluator(Sums):
 
     def call(self, node: ast.Call) -> Value:
         name = node.func.id
-        col = self.f.col(node)
         if len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
             return self.reduce(node, name)
         args = [self.expr(a) for a in node.args]
-        texts = [self.text(a) for a in node.args]
+        texts = [self.label(a) for a in node.args]
         if name in UNARY:
             return Value(UNARY[name](args[0].data), args[0].axes)
         if name in ("min", "max"):
             fn = np.minimum if name == "min" else np.maximum
             for a, t in zip(args[1:], texts[1:]):
-                check_same_dims(args[0], a, name, texts[0], t, col)
-            return combine(self.order, args, lambda *xs: fold(fn, xs), f"{name}(...)", col)
+                check_same_dims(args[0], a, name, texts[0], t)
+            return combine(self.order, args, lambda *xs: fold(fn, xs), f"{name}(...)")
         if name == "sum":  # sum(array): every element of a whole array
             v = args[0]
             return Value(v.data.sum(axis=tuple(range(len(v.axes), v.data.ndim))), v.axes)
         if name == "diag":
-            return diag(args[0], texts[0], col)
+            return diag(args[0], texts[0])
         if name == "T":
-            return transpose(args[0], texts[0], col)
+            return transpose(args[0], texts[0])
         if name == "outer":
-            return outer(self.order, args[0], args[1], (texts[0], texts[1]), col)
+            return outer(self.order, args[0], args[1], (texts[0], texts[1]))
         raise self.fail(node, f"unknown function '{name}'")  # parse refuses these
