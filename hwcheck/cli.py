@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-import click
 import typer
 
 from hwcheck import __version__
@@ -51,7 +50,7 @@ def command(fn=None, *, name: str | None = None):
             return fn(*args, **kwargs)
         except HwcheckError as exc:
             _fail(exc)
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own control flow
             raise
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
