@@ -312,6 +312,14 @@ def test_column_refers_to_the_original_text():
     assert info.value.col == text.index("'x'") + 1
 
 
+def test_empty_outer_range_computes_nothing():
+    # d/2 is not whole, but the inner range is never reached.
+    got = evaluate("sum(sum(1 for j in 1..d/2) for i in 1..0)", {}, index=[("d", 3)])
+    assert got.tolist() == [0, 0, 0]
+    got = evaluate("sum(sum(1 for j in 1..i) for i in 1..d)", {}, index=[("d", 4)])
+    assert got.tolist() == [1, 3, 6, 10]
+
+
 def test_limit_on_created_values():
     with pytest.raises(FormulaError, match=f"{MAX_ELEMENTS:,}"):
         evaluate("sum(1 for i in 1..n for j in 1..n)", {"n": 10**5})

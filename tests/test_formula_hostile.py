@@ -103,6 +103,9 @@ CORPUS = [
     ("x[1]]", "cannot read the formula"),
     ("2 n", "cannot read the formula"),
     ("x[1..3]", "must follow `for VAR in`"),
+    ("sum(h[i] for i in 1..3) + h[1..2]", "must follow `for VAR in`"),  # one `in`, two ranges
+    ("sum(h[i] for i in 1..3 if i > 1..2)", "must follow `for VAR in`"),
+    ("sum(h[i] for i in 1..n, 2)", "exactly two ends"),
     ("sum(h[i] for i in range(3))", "must be followed by a range A..B"),
     ("sum(h[i] for i, j in 1..3)", "must be a single name"),
     ("sum(h[i] for i in 1..3 if h[i])", "an `if` needs a comparison"),

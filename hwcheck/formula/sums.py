@@ -67,6 +67,8 @@ class Sums:
         if v.dims:
             raise self.fail(node, f"a range end must be a number, but {self.text(node)} is "
                                   f"{describe(v.dims)}")
+        if 0 in self.extent.values():
+            return None  # inside an empty range nothing is computed, so nothing is checked
         data = v.data
         if v.axes and self.mask is not None:
             mask = combine(self.order, (Value(np.ones(data.shape, bool), v.axes), self.mask),

@@ -19,6 +19,7 @@ from hwcheck.notation import check_text, rewrite
 __all__ = ["FUNCTIONS", "Formula", "parse"]
 
 _DUNDER = re.compile(r"(?<![A-Za-z0-9_])__[A-Za-z0-9_]*")
+_IN = re.compile(r"\bin\b")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def _parse(text: str) -> Formula:
     if m:
         raise FormulaError(f"names starting with `__` are not allowed: `{m.group()}`",
                            col=m.start() + 1, hint=HINT)
+    _check_ranges(text)
     rewritten = rewrite(text)
     tree = _ast_parse(text, rewritten)
     nodes = _check_size(tree)
@@ -74,6 +76,20 @@ def _parse(text: str) -> Formula:
     names: set[str] = set()
     Checker(f, names).expr(tree.body, frozenset())
     return Formula(text, frozenset(names), tree, rewritten, nodes)
+
+
+def _check_ranges(text: str) -> None:
+    """Each `A..B` needs its own `in`. notation.rewrite pairs a second `..` with the `in`
+    of an earlier range and garbles the text, so refuse that case first, clearly."""
+    used = -1
+    for dots in re.finditer(r"\.\.", text):
+        last = None
+        for last in _IN.finditer(text, 0, dots.start()):
+            pass
+        if last is None or last.start() <= used:
+            raise FormulaError("a range `A..B` must follow `for VAR in`", col=dots.start() + 1,
+                               hint="write `sum(EXPR for i in 1..n)`; index with x[i], not x[1..3]")
+        used = last.start()
 
 
 def _ast_parse(text: str, rewritten: str) -> ast.Expression:
