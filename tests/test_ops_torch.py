@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hwcheck import ops
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.torch
 
 TOL = dict(rtol=1e-9, atol=1e-9)
 CASES = settings(max_examples=40, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.too_slow])
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 seeds = st.integers(0, 2**32 - 1)
 
 
@@ -74,6 +74,9 @@ def test_maxpool2d(case, ties):
     x = rng.integers(0, 3, shape).astype(float) if ties else rng.standard_normal(shape)
     opts = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
     y, cache = ops.maxpool2d_forward(x, k, s, p, d, ceil)
+    # A window of padding only (dilation can make one) gets a bogus index in torch, whose
+    # backward then writes out of bounds; tests/test_ops_gradcheck.py covers our handling.
+    assume(not np.isneginf(y).any())
     dy = rng.standard_normal(y.shape)
     ty, (tdx,) = torch_vjp(lambda t: F.max_pool2d(t, **opts), [x], dy)
     close(y, ty)
