@@ -25,7 +25,7 @@ def check_text(text: str, *, what: str = "formula") -> None:
         raise FormulaError(f"{what} is {len(text)} characters; the limit is {MAX_LENGTH}",
                            hint="split it into simpler parts")
     for i, ch in enumerate(text):
-        if ord(ch) > 127 or (ord(ch) < 32 and ch not in "\t\n"):
+        if ord(ch) >= 127 or (ord(ch) < 32 and ch not in "\t\n"):
             raise FormulaError(f"non-ASCII character {ch!r} (U+{ord(ch):04X}) at column {i + 1}",
                                col=i + 1, hint="type the formula in plain ASCII, e.g. `*` not `·`")
 
