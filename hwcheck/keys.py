@@ -36,6 +36,8 @@ def solve_spec(spec: Spec, student: str | None = None, number: int = 0,
         solution = _KINDS[spec.kind](spec, inst, variants)
     except HwcheckError as exc:
         raise exc.located(file=spec.file) from None
+    except ValueError as exc:  # the pure solvers refuse impossible inputs this way
+        raise SpecError(f"cannot solve {spec.id}: {exc}", file=spec.file) from None
     return Solved(spec, inst, solution, student if spec.variants else None)
 
 

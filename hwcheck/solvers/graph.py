@@ -140,12 +140,9 @@ def _adaptive_kernel(layer: Layer, hw) -> tuple:
     """Adaptive pooling is plain pooling when the output size divides the input size."""
     out = layer.options["output_size"]
     if any(size % o for size, o in zip(hw, out)):
-        from hwcheck.errors import SpecError
-
-        raise SpecError(f"{layer.name}: adaptiveavgpool2d from {tuple(hw)} to {tuple(out)} "
-                        "has uneven windows; gradients support only even ones",
-                        line=layer.line, col=layer.col,
-                        hint="use avgpool2d, or sizes that divide evenly")
+        raise ValueError(f"{layer.name}: adaptiveavgpool2d from {tuple(hw)} to {tuple(out)} "
+                         "has uneven windows; gradients support only even ones (use "
+                         "avgpool2d, or sizes that divide evenly)")
     return tuple(size // o for size, o in zip(hw, out))
 
 
