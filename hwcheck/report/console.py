@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+# rich.console is imported only when a console is made: `grade --format json` needs none.
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _width(stream) -> int | None:
@@ -14,11 +17,15 @@ def _width(stream) -> int | None:
 
 
 def stdout() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stdout, highlight=False, width=_width(sys.stdout),
                    no_color="NO_COLOR" in os.environ, emoji=False)
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False, width=_width(sys.stderr),
                    no_color="NO_COLOR" in os.environ, emoji=False)
 
