@@ -115,13 +115,16 @@ def solve(
     """
     from hwcheck.catalog import resolve
     from hwcheck.keys import solve_spec
-    from hwcheck.report import console, solve_json, solve_text
 
     _choice(fmt, ("text", "json"), "--format")
     solved = [solve_spec(resolve(t, problems), student=student) for t in targets]
     if fmt == "json":
+        from hwcheck.report import solve_json
+
         solve_json.render(solved, sys.stdout)
     else:
+        from hwcheck.report import console, solve_text
+
         solve_text.render(solved, console.stdout())
 
 
@@ -275,9 +278,10 @@ def _grade_batch(grader, files, jobs):
 
 
 def _emit(submissions, fmt: str, output, hide_expected: bool, root: str | None) -> None:
-    from hwcheck.report import (console, csv_report, github, grade_json, grade_text,
-                                gradescope, junit, output as out)
+    from hwcheck.report import output as out
 
+    if fmt == "text":  # each format imports only its own renderer (rich only for text)
+        from hwcheck.report import console, grade_text
     if fmt == "text" and output is None:
         grade_text.render(submissions, console.stdout(), hide_expected=hide_expected,
                           file_name_root=root)
@@ -292,8 +296,11 @@ def _emit(submissions, fmt: str, output, hide_expected: bool, root: str | None) 
                           hide_expected=hide_expected, file_name_root=root)
         text = buf.getvalue()
     else:
-        module = {"json": grade_json, "junit": junit, "gradescope": gradescope,
-                  "github": github, "csv": csv_report}[fmt]
+        import importlib
+
+        module = importlib.import_module("hwcheck.report." + {
+            "json": "grade_json", "junit": "junit", "gradescope": "gradescope",
+            "github": "github", "csv": "csv_report"}[fmt])
         text = module.render(submissions, hide_expected=hide_expected)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
