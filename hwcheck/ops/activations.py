@@ -31,11 +31,18 @@ def relu_backward(dy, cache):
 
 
 def sigmoid(x):
-    """sigma(x) = 1 / (1 + exp(-x)), evaluated without overflow for large |x|."""
+    """sigma(x) = 1 / (1 + exp(-x)), in one buffer: four passes, one allocation.
+
+    Below x = -709, exp(-x) overflows to inf and the result is 0 (sigma(x) < 1e-308 there);
+    the overflow is expected, not an error. NaN stays NaN.
+    """
     x = np.asarray(x, dtype=float)
-    e = np.exp(-np.abs(x))
-    # For x < 0, e^x / (1 + e^x) avoids exp(-x) overflowing to inf.
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    y = np.empty_like(x)
+    with np.errstate(over="ignore"):
+        np.negative(x, out=y)
+        np.exp(y, out=y)
+    y += 1.0
+    return np.reciprocal(y, out=y)
 
 
 def sigmoid_forward(x):
@@ -47,7 +54,13 @@ def sigmoid_forward(x):
 def sigmoid_backward(dy, cache):
     """(dx,) with dx = dy * y * (1 - y)."""
     (y,) = cache
-    return (np.asarray(dy, dtype=float) * y * (1.0 - y),)
+    dy = np.asarray(dy, dtype=float)
+    if dy.shape != y.shape:
+        return (dy * y * (1.0 - y),)
+    dx = np.subtract(1.0, y)
+    dx *= y
+    dx *= dy
+    return (dx,)
 
 
 def tanh_forward(x):
