@@ -677,3 +677,81 @@ def test_product_norms_against_an_explicit_product():
             for j in range(t - 1, t - 1 - lag, -1):   # J_T J_{T-1} ... J_{T-lag+1}
                 prod = prod @ jac[j]
             assert norms[lag - 1] == pytest.approx(np.linalg.norm(prod, 2), rel=1e-12)
+
+
+# ---- known bugs (code owned elsewhere) ---------------------------------------------------------
+
+def _refused_or_right(build):
+    """Either the solver refuses the case (ValueError / SpecError), or what it returns is
+    right; ``build`` returns (values, check) and check(values) asserts the right answer."""
+    try:
+        values, check = build()
+    except (ValueError, SpecError):
+        return
+    check(values)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: hwcheck/solvers/graph.py keys every intermediate by layer name in one dict with "
+    "'input' (and gradient.py adds 'loss', 'target', 'upstream'; sgd_step.py 'lr'), so a "
+    "layer named 'input' silently replaces the network input: grad.input is then the "
+    "gradient at that layer's output. netspec.py _name accepts 'input' as a layer name. "
+    "Fix: refuse reserved names in netspec._name and raise ValueError in graph.forward"))
+def test_a_layer_named_input_does_not_shadow_the_input():
+    rng = np.random.default_rng(0)
+    net = Net((3,), (layer("linear", "input", out=3), layer("softmax", "q")))
+    params, x, p = random_params(net, rng), rng.standard_normal(3), rng.dirichlet(np.ones(3))
+
+    def build():
+        values = gradient.solve(net.layers, params, x, loss="cross_entropy", target=p)
+
+        def check(v):
+            np.testing.assert_array_equal(v["input"], x)
+            w = params["input.weight"]
+            q = np.exp(w @ x + params["input.bias"])
+            q /= q.sum()
+            np.testing.assert_allclose(v["grad.input"], w.T @ (q - p), rtol=1e-12)
+        return values, check
+    _refused_or_right(build)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: hwcheck/solvers/graph.py _run/backward key outputs by layer name, and "
+    "network.layer(kind) names a layer after its kind, so two layer('tanh') in a list "
+    "share one name: the second overwrites the first and backward adds a downstream "
+    "gradient into the wrong slot, giving a silently wrong grad.input. Fix: graph.forward "
+    "raises ValueError on a repeated name (netspec already refuses it in specs)"))
+def test_two_layers_with_the_same_default_name_are_refused_or_right():
+    rng = np.random.default_rng(0)
+    layers = (layer("linear", out=3), layer("tanh"), layer("linear", "fc2", out=3),
+              layer("tanh"))
+    params = {"linear.weight": rng.standard_normal((3, 3)), "linear.bias": np.zeros(3),
+              "fc2.weight": rng.standard_normal((3, 3)), "fc2.bias": np.zeros(3)}
+    x, t = rng.standard_normal(3), rng.standard_normal(3)
+
+    def f(x_):
+        h = np.tanh(params["fc2.weight"] @ np.tanh(params["linear.weight"] @ x_))
+        return np.mean((h - t) ** 2)
+
+    def build():
+        values = gradient.solve(layers, params, x, loss="mse", target=t)
+
+        def check(v):
+            fd = np.array([(f(x + EPS * e) - f(x - EPS * e)) / (2 * EPS) for e in np.eye(3)])
+            np.testing.assert_allclose(v["grad.input"], fd, rtol=1e-6, atol=1e-9)
+        return values, check
+    _refused_or_right(build)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: hwcheck/solvers/sgd_step.py solve: with steps=0 the loop never runs, `first` "
+    "stays None and dict(None) raises TypeError (`hwcheck solve` on a spec with "
+    "`sgd: {steps: 0}` or a negative count prints 'internal error'); keys.py _optimizer "
+    "accepts any integer. Fix: keys._optimizer refuses steps < 1 with a SpecError at the "
+    "node, and sgd_step.solve raises ValueError for steps < 1"))
+def test_sgd_with_zero_steps_is_refused_cleanly():
+    net = Net((2,), (layer("linear", "c", out=2),))
+    params = {"c.weight": np.eye(2), "c.bias": np.zeros(2)}
+    with pytest.raises(ValueError):
+        sgd_step.solve(net.layers, params, np.ones(2), np.array([0.3, 0.7]),
+                       loss="cross_entropy", lr=0.1, steps=0)
