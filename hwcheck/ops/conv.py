@@ -4,7 +4,8 @@ Layout is (N, C, H, W) throughout.  The kernel is applied as a loop over its kh*
 offsets: each offset contributes one shifted, strided view of the padded input, contracted
 over input channels.  That is k^2 whole-image numpy operations, never a loop over pixels, and
 for the single-channel case of p1 it beats im2col because nothing of size H*W*k^2 is ever
-materialised.
+materialised.  The single-channel path runs its k^2 passes over one cache-sized tile of
+output rows at a time, so its cost grows linearly in pixels * k^2.
 """
 
 from __future__ import annotations
@@ -43,11 +44,28 @@ class ConvCache(NamedTuple):
     out_hw: tuple[int, int]
 
 
-def _offset_view(xp, i, j, geo):
-    """The input pixels that kernel tap (i, j) meets, for every output pixel: (..., Ho, Wo)."""
+def _offset_view(xp, i, j, geo, rows=None):
+    """The input pixels that kernel tap (i, j) meets, for every output pixel: (..., Ho, Wo).
+
+    ``rows = (r0, r1)`` narrows it to output rows r0 .. r1-1: (..., r1 - r0, Wo).
+    """
     (sh, sw), (dh, dw), (ho, wo) = geo
-    r0, c0 = i * dh, j * dw
-    return xp[..., r0:r0 + sh * (ho - 1) + 1:sh, c0:c0 + sw * (wo - 1) + 1:sw]
+    r0, r1 = rows or (0, ho)
+    a, c0 = r0 * sh + i * dh, j * dw
+    return xp[..., a:a + sh * (r1 - r0 - 1) + 1:sh, c0:c0 + sw * (wo - 1) + 1:sw]
+
+
+#: Output elements per row tile in the single-channel path. A tile's accumulator, its
+#: scratch buffer and the input rows it reads stay in a core's L2 cache while all k*k taps
+#: pass over them, so the cost per pixel and tap stays flat as images grow (at 2n = 1024
+#: whole-image passes run out of cache and cost twice as much per pixel). Large enough that
+#: the extra numpy calls are noise at p1's sizes.
+TILE_ELEMENTS = 32768
+
+
+def _row_tiles(n: int, ho: int, wo: int) -> list[tuple[int, int]]:
+    rows = max(1, TILE_ELEMENTS // max(1, n * wo))
+    return [(r0, min(ho, r0 + rows)) for r0 in range(0, ho, rows)]
 
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -82,13 +100,16 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     geo = (stride, dilation, (ho, wo))
 
     if groups == 1 and cin == 1 and cout == 1:
-        # p1's shape: scalar taps, so each offset is one fused multiply-add over the image.
+        # p1's shape: scalar taps, so each offset is one multiply-add over a row tile.
         y = np.zeros((n, 1, ho, wo))
-        tmp = np.empty_like(y)
-        for i in range(kh):
-            for j in range(kw):
-                np.multiply(_offset_view(xp, i, j, geo), w[0, 0, i, j], out=tmp)
-                y += tmp
+        x2 = xp[:, 0]
+        for rows in _row_tiles(n, ho, wo):
+            acc = y[:, 0, rows[0]:rows[1]]
+            tmp = np.empty_like(acc)
+            for i in range(kh):
+                for j in range(kw):
+                    np.multiply(_offset_view(x2, i, j, geo, rows), w[0, 0, i, j], out=tmp)
+                    acc += tmp
     else:
         # Per tap, a batched GEMM (G, Og, Cg) @ (N, G, Cg, Ho*Wo): BLAS does the channel sums.
         xg = xp.reshape(n, groups, cin_g, *xp.shape[2:])
@@ -129,16 +150,22 @@ def conv2d_backward(dy, cache: ConvCache, need_dx: bool = True):
     dxp = np.zeros_like(xp) if need_dx else None
 
     if groups == 1 and cin == 1 and cout == 1:
-        # Scalar taps: each weight gradient is one dot product over the image, and each
-        # tap's share of dx one scaled add into a shifted view.
-        dw = np.empty_like(w)
-        dy2 = dy[:, 0]
-        for i in range(kh):
-            for j in range(kw):
-                view = _offset_view(xp[:, 0], i, j, geo)
-                dw[0, 0, i, j] = np.einsum("nhw,nhw->", dy2, view)
-                if need_dx:
-                    _offset_view(dxp[:, 0], i, j, geo)[...] += w[0, 0, i, j] * dy2
+        # Scalar taps: each weight gradient is a dot product over the image, and each tap's
+        # share of dx a scaled add into a shifted view; both by row tile (see TILE_ELEMENTS).
+        dw = np.zeros_like(w)
+        dy2, x2 = dy[:, 0], xp[:, 0]
+        dx2 = dxp[:, 0] if need_dx else None
+        for rows in _row_tiles(n, ho, wo):
+            dyt = dy2[:, rows[0]:rows[1]]
+            tmp = np.empty_like(dyt) if need_dx else None
+            for i in range(kh):
+                for j in range(kw):
+                    dw[0, 0, i, j] += np.einsum("nhw,nhw->", dyt,
+                                                _offset_view(x2, i, j, geo, rows))
+                    if need_dx:
+                        np.multiply(dyt, w[0, 0, i, j], out=tmp)
+                        target = _offset_view(dx2, i, j, geo, rows)
+                        target += tmp
     else:
         xg = xp.reshape(n, groups, cin_g, *xp.shape[2:])
         og = cout // groups
