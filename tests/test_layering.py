@@ -73,19 +73,6 @@ def _sources(sub: str) -> list[Path]:
 
 
 PURE = _sources("ops") + _sources("solvers")
-
-# graph.py raises hwcheck.errors.SpecError for uneven adaptive pooling (a lazy import in
-# _adaptive_kernel). hwcheck.errors is harmless in itself, but it is not numpy, the stdlib,
-# ops, solvers or network: the solver should raise ValueError and let keys.py turn it into a
-# located SpecError, as it does for everything else the solvers reject.
-_KNOWN = {"hwcheck.solvers.graph": pytest.mark.xfail(strict=True, reason=(
-    "bug: hwcheck/solvers/graph.py _adaptive_kernel imports hwcheck.errors.SpecError; "
-    "raise ValueError there and convert it in hwcheck/keys.py"))}
-
-
-def _pure_params():
-    return [pytest.param(p, id=module_name(p), marks=_KNOWN.get(module_name(p), ()))
-            for p in PURE]
 ALL = sorted(PACKAGE.rglob("*.py"))
 
 
@@ -115,7 +102,7 @@ def test_the_rule_sees_the_modules_it_is_about():
     assert any(m == "numpy" for m, _ in imports(PACKAGE / "solvers" / "gradient.py"))
 
 
-@pytest.mark.parametrize("path", _pure_params())
+@pytest.mark.parametrize("path", PURE, ids=lambda p: module_name(p))
 def test_ops_and_solvers_import_only_numpy_the_stdlib_and_their_own_layer(path):
     bad = _pure_violations(path)
     assert not bad, "\n".join(bad)
