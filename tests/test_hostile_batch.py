@@ -1,0 +1,332 @@
+"""A class with hostile submissions: every other student is still graded, and the same.
+
+Two halves:
+- a real batch through the CLI: a folder of ordinary submissions plus hostile ones (a
+  runaway-but-legal formula, a huge matrix under the size cap, deep nesting, billion laughs,
+  a python tag, terminal escapes and workflow commands in free text). The ordinary rows match
+  grading those files alone, the hostile ones are error rows or invalid parts, nothing is
+  written outside tmp_path, and no output line is a workflow command that hwcheck did not
+  mean to emit;
+- ``hwcheck.batch.grade_many``'s per-submission limits, with a fake grader that burns CPU,
+  allocates, sleeps in C or dies, and with the real grader and a runaway formula.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hwcheck import batch
+from hwcheck.catalog import load_catalog
+from hwcheck.grade import Grader
+from hwcheck.report import csv_report, github, grade_json, gradescope, junit
+from hwcheck.results import Submission
+from tests.test_bad_inputs import _CONTROL, _no_workflow_commands, run_hwcheck
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS = ROOT / "problems"
+EXAMPLES = ROOT / "examples"
+
+# A formula inside every limit (≤ 500 characters, 20,000,000 elements per sum) that still
+# costs about a minute of CPU: 60 exp() over 4 × 5,000,000 elements, on three instances.
+RUNAWAY = "sum(" + "+".join(["exp(i)"] * 60) + " for i in 1..5000000)"
+# Heavy but quick: 20,000,000 elements, a few operations (~1 s).
+HEAVY = "sum(exp(i) - i for i in 1..5000000)"
+
+
+def _laughs() -> str:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        prev, cur = chr(96 + i), chr(97 + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\np3: *i\n"
+
+
+def _deep() -> str:
+    return "p5:\n" + "".join("  " * (d + 1) + f"k{d}:\n" for d in range(40)) + "  " * 41 + "1\n"
+
+
+def _huge_matrix() -> str:
+    row = "[" + ", ".join(["0.5"] * 120) + "]"
+    return "p5:\n  W: [" + ", ".join([row] * 120) + "]\n  B: [-0.00862, 0]\n"
+
+
+ORDINARY = {
+    "ada.yaml": (EXAMPLES / "correct-answers.yaml").read_text(),
+    "bob.yaml": (EXAMPLES / "seed-answers.yaml").read_text(),
+    "carol.yaml": "student: carol\np3: 512064\np5:\n  W: [[0.99138, -0.00862], [0, -1]]\n"
+                  "  B: [-0.00862, 0]\n",
+    "dave.yaml": "p4:\n  dE/dz: p - q\np6:\n  jacobian: 'diag(h * (1 - h)) @ Wh'\n",
+}
+
+HOSTILE = {
+    "h_formulas.yaml": (
+        "student: eve\n"
+        "p4:\n"
+        f"  dE/dz: '{HEAVY}'\n"
+        "p1:\n"
+        "  dL/dS: \"__import__('os').system('touch PWNED_FORMULA')\"\n"
+        "  dL/dC: \"open('PWNED_FORMULA', 'w').write('x')\"\n"
+        "  dL/dK: \"(lambda: g)()\"\n"
+        "p6:\n"
+        "  jacobian: \"Wh.__class__.__mro__\"\n"),
+    "h_huge_matrix.yaml": _huge_matrix(),
+    "h_deep.yaml": _deep(),
+    "h_laughs.yaml": _laughs(),
+    "h_python_tag.yaml": 'p3: !!python/object/apply:os.system ["touch PWNED_TAG"]\n',
+    "h_escapes.yaml": (
+        'student: "mallory\\e[2J\\e]0;owned\\a"\n'
+        "p2:\n"
+        '  why_nms: "overlap\\n::error file=problems/p3.yaml,line=1::full marks\\n'
+        '  ::set-output name=score::100\\r::add-mask::x\\v::stop-commands::tok"\n'
+        '  one_stage_advantages: "\\e[31mfaster\\e[0m \\x9b2J single pass\\u202e"\n'
+        '"::warning title=p55::unknown key": 1\n'
+        "p3: 513466\n"),
+    "h_nul.yaml": "p3: 513466\n\x00\n",
+}
+
+HOSTILE_ROWS = {
+    "h_deep.yaml": "nesting is deeper than 32 levels",
+    "h_laughs.yaml": "anchors (&a) are not allowed",
+    "h_python_tag.yaml": "explicit tags",
+    "h_nul.yaml": "NUL byte",
+}
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    """The class folder, inside a work folder that is the CLI's cwd, HOME and TMPDIR."""
+    work = tmp_path_factory.mktemp("hostile")
+    sub = work / "submissions"
+    sub.mkdir()
+    for name, text in {**ORDINARY, **HOSTILE}.items():
+        (sub / name).write_text(text, encoding="utf-8")
+    (work / "tmp").mkdir()
+    return work
+
+
+def _cli(work: Path, *args, timeout: float = 120):
+    """The CLI on the class folder, from the work folder, with HOME and TMPDIR inside it."""
+    return run_hwcheck(["grade", work / "submissions", "--problems", PROBLEMS, *args],
+                       cwd=work, timeout=timeout, tmp=work / "tmp",
+                       env={"HOME": str(work), "TMPDIR": str(work / "tmp")})
+
+
+@pytest.fixture(scope="module")
+def json_run(klass):
+    run = _cli(klass, "--format", "json")
+    assert not run.hung and "Traceback" not in run.stdout + run.stderr, run.stderr
+    return run
+
+
+def _rows(run) -> dict:
+    return {Path(r["file"]).name: r for r in json.loads(run.stdout)["submissions"]}
+
+
+def test_every_ordinary_submission_is_graded_as_if_alone(klass, json_run):
+    assert json_run.code == 1, json_run.stderr
+    rows = _rows(json_run)
+    assert sorted(rows) == sorted({**ORDINARY, **HOSTILE})
+    grader = Grader(load_catalog(PROBLEMS).specs)
+    for name in ORDINARY:
+        alone = json.loads(grade_json.render([grader.grade_file(klass / "submissions" / name)]))
+        row = rows[name]
+        assert "error" not in row, row
+        assert row["score"] == alone["score"] and row["max_score"] == alone["max_score"], name
+        statuses = [(p["id"], q["name"], q["status"], q["score"])
+                    for p in row["problems"] for q in p["parts"]]
+        assert statuses == [(p["id"], q["name"], q["status"], q["score"])
+                            for p in alone["problems"] for q in p["parts"]], name
+    assert not any(q["status"] in ("wrong", "invalid", "missing")
+                   for p in rows["ada.yaml"]["problems"] for q in p["parts"])
+
+
+def test_hostile_submissions_are_error_rows_or_invalid_parts(json_run):
+    rows = _rows(json_run)
+    for name, fragment in HOSTILE_ROWS.items():
+        assert "problems" not in rows[name], name
+        assert fragment in rows[name]["error"], rows[name]
+        assert re.match(r".*h_\w+\.yaml:\d+:\d+: ", rows[name]["error"]), rows[name]["error"]
+    parts = {(p["id"], q["name"]): q for p in rows["h_formulas.yaml"]["problems"]
+             for q in p["parts"]}
+    assert parts[("p4", "dE/dz")]["status"] in ("wrong", "invalid")
+    for key in [("p1", "dL/dS"), ("p1", "dL/dC"), ("p1", "dL/dK"), ("p6", "jacobian")]:
+        assert parts[key]["status"] == "invalid", parts[key]
+        assert parts[key]["score"] == 0.0
+    huge = {(p["id"], q["name"]): q for p in rows["h_huge_matrix.yaml"]["problems"]
+            for q in p["parts"]}
+    assert huge[("p5", "W")]["status"] == "invalid"
+    assert "more than 4 entries" in huge[("p5", "W")]["feedback"]
+    assert huge[("p5", "B")]["status"] == "correct"      # the rest of that file still counts
+    escapes = rows["h_escapes.yaml"]
+    assert "error" not in escapes
+    assert any("unknown problem" in n["message"] for n in escapes["notices"])
+    assert [q["status"] for p in escapes["problems"] if p["id"] == "p2" for q in p["parts"]] \
+        == ["needs_review", "needs_review"]
+
+
+def test_nothing_is_written_outside_the_outputs(klass, json_run):
+    on_disk = sorted(str(p.relative_to(klass)) for p in klass.rglob("*")
+                     if ".out." not in p.name and ".err" not in p.suffix)
+    assert on_disk == sorted(["submissions", "tmp"] + [f"submissions/{n}" for n in
+                                                       {**ORDINARY, **HOSTILE}]), on_disk
+    for where in (klass, ROOT, Path.home()):
+        assert not list(where.glob("PWNED*")), where
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "csv", "junit", "gradescope"])
+def test_no_output_line_is_a_forged_workflow_command(klass, fmt):
+    report = klass / "tmp" / f"report.{fmt}"
+    run = _cli(klass, "--format", fmt, "--output", report)
+    assert run.code == 1 and not run.hung, run.stderr
+    assert run.stdout == "" and run.stderr == "", (run.stdout, run.stderr)
+    text = report.read_text(encoding="utf-8")
+    report.unlink()
+    assert _CONTROL.search(text) is None, _CONTROL.search(text)
+    _no_workflow_commands(text, "stdout", fmt)
+    if fmt == "github":
+        commands = [ln for ln in text.splitlines() if ln.startswith("::")]
+        assert commands and len(commands) == len(text.splitlines())
+        # the batch's error rows become error annotations too
+        assert sum("h_laughs.yaml" in ln and ln.startswith("::error ") for ln in commands) == 1
+    if fmt in ("text", "csv"):
+        assert "::" not in text
+    assert sorted(p.name for p in (klass / "tmp").iterdir()) == [], "a temporary file was left"
+
+
+# ---- grade_many's limits, with a fake grader ------------------------------------------------
+
+class FakeGrader:
+    """Stands in for hwcheck.grade.Grader: what it does depends on the file's name."""
+
+    specs: dict = {}
+
+    def warm(self, spec) -> None:
+        pass
+
+    def grade_file(self, path, display=None) -> Submission:
+        name = Path(path).stem
+        if name == "cpu":                       # pure-Python loop: the interval timer fires
+            x = 0
+            while True:
+                x += 1
+        if name == "mem":                       # 4 GiB, never touched: only RLIMIT_AS stops it
+            block = np.zeros(1 << 29)
+            return Submission(file=str(path), student=f"allocated {block.nbytes}",
+                              score=1.0, max_score=1.0)
+        if name.startswith("sleep"):            # sleeps in C: no CPU, no signal
+            time.sleep(float(os.environ.get("FAKE_SLEEP", "60")))
+        if name == "crash":                     # the worker dies outright
+            os.kill(os.getpid(), signal.SIGKILL)
+        return Submission(file=display or str(path), student=name, score=1.0, max_score=1.0)
+
+
+def _files(tmp_path, names):
+    out = []
+    for n in names:
+        p = tmp_path / f"{n}.yaml"
+        p.write_text("p3: 1\n")
+        out.append(p)
+    return out
+
+
+def test_limits_turn_runaway_submissions_into_error_rows(tmp_path):
+    names = ["a", "cpu", "b", "mem", "c", "sleep", "d"]
+    done = []
+    start = time.monotonic()
+    rows = batch.grade_many(FakeGrader(), _files(tmp_path, names), jobs=2,
+                            limits=batch.Limits(cpu_seconds=1, memory_mb=256, wall_seconds=3),
+                            on_done=done.append)
+    assert time.monotonic() - start < 60, "the batch hung"
+    by_name = dict(zip(names, rows))
+    assert [Path(r.file).stem for r in rows] == names, "rows are not in the order of files"
+    for n in "abcd":
+        assert by_name[n].error is None and by_name[n].student == n, by_name[n]
+    assert "CPU-time limit" in by_name["cpu"].error
+    assert "memory limit" in by_name["mem"].error
+    assert "wall-clock limit" in by_name["sleep"].error
+    assert sorted(Path(s.file).stem for s in done) == sorted(names), "on_done missed a row"
+
+
+def test_hung_and_crashed_workers_do_not_stop_the_batch(tmp_path):
+    names = ["sleep1", "a", "crash", "b", "sleep2", "c", "d", "e"]
+    rows = batch.grade_many(FakeGrader(), _files(tmp_path, names), jobs=2,
+                            limits=batch.Limits(cpu_seconds=5, memory_mb=256, wall_seconds=2))
+    by_name = dict(zip(names, rows))
+    for n in "abcde":
+        assert by_name[n].error is None and by_name[n].student == n, by_name[n]
+    for n in ("sleep1", "sleep2", "crash"):
+        assert by_name[n].error and "limit" in by_name[n].error, by_name[n]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: batch.grade_many grades serially, in the parent, when jobs <= 1 or there are fewer "
+    "than 4 files (batch.py, the `if jobs <= 1 or len(files) < 4` branch): only the CPU "
+    "interval timer applies there, so a submission that sleeps or blocks in C is never "
+    "stopped by the wall-clock limit (`hwcheck grade subs/ -j 1`, or a folder of 3). Use the "
+    "pool (or one forked child per file) whenever limits are set."))
+def test_a_small_batch_still_has_a_wall_clock_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_SLEEP", "6")
+    rows = batch.grade_many(FakeGrader(), _files(tmp_path, ["a", "sleep", "b"]), jobs=2,
+                            limits=batch.Limits(cpu_seconds=1, memory_mb=256, wall_seconds=1))
+    assert rows[1].error and "wall-clock limit" in rows[1].error, rows[1]
+    assert rows[0].error is None and rows[2].error is None
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: the serial branch of batch.grade_many (jobs <= 1 or fewer than 4 files) never "
+    "sets RLIMIT_AS, so the memory limit does not hold there; a 4 GiB allocation succeeds."))
+def test_a_small_batch_still_has_a_memory_limit(tmp_path):
+    rows = batch.grade_many(FakeGrader(), _files(tmp_path, ["a", "mem", "b"]), jobs=2,
+                            limits=batch.Limits(cpu_seconds=5, memory_mb=256, wall_seconds=10))
+    assert rows[1].error and "memory limit" in rows[1].error, rows[1]
+
+
+# ---- the real grader and a formula that is legal but runs away -------------------------------
+
+@pytest.fixture(scope="module")
+def runaway_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runaway")
+    files = []
+    for name, text in [("ada.yaml", ORDINARY["ada.yaml"]), ("runaway.yaml",
+                       f"p4:\n  dE/dz: '{RUNAWAY}'\n"), ("bob.yaml", ORDINARY["bob.yaml"]),
+                       ("carol.yaml", ORDINARY["carol.yaml"])]:
+        (folder / name).write_text(text)
+        files.append(folder / name)
+    return files
+
+
+def test_a_runaway_formula_hits_the_cpu_limit_and_the_batch_goes_on(runaway_files):
+    assert len(RUNAWAY) <= 500
+    grader = Grader(load_catalog(PROBLEMS).specs)
+    rows = batch.grade_many(grader, runaway_files, jobs=2,
+                            limits=batch.Limits(cpu_seconds=2, memory_mb=1024,
+                                                wall_seconds=60))
+    by_name = {Path(r.file).name: r for r in rows}
+    assert "CPU-time limit" in (by_name["runaway.yaml"].error or ""), by_name["runaway.yaml"]
+    for name in ("ada.yaml", "bob.yaml", "carol.yaml"):
+        assert by_name[name].error is None and by_name[name].problems, by_name[name]
+        alone = grader.grade_file(next(f for f in runaway_files if f.name == name))
+        assert by_name[name].score == alone.score
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: `hwcheck grade FILE` (cli.py grade(), the one-file branch) calls "
+    "grader.grade_file() with no limit at all, so one legal formula (60 exp() over a "
+    "5,000,000-term sum) holds CI for about a minute per part. Grade the single file under "
+    "batch.Limits too (CPU interval timer + RLIMIT_AS in a forked child, or at least the "
+    "timer) and report the limit as a one-line error, exit 2; a work budget in "
+    "hwcheck.formula (elements x operations) would stop it before it starts."))
+def test_one_file_with_a_runaway_formula_is_stopped(runaway_files):
+    run = run_hwcheck(["grade", runaway_files[1], "--problems", PROBLEMS], timeout=20,
+                      tmp=runaway_files[1].parent)
+    assert not run.hung, "hwcheck grade FILE ran past the 20 s hang guard"
+    assert run.code == 2 and "CPU-time limit" in run.stderr, (run.code, run.stderr)
