@@ -90,13 +90,13 @@ def grade_one(grader, path: Path, limits: Limits | None = None) -> Submission:
     except HwcheckError as exc:
         return _error(path, exc.render())
     except _CpuLimit:
-        return _error(path, f"exceeded the CPU-time limit of {limits.cpu_seconds:g} s")
+        return _error(path, f"{path}: exceeded the CPU-time limit of {limits.cpu_seconds:g} s")
     except MemoryError:
-        return _error(path, f"exceeded the memory limit of {limits.memory_mb} MB")
+        return _error(path, f"{path}: exceeded the memory limit of {limits.memory_mb} MB")
     except RecursionError:
-        return _error(path, "input is nested too deeply to process")
+        return _error(path, f"{path}: input is nested too deeply to process")
     except Exception as exc:  # a bug must not cost the rest of the class their grades
-        return _error(path, f"internal error: {type(exc).__name__}: {exc}")
+        return _error(path, f"{path}: internal error: {type(exc).__name__}: {exc}")
     finally:
         if limits.cpu_seconds:
             signal.setitimer(signal.ITIMER_VIRTUAL, 0)
@@ -114,8 +114,10 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
                limits: Limits = Limits(), on_done=None) -> list[Submission]:
     """Grade every file, in order of ``files``; ``on_done(submission)`` after each."""
     global _GRADER, _LIMITS
-    jobs = jobs or min(os.cpu_count() or 1, 2 if len(files) > 1 else 1)
-    if jobs <= 1 or len(files) < 4 or "fork" not in mp.get_all_start_methods():
+    jobs = max(1, min(jobs or min(os.cpu_count() or 1, 2), len(files)))
+    # Even one file goes to a forked worker: only there do the memory cap and the
+    # wall-clock watchdog hold. Without fork (not Linux), the CPU timer is all we have.
+    if "fork" not in mp.get_all_start_methods() or not hasattr(signal, "setitimer"):
         out = []
         for path in files:
             out.append(grade_one(grader, path, limits))
@@ -142,8 +144,8 @@ def _pooled(files, jobs, limits: Limits, on_done) -> list[Submission]:
                 try:
                     results[i] = res.get(timeout=limits.wall_seconds)
                 except mp.TimeoutError:
-                    results[i] = _error(files[i], "exceeded the wall-clock limit of "
-                                                  f"{limits.wall_seconds:g} s")
+                    results[i] = _error(files[i], f"{files[i]}: exceeded the wall-clock "
+                                                  f"limit of {limits.wall_seconds:g} s")
                     # The hung worker cannot be cancelled alone: restart the pool and
                     # resubmit what had not finished.
                     for j, r in pending:

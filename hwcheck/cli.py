@@ -170,7 +170,11 @@ def grade(
     files = batch.collect(targets)
     grader = Grader(load_catalog(problems).specs)
     if len(files) == 1 and not Path(targets[0]).is_dir():
-        submissions = [grader.grade_file(files[0])]   # unreadable → exit 2, one clear line
+        # One file is graded under the same limits as a batch; if it cannot be graded at
+        # all, that is exit 2 with its one-line error.
+        submissions = batch.grade_many(grader, files, jobs=1)
+        if submissions[0].error is not None:
+            raise HwcheckError(submissions[0].error)
     else:
         submissions = _grade_batch(grader, files, jobs)
     root = str(targets[0]) if len(targets) == 1 and Path(targets[0]).is_dir() else None

@@ -215,6 +215,11 @@ def _optimizer(spec: Spec) -> dict:
                             hint="options: " + ", ".join(opts))
         if isinstance(val.value, bool) or not isinstance(val.value, (int, float)):
             raise val.error(f"sgd {key} must be a number", cls=SpecError)
+        if key == "steps" and (val.value != int(val.value) or val.value < 1):
+            raise val.error(f"sgd steps must be a whole number of at least 1; got {val.value}",
+                            cls=SpecError)
+        if key in ("lr", "momentum", "weight_decay") and val.value < 0:
+            raise val.error(f"sgd {key} must not be negative; got {val.value}", cls=SpecError)
         opts[key] = int(val.value) if key == "steps" else float(val.value)
     return opts
 

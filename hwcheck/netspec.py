@@ -20,6 +20,8 @@ from hwcheck.notation import int_expr
 from hwcheck.yamlio import Node
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+# Quantities the solvers name themselves; a layer with one of these names would hide it.
+RESERVED = ("input", "target", "loss", "upstream", "lr", "grad", "new")
 _RESIDUAL_KEYS = ("layers", "shortcut")
 
 
@@ -169,6 +171,9 @@ class _Parser:
         if node.kind != "scalar" or not isinstance(node.value, str) or not _NAME.match(node.value):
             raise _err(node, f"layer name {node.plain()!r} is not a plain identifier",
                        "use letters, digits and _, starting with a letter, e.g. conv1")
+        if node.value in RESERVED:
+            raise _err(node, f"layer name '{node.value}' is reserved",
+                       "it already names a quantity (" + ", ".join(RESERVED) + "); pick another")
         return node.value
 
     def _default_name(self, kind: str) -> str:

@@ -18,6 +18,7 @@ from hwcheck.errors import HwcheckError
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 400  # longer literals would only overflow float64 anyway
+MAX_NODES = 20_000    # values in one file; a real answers file or spec has a few hundred
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _OCT = re.compile(r"0o[0-7]+\Z")
@@ -145,8 +146,12 @@ def load_text(text: str, name: str = "<input>") -> Node:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "malformed YAML"
+        if _char_at(text, line, col) == "\t":
+            problem, hint = "a tab character where YAML expects spaces", "indent with spaces, not tabs"
+        else:
+            hint = _yaml_hint(problem)
         raise HwcheckError(f"malformed YAML: {problem}", file=name, line=line, col=col,
-                           hint=_yaml_hint(problem)) from None
+                           hint=hint) from None
     except yaml.YAMLError as exc:
         raise HwcheckError(f"malformed YAML: {exc}", file=name) from None
     except RecursionError:
@@ -158,6 +163,13 @@ def load_text(text: str, name: str = "<input>") -> Node:
         raise HwcheckError("file is empty", file=name, line=1, col=1,
                            hint="write a YAML mapping, e.g. `p3: 513466`")
     return root
+
+
+def _char_at(text: str, line: int, col: int) -> str:
+    lines = text.split("\n")
+    if 1 <= line <= len(lines) and 1 <= col <= len(lines[line - 1]):
+        return lines[line - 1][col - 1]
+    return ""
 
 
 def _yaml_hint(problem: str) -> str | None:
@@ -180,13 +192,22 @@ def _make_loader_class():
     import yaml
     from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
 
-    class Loader(yaml.SafeLoader):
+    # libyaml's scanner is ~20x faster than PyYAML's pure-Python one, which matters for a
+    # 1 MiB file of numbers; both give the same events and marks.
+    base = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+
+    class Loader(base):
         """Composes events into our Node tree, refusing everything safe_load would not need."""
 
         def __init__(self, text: str, name: str) -> None:
             super().__init__(text)
             self._name = name
             self._depth = 0
+            self._nodes = 0
+
+        def dispose(self) -> None:
+            if hasattr(super(), "dispose"):
+                super().dispose()
 
         def _fail(self, event, message: str, hint: str | None = None):
             mark = event.start_mark
@@ -218,6 +239,10 @@ def _make_loader_class():
             if tag is not None and tag != "!":
                 self._fail(event, f"explicit tags ({tag}) are not allowed",
                            "remove the tag; plain values are enough")
+            self._nodes += 1
+            if self._nodes > MAX_NODES:
+                self._fail(event, f"file holds more than {MAX_NODES:,} values",
+                           "answers and specs are small; is this the right file?")
             if isinstance(event, ScalarEvent):
                 return self._scalar(self.get_event())
             self._depth += 1
@@ -238,7 +263,7 @@ def _make_loader_class():
 
         def _scalar(self, event) -> Node:
             line, col = self._mark(event)
-            quoted = event.style is not None and event.style in "'\"|>"
+            quoted = event.style in ("'", '"', "|", ">")  # libyaml gives '' for plain
             value = event.value if quoted else resolve_scalar(event.value)
             return Node("scalar", value, line, col, self._name, quoted=quoted)
 
@@ -259,8 +284,9 @@ def _make_loader_class():
                 if key.kind != "scalar":
                     self._fail(key_event, "a key must be plain text, not a list or mapping")
                 if not isinstance(key.value, str) or (key.value == "" and not key.quoted):
-                    self._fail(key_event, f"key {key.value!r} is not text",
-                               f"quote it: \"{key.value}\"")
+                    source = key_event.value  # as written: `null`, not Python's None
+                    self._fail(key_event, f"key '{source}' is not text",
+                               f"quote it: \"{source}\"")
                 if key.value == "<<" and not key.quoted:
                     self._fail(key_event, "merge keys (<<) are not allowed",
                                "write the keys out in full")

@@ -691,12 +691,6 @@ def _refused_or_right(build):
     check(values)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: hwcheck/solvers/graph.py keys every intermediate by layer name in one dict with "
-    "'input' (and gradient.py adds 'loss', 'target', 'upstream'; sgd_step.py 'lr'), so a "
-    "layer named 'input' silently replaces the network input: grad.input is then the "
-    "gradient at that layer's output. netspec.py _name accepts 'input' as a layer name. "
-    "Fix: refuse reserved names in netspec._name and raise ValueError in graph.forward"))
 def test_a_layer_named_input_does_not_shadow_the_input():
     rng = np.random.default_rng(0)
     net = Net((3,), (layer("linear", "input", out=3), layer("softmax", "q")))
@@ -715,12 +709,6 @@ def test_a_layer_named_input_does_not_shadow_the_input():
     _refused_or_right(build)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: hwcheck/solvers/graph.py _run/backward key outputs by layer name, and "
-    "network.layer(kind) names a layer after its kind, so two layer('tanh') in a list "
-    "share one name: the second overwrites the first and backward adds a downstream "
-    "gradient into the wrong slot, giving a silently wrong grad.input. Fix: graph.forward "
-    "raises ValueError on a repeated name (netspec already refuses it in specs)"))
 def test_two_layers_with_the_same_default_name_are_refused_or_right():
     rng = np.random.default_rng(0)
     layers = (layer("linear", out=3), layer("tanh"), layer("linear", "fc2", out=3),
@@ -743,12 +731,6 @@ def test_two_layers_with_the_same_default_name_are_refused_or_right():
     _refused_or_right(build)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: hwcheck/solvers/sgd_step.py solve: with steps=0 the loop never runs, `first` "
-    "stays None and dict(None) raises TypeError (`hwcheck solve` on a spec with "
-    "`sgd: {steps: 0}` or a negative count prints 'internal error'); keys.py _optimizer "
-    "accepts any integer. Fix: keys._optimizer refuses steps < 1 with a SpecError at the "
-    "node, and sgd_step.solve raises ValueError for steps < 1"))
 def test_sgd_with_zero_steps_is_refused_cleanly():
     net = Net((2,), (layer("linear", "c", out=2),))
     params = {"c.weight": np.eye(2), "c.bias": np.zeros(2)}

@@ -34,10 +34,26 @@ class Trace:
 
 def forward(layers, params: dict, x: np.ndarray, variants: frozenset = frozenset()) -> Trace:
     """Forward pass of ``x`` (no batch dim) through ``layers``; params by ``NAME.weight``."""
+    _check_names(layers)
     trace = Trace()
     trace.values["input"] = np.asarray(x, dtype=float)[None, ...]
     _run(layers, "input", params, trace, variants)
     return trace
+
+
+def _check_names(layers) -> None:
+    """Every intermediate is keyed by its layer's name, so names must be unique and must
+    not hide a quantity the solvers name themselves."""
+    seen = {"input", "target", "loss", "upstream", "lr"}
+    stack = list(layers)
+    while stack:
+        layer = stack.pop()
+        if layer.name in seen:
+            raise ValueError(f"layer name '{layer.name}' is used twice or is reserved; "
+                             "give each layer its own name")
+        seen.add(layer.name)
+        stack.extend(layer.body)
+        stack.extend(layer.shortcut or ())
 
 
 def _run(layers, src: str, params, trace: Trace, variants) -> str:

@@ -20,13 +20,16 @@ def solve(layers, params: dict, x: np.ndarray, target: np.ndarray, *, loss: str,
 
     Shapes follow the parameters; x and target as the network's input and output.
     """
+    if steps < 1:
+        raise ValueError(f"sgd needs at least one step; got steps={steps}")
     first = None
     theta = {k: np.asarray(v, dtype=float) for k, v in params.items()}
     buf: dict = {}
     sign = -1.0 if ASCENT in variants else 1.0
     for step in range(steps):
         values = gradient.solve(layers, theta, x, loss=loss, target=target, variants=variants)
-        first = first or values
+        if step == 0:
+            first = values
         new = {}
         for name, p in theta.items():
             g = values[f"grad.{name}"] + weight_decay * p
