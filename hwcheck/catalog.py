@@ -53,6 +53,9 @@ def load_catalog(explicit: str | Path | None = None) -> Catalog:
             raise UsageError(f"problem id '{spec.id}' is used twice",
                              file=str(path), hint=f"also in {specs[spec.id].file}")
         specs[spec.id] = spec
+    if not specs:
+        raise UsageError(f"{folder} holds no *.yaml problem specs",
+                         hint="pass --problems with the folder that holds p1.yaml, p2.yaml, …")
     return Catalog(folder, specs)
 
 

@@ -319,4 +319,22 @@ def _choice(value: str, allowed: tuple, option: str) -> None:
 
 
 def main() -> None:
-    app()
+    """Entry point. Usage errors become one line on stderr too, like every other error."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        code = 1
+    except typer.TyperException as exc:  # click's usage errors, raised by typer's parser
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stdout.write(ctx.get_help() + "\n")
+            sys.exit(0)
+        path = ctx.command_path if ctx is not None else "hwcheck"
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        error = HwcheckError(f"{path}: {' '.join(message.split())}", hint=f"{path} --help")
+        try:
+            _fail(error)
+        except typer.Exit as done:
+            code = done.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

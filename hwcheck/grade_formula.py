@@ -7,6 +7,7 @@ class in which many students wrote the same formula is graded fast.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,7 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
     try:
         f = parse(text)
     except FormulaError as exc:
-        return FormulaOutcome("invalid", _where(exc))
+        return FormulaOutcome("invalid", _where(exc, text))
     values = []
     for number in range(instances(spec)):
         solved = grader.key(spec, number, student)
@@ -105,9 +106,14 @@ def _instance(solved) -> str:
     return f"{name} ({sizes})" if sizes else name
 
 
-def _where(exc: FormulaError) -> str:
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def _where(exc: FormulaError, text_in: str = "") -> str:
+    if DATE.match(text_in.strip()):
+        return f"'{text_in.strip()}' is a date, not a number or a formula"
     text = exc.message
-    if exc.col:
+    if exc.col and "column" not in text:
         text = f"column {exc.col}: {text}"
     if exc.hint:
         text += f" (hint: {exc.hint})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_COLONS = re.compile(r":(?=:)")
 
 
 def clean(text: object, *, limit: int = 200) -> str:
@@ -18,4 +19,6 @@ def clean(text: object, *, limit: int = 200) -> str:
         s = s[: limit - 1] + "…"
     s = s.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
     s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
-    return s.replace("::", ": :")
+    # Every "::" gets a space, even in ":::" (a plain replace would leave ": ::"), and the
+    # legacy "##[command]" syntax, which GitHub's runner reads anywhere in a line, is broken.
+    return _COLONS.sub(": ", s).replace("##[", "# #[")

@@ -19,6 +19,7 @@ class Check:
     line: int
     ok: bool
     message: str
+    col: int = 0
 
 
 def validate(paths, specs: dict) -> list[Check]:
@@ -32,7 +33,8 @@ def validate(paths, specs: dict) -> list[Check]:
             else:
                 checks.extend(_check_answers(path, specs))
         except HwcheckError as exc:
-            checks.append(Check(exc.file or str(path), exc.line, False, exc.render()))
+            message = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+            checks.append(Check(exc.file or str(path), exc.line, False, message, exc.col))
     return checks
 
 

@@ -152,6 +152,11 @@ def load_text(text: str, name: str = "<input>") -> Node:
             hint = _yaml_hint(problem)
         raise HwcheckError(f"malformed YAML: {problem}", file=name, line=line, col=col,
                            hint=hint) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _position(text[: exc.position])
+        raise HwcheckError(f"control character U+{exc.character:04X} is not allowed in YAML",
+                           file=name, line=line, col=col,
+                           hint="remove it, or write it as an escape inside double quotes")
     except yaml.YAMLError as exc:
         raise HwcheckError(f"malformed YAML: {exc}", file=name) from None
     except RecursionError:

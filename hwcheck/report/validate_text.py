@@ -10,9 +10,10 @@ from hwcheck.textsafe import clean
 
 def render(checks, console) -> None:
     for c in sorted(checks, key=lambda c: c.ok):
-        where = f"{c.file}:{c.line}" if c.line else c.file
+        where = f"{c.file}:{c.line}:{c.col or 1}" if c.line else c.file
         mark = Text("ok  ", style="green") if c.ok else Text("FAIL", style="bold red")
-        console.print(mark, escape(clean(f"{where}: {c.message}", limit=400)))
+        # soft_wrap: a `FILE:LINE:COL: message` line stays one line, whatever the width.
+        console.print(mark, escape(clean(f"{where}: {c.message}", limit=400)), soft_wrap=True)
     bad = sum(not c.ok for c in checks)
     style = "bold red" if bad else "bold green"
     console.print(Text(f"{len(checks)} checks: {len(checks) - bad} ok, {bad} failing", style=style))
