@@ -295,22 +295,41 @@ def runaway_files(tmp_path_factory):
     return files
 
 
-def test_a_runaway_formula_hits_the_cpu_limit_and_the_batch_goes_on(runaway_files):
+def _p4(row):
+    pr = next(p for p in row.problems if p.id == "p4")
+    return pr.parts[0]
+
+
+def test_a_runaway_formula_is_refused_by_the_work_budget_and_the_batch_goes_on(runaway_files):
     assert len(RUNAWAY) <= 500
     grader = Grader(load_catalog(PROBLEMS).specs)
     rows = batch.grade_many(grader, runaway_files, jobs=2,
-                            limits=batch.Limits(cpu_seconds=2, memory_mb=1024,
+                            limits=batch.Limits(cpu_seconds=30, memory_mb=1024,
                                                 wall_seconds=60))
     by_name = {Path(r.file).name: r for r in rows}
-    assert "CPU-time limit" in (by_name["runaway.yaml"].error or ""), by_name["runaway.yaml"]
+    runaway = _p4(by_name["runaway.yaml"])
+    assert runaway.status == "invalid" and "values of work" in runaway.feedback, runaway
     for name in ("ada.yaml", "bob.yaml", "carol.yaml"):
         assert by_name[name].error is None and by_name[name].problems, by_name[name]
         alone = grader.grade_file(next(f for f in runaway_files if f.name == name))
         assert by_name[name].score == alone.score
 
 
+def test_a_heavy_formula_within_the_budget_hits_the_cpu_limit(runaway_files):
+    """HEAVY is legal and under every formula limit, but costs about a second per
+    instance: a tight CPU-time limit turns that submission into an error row."""
+    heavy = runaway_files[1].parent / "heavy.yaml"
+    heavy.write_text(f"p4:\n  dE/dz: '{HEAVY}'\n")
+    grader = Grader(load_catalog(PROBLEMS).specs)
+    rows = batch.grade_many(grader, [runaway_files[0], heavy, runaway_files[2]], jobs=2,
+                            limits=batch.Limits(cpu_seconds=0.2, memory_mb=1024,
+                                                wall_seconds=60))
+    assert "CPU-time limit" in (rows[1].error or ""), rows[1]
+    assert rows[0].error is None and rows[2].error is None
+
+
 def test_one_file_with_a_runaway_formula_is_stopped(runaway_files):
-    run = run_hwcheck(["grade", runaway_files[1], "--problems", PROBLEMS], timeout=20,
-                      tmp=runaway_files[1].parent)
+    run = run_hwcheck(["grade", runaway_files[1], "--problems", PROBLEMS, "--format", "json"],
+                      timeout=20, tmp=runaway_files[1].parent)
     assert not run.hung, "hwcheck grade FILE ran past the 20 s hang guard"
-    assert run.code == 2 and "CPU-time limit" in run.stderr, (run.code, run.stderr)
+    assert run.code == 1 and "values of work" in run.stdout, (run.code, run.stderr)

@@ -18,7 +18,7 @@ from hwcheck.errors import FormulaError
 from hwcheck.formula.limits import MAX_EXPONENT, MAX_INT
 from hwcheck.formula.syntax import FUNCTIONS, Formula, parse
 from hwcheck.formula.sums import Sums, fold
-from hwcheck.formula.values import (UNARY, WHOLE, Value, budget, check_same_dims, combine,
+from hwcheck.formula.values import (UNARY, WHOLE, WORK, Value, budget, check_same_dims, combine,
                                     diag, expand, matmul, outer, transpose, union)
 
 _ARITH = {ast.Add: ("+", np.add), ast.Sub: ("-", np.subtract), ast.Mult: ("*", np.multiply),
@@ -49,9 +49,13 @@ def evaluate(f: Formula | str, env: Mapping[str, object], *,
     names = [name for name, _ in index]
     if len(set(names)) != len(names) or any(ext < 0 for _, ext in index):
         raise ValueError(f"index variables must be distinct with extents >= 0: {index}")
-    with np.errstate(all="ignore"):
-        value = _Evaluator(f, env, index).expr(f.tree.body)
-        return _result(f, value, index, None if shape is None else tuple(shape))
+    token = WORK.set(0)
+    try:
+        with np.errstate(all="ignore"):
+            value = _Evaluator(f, env, index).expr(f.tree.body)
+            return _result(f, value, index, None if shape is None else tuple(shape))
+    finally:
+        WORK.reset(token)
 
 
 def _result(f: Formula, v: Value, index: list[tuple[str, int]],

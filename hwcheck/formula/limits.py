@@ -27,4 +27,10 @@ MAX_INT = 10**15
 # allocates. 2e7 float64 values are 160 MB. dL/dK at n = m = 32, k = 5 needs ~1e5.
 MAX_ELEMENTS = 20_000_000
 
-__all__ = ["MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_INT", "MAX_ELEMENTS"]
+# Values all intermediates of one evaluation may hold together: a work budget. One array
+# under MAX_ELEMENTS is cheap, but 60 of them (`exp(i)+exp(i)+...` over a huge range) hold a
+# grader for a minute. dL/dK at n = m = 32, k = 5 uses ~1e7.
+MAX_WORK = 100_000_000
+
+__all__ = ["MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_INT", "MAX_ELEMENTS",
+           "MAX_WORK"]

@@ -9,13 +9,14 @@ plain number combines with a whole array), which is the homework's rule.
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from hwcheck.errors import FormulaError
-from hwcheck.formula.limits import MAX_ELEMENTS
+from hwcheck.formula.limits import MAX_ELEMENTS, MAX_WORK
 
 WHOLE = 1e-9  # an index or range end within this of an integer counts as whole (d/2*2 etc.)
 
@@ -34,12 +35,21 @@ def describe(dims: tuple[int, ...]) -> str:
     return "a number" if not dims else str(dims)
 
 
+WORK: ContextVar[int] = ContextVar("formula_work", default=0)
+
+
 def budget(shape: Sequence[int], what: object) -> None:
-    """Refuse before numpy allocates more than MAX_ELEMENTS values."""
+    """Refuse before numpy allocates more than MAX_ELEMENTS values in one array, or more
+    than MAX_WORK over the whole evaluation (``evaluate`` resets the count)."""
     size = math.prod(int(s) for s in shape)
     if size > MAX_ELEMENTS:
         raise FormulaError(f"{what} would create {size:,} values; the limit is {MAX_ELEMENTS:,}",
                            hint="use smaller ranges or fewer nested sums")
+    work = WORK.get() + size
+    WORK.set(work)
+    if work > MAX_WORK:
+        raise FormulaError(f"the formula needs more than {MAX_WORK:,} values of work",
+                           hint="use smaller ranges, fewer nested sums or fewer terms")
 
 
 def union(order: dict[str, int], *values: Value) -> tuple[str, ...]:
