@@ -136,7 +136,12 @@ def _named(spec: Spec, inst: Instance, values: dict, extra: dict,
         given = {k: v for k, v in env.items() if k not in inst.sizes}
     steps = list(base_steps)
     for name, node in _section_items(spec, "steps"):
-        steps.append(Step(name, _quantity(values, _text(node, node, name), None, node)))
+        if node.kind == "map":  # {quantity: C, shape: [2n, 2m]}: shown as the homework writes it
+            q = _text(node.value.get("quantity"), node, f"steps.{name}.quantity")
+            steps.append(Step(name, _quantity(values, q, shape_of(node.value.get("shape"), inst),
+                                              node)))
+        else:
+            steps.append(Step(name, _quantity(values, _text(node, node, name), None, node)))
     parts = {}
     for part in spec.parts:
         if part.answer == "text":

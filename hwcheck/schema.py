@@ -76,8 +76,12 @@ def problem_schema() -> dict:
         "given": {"type": "object", "additionalProperties": text,
                   "description": "name → symbol: the inputs shown with the key "
                                  "(default: every symbol)"},
-        "steps": {"type": "object", "additionalProperties": text,
-                  "description": "name → quantity: intermediate values shown with the key"},
+        "steps": {"type": "object",
+                  "additionalProperties": {"oneOf": [text, {
+                      "type": "object", "required": ["quantity"], "additionalProperties": False,
+                      "properties": {"quantity": text, "shape": ref("shape")}}]},
+                  "description": "name → quantity (or {quantity, shape}): intermediate "
+                                 "values shown with the key"},
         "parts": {"type": "object", "minProperties": 1, "additionalProperties": ref("part"),
                   "description": "part name (the key in answers files) → its settings"},
         "tests": {"type": "array", "items": ref("test"),
