@@ -119,7 +119,7 @@ def load_file(path: str | Path, *, display: str | None = None) -> Node:
 def load_bytes(data: bytes, name: str = "<input>") -> Node:
     """Parse YAML from bytes (UTF-8)."""
     if len(data) > MAX_BYTES:
-        raise HwcheckError(f"file is over the 1 MiB limit", file=name)
+        raise HwcheckError("file is over the 1 MiB limit", file=name)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

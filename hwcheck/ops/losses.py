@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import log_softmax, softmax
+from .activations import log_softmax
 
 __all__ = [
     "cross_entropy_forward", "cross_entropy_backward",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from hwcheck.report.console import fmt_number
-from hwcheck.report.grade_json import details_of, feedback_of
+from hwcheck.report.grade_json import message_lines
 from hwcheck.results import FAILING
 from hwcheck.textsafe import clean
 
@@ -43,23 +43,9 @@ def _pts(x) -> str:
 
 
 def _message(part, hide_expected: bool) -> str:
-    lines = [ln for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
-    if part.status == "needs_review":
-        # The note below says it once, whatever the grader's own feedback says.
-        lines = [ln for ln in lines if not ln.lower().startswith("needs review")]
-        note = "Needs review by course staff"
-        if part.suggested is not None:
-            note += f" (suggested {_pts(part.suggested)} of {_pts(part.max_score)} points)"
-        lines.insert(0, note)
-    else:
-        lines.insert(0, f"{part.status}, {_pts(part.score)}/{_pts(part.max_score)} points"
-                        + (f" ({part.diagnosis})" if part.diagnosis else ""))
-    lines += details_of(part, hide_expected)
-    if part.answer is not None:
-        lines.append(f"your answer: {part.answer}")
-    if part.expected is not None and not hide_expected:
-        lines.append(f"expected: {part.expected}")
-    return "\n".join(lines)
+    headline = f"{part.status}, {_pts(part.score)}/{_pts(part.max_score)} points" + (
+        f" ({part.diagnosis})" if part.diagnosis else "")
+    return "\n".join(message_lines(part, hide_expected, headline))
 
 
 def render(submissions, *, hide_expected: bool = False) -> str:

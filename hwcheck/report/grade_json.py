@@ -10,6 +10,8 @@ import json
 import math
 import re
 
+from hwcheck.report.console import fmt_number
+
 # json.dumps escapes C0 controls itself; C1 controls (a lone \x9b is a terminal CSI) and the
 # JavaScript line separators would otherwise pass through raw with ensure_ascii=False.
 _UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
@@ -53,6 +55,31 @@ def details_of(part, hide_expected: bool = False) -> tuple[str, ...]:
     if not hide_expected:
         return tuple(part.details)
     return tuple(_hidden(part.details, part.status))
+
+
+def message_lines(part, hide_expected: bool, headline: str | None = None) -> list[str]:
+    """A part's feedback as lines for a plain-text report (GitHub, Gradescope, JUnit):
+    ``headline`` first (a needs_review part gets the review note instead), then the
+    feedback, the diagnosis, the details, the answer and, unless hidden, the key."""
+    lines = [ln for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
+    if part.status == "needs_review":
+        # The note says it once, whatever the grader's own feedback says.
+        lines = [ln for ln in lines if not ln.lower().startswith("needs review")]
+        note = "Needs review by course staff"
+        if part.suggested is not None:
+            note += f" (suggested {fmt_number(part.suggested, 6)} of " \
+                    f"{fmt_number(part.max_score, 6)} points)"
+        lines.insert(0, note)
+    elif headline:
+        lines.insert(0, headline)
+    if part.diagnosis and (headline is None or part.diagnosis not in headline):
+        lines.append(f"diagnosis: {part.diagnosis}")
+    lines += details_of(part, hide_expected)
+    if part.answer is not None:
+        lines.append(f"your answer: {part.answer}")
+    if part.expected is not None and not hide_expected:
+        lines.append(f"expected: {part.expected}")
+    return lines
 
 
 def num(x):

@@ -15,7 +15,7 @@ Choices:
 from __future__ import annotations
 
 from hwcheck.report.console import fmt_number
-from hwcheck.report.grade_json import details_of, dumps, feedback_of, num
+from hwcheck.report.grade_json import dumps, message_lines, num
 from hwcheck.results import STATUSES
 
 
@@ -24,21 +24,7 @@ def _pts(x) -> str:
 
 
 def _test(problem, part, hide_expected: bool) -> dict:
-    lines = [ln for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
-    if part.status == "needs_review":
-        # The note below says it once, whatever the grader's own feedback says.
-        lines = [ln for ln in lines if not ln.lower().startswith("needs review")]
-        note = "Needs review by course staff"
-        if part.suggested is not None:
-            note += f" (suggested {_pts(part.suggested)} of {_pts(part.max_score)} points)"
-        lines.insert(0, note)
-    elif part.diagnosis:
-        lines.append(f"diagnosis: {part.diagnosis}")
-    lines += details_of(part, hide_expected)
-    if part.answer is not None:
-        lines.append(f"your answer: {part.answer}")
-    if part.expected is not None and not hide_expected:
-        lines.append(f"expected: {part.expected}")
+    lines = message_lines(part, hide_expected)
     review = part.status == "needs_review"
     return {
         "name": f"{problem.id} {part.name}",

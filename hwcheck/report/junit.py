@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from hwcheck.report.console import fmt_number
-from hwcheck.report.grade_json import details_of, feedback_of
+from hwcheck.report.grade_json import feedback_of, message_lines
 from hwcheck.results import FAILING
 from hwcheck.textsafe import clean
 
@@ -34,17 +34,7 @@ def _pts(x) -> str:
 
 
 def _body(part, hide_expected: bool) -> str:
-    lines = [ln for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
-    if part.diagnosis:
-        lines.append(f"diagnosis: {part.diagnosis}")
-    if (part.status == "needs_review" and part.suggested is not None
-            and "suggested" not in part.feedback.lower()):
-        lines.append(f"suggested {_pts(part.suggested)} of {_pts(part.max_score)} points")
-    lines += details_of(part, hide_expected)
-    if part.answer is not None:
-        lines.append(f"your answer: {part.answer}")
-    if part.expected is not None and not hide_expected:
-        lines.append(f"expected: {part.expected}")
+    lines = message_lines(part, hide_expected)
     lines.append(f"points: {_pts(part.score)}/{_pts(part.max_score)}")
     return _xml("\n".join(lines))
 
