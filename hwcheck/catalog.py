@@ -66,6 +66,12 @@ def resolve(target: str, catalog_dir: str | Path | None = None) -> Spec:
         if not path.is_file():
             raise UsageError("no such spec file", file=target, hint="check the path")
         return load_spec(path)
+    # `p5` is usually problems/p5.yaml: read that one file rather than every spec.
+    guess = problems_dir(catalog_dir) / f"{target}.yaml"
+    if guess.is_file():
+        spec = load_spec(guess)
+        if spec.id == target:
+            return spec
     return load_catalog(catalog_dir).get(target)
 
 

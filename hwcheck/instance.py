@@ -7,7 +7,6 @@ student id mixes into every seed when the spec asks for per-student variants.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +32,8 @@ def student_seed(student: str | None) -> int:
     """A stable 32-bit seed for a student id (printed in reports, so a teacher can rerun it)."""
     if not student:
         return 0
+    import hashlib  # lazy: only per-student variants need it
+
     return int.from_bytes(hashlib.sha256(student.encode()).digest()[:4], "big")
 
 

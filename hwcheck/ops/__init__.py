@@ -9,36 +9,36 @@ of each array argument of the forward, in order (``dx, dw, db = conv2d_backward(
 global state.  Layouts follow PyTorch: (N, C, H, W) for conv, pools and batchnorm2d.
 """
 
-from .activations import (
-    log_softmax, relu_backward, relu_forward, sigmoid, sigmoid_backward, sigmoid_forward,
-    softmax, softmax_backward, softmax_forward, tanh_backward, tanh_forward,
-)
-from .batchnorm import (
-    batchnorm1d_backward, batchnorm1d_forward, batchnorm2d_backward, batchnorm2d_forward,
-)
-from .conv import conv2d_backward, conv2d_forward, conv2d_output_size
-from .linear import flatten_backward, flatten_forward, linear_backward, linear_forward
-from .losses import (
-    cross_entropy_backward, cross_entropy_forward, cross_entropy_logits_backward,
-    cross_entropy_logits_forward, mse_backward, mse_forward,
-)
-from .pool import (
-    avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward,
-    pool_output_size,
-)
-from .rnn import rnn_backward, rnn_forward, rnn_step_jacobians
+import importlib
 
-__all__ = [
-    "conv2d_forward", "conv2d_backward", "conv2d_output_size",
-    "maxpool2d_forward", "maxpool2d_backward", "avgpool2d_forward", "avgpool2d_backward",
-    "pool_output_size",
-    "relu_forward", "relu_backward", "sigmoid", "sigmoid_forward", "sigmoid_backward",
-    "tanh_forward", "tanh_backward", "softmax", "log_softmax", "softmax_forward",
-    "softmax_backward",
-    "cross_entropy_forward", "cross_entropy_backward",
-    "cross_entropy_logits_forward", "cross_entropy_logits_backward",
-    "mse_forward", "mse_backward",
-    "linear_forward", "linear_backward", "flatten_forward", "flatten_backward",
-    "batchnorm2d_forward", "batchnorm2d_backward", "batchnorm1d_forward", "batchnorm1d_backward",
-    "rnn_forward", "rnn_backward", "rnn_step_jacobians",
-]
+# Every op by the module that holds it. Loaded on first use (PEP 562), so a solver that
+# needs only linear and softmax does not pay for importing conv, pooling and the RNN.
+_HOME = {
+    "activations": ("log_softmax", "relu_backward", "relu_forward", "sigmoid",
+                    "sigmoid_backward", "sigmoid_forward", "softmax", "softmax_backward",
+                    "softmax_forward", "tanh_backward", "tanh_forward"),
+    "batchnorm": ("batchnorm1d_backward", "batchnorm1d_forward", "batchnorm2d_backward",
+                  "batchnorm2d_forward"),
+    "conv": ("conv2d_backward", "conv2d_forward", "conv2d_output_size"),
+    "linear": ("flatten_backward", "flatten_forward", "linear_backward", "linear_forward"),
+    "losses": ("cross_entropy_backward", "cross_entropy_forward",
+               "cross_entropy_logits_backward", "cross_entropy_logits_forward",
+               "mse_backward", "mse_forward"),
+    "pool": ("avgpool2d_backward", "avgpool2d_forward", "maxpool2d_backward",
+             "maxpool2d_forward", "pool_output_size"),
+    "rnn": ("rnn_backward", "rnn_forward", "rnn_step_jacobians"),
+}
+_WHERE = {name: module for module, names in _HOME.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE) | set(_HOME))

@@ -13,13 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import hwcheck.ops as ops
 from hwcheck.network import Layer
-from hwcheck.ops import activations, conv, linear, pool
-
-try:  # batchnorm arrives with the ops package; the engine works without it otherwise
-    from hwcheck.ops import batchnorm
-except ImportError:  # pragma: no cover
-    batchnorm = None
 
 SOFTMAX_DIAGONAL = "softmax-diagonal"   # a known slip: softmax Jacobian without cross terms
 
@@ -75,31 +70,31 @@ def _forward_one(layer: Layer, x, params, variants):
     o, k = layer.options, layer.kind
     w, b = params.get(f"{layer.name}.weight"), params.get(f"{layer.name}.bias")
     if k == "conv2d":
-        return conv.conv2d_forward(x, w, b, o["stride"], o["padding"], o["dilation"],
+        return ops.conv.conv2d_forward(x, w, b, o["stride"], o["padding"], o["dilation"],
                                    o["groups"])
     if k == "linear":
-        return linear.linear_forward(x, w, b)
+        return ops.linear.linear_forward(x, w, b)
     if k == "maxpool2d":
-        return pool.maxpool2d_forward(x, o["kernel"], o["stride"], o["padding"],
+        return ops.pool.maxpool2d_forward(x, o["kernel"], o["stride"], o["padding"],
                                       o.get("dilation", 1), o.get("ceil_mode", False))
     if k == "avgpool2d":
-        return pool.avgpool2d_forward(x, o["kernel"], o["stride"], o["padding"],
+        return ops.pool.avgpool2d_forward(x, o["kernel"], o["stride"], o["padding"],
                                       o.get("ceil_mode", False),
                                       o.get("count_include_pad", True))
     if k == "adaptiveavgpool2d":
         kernel = _adaptive_kernel(layer, x.shape[-2:])
-        return pool.avgpool2d_forward(x, kernel, kernel, 0)
+        return ops.pool.avgpool2d_forward(x, kernel, kernel, 0)
     if k == "flatten":
-        return linear.flatten_forward(x)
+        return ops.linear.flatten_forward(x)
     if k in ("relu", "sigmoid", "tanh"):
-        return getattr(activations, f"{k}_forward")(x)
+        return getattr(ops.activations, f"{k}_forward")(x)
     if k == "softmax":
         dim = o.get("dim", -1)
-        return activations.softmax_forward(x, axis=dim if dim < 0 else dim + 1)
+        return ops.activations.softmax_forward(x, axis=dim if dim < 0 else dim + 1)
     if k in ("dropout",):
         return x, None
     if k in ("batchnorm2d", "batchnorm1d"):
-        fn = getattr(batchnorm, f"{k}_forward")
+        fn = getattr(ops.batchnorm, f"{k}_forward")
         return fn(x, w, b, o.get("eps", 1e-5))
     raise NotImplementedError(f"no forward for layer kind {k!r}")
 
@@ -133,13 +128,13 @@ def _accumulate(grads: dict, name: str, g) -> None:
 def _backward_one(layer: Layer, dy, cache, grads: dict, variants):
     k = layer.kind
     if k == "conv2d":
-        dx, dw, db = conv.conv2d_backward(dy, cache)
+        dx, dw, db = ops.conv.conv2d_backward(dy, cache)
         return _params(grads, layer, dw, db, dx)
     if k == "linear":
-        dx, dw, db = linear.linear_backward(dy, cache)
+        dx, dw, db = ops.linear.linear_backward(dy, cache)
         return _params(grads, layer, dw, db, dx)
     if k in ("batchnorm2d", "batchnorm1d"):
-        dx, dg, db = getattr(batchnorm, f"{k}_backward")(dy, cache)
+        dx, dg, db = getattr(ops.batchnorm, f"{k}_backward")(dy, cache)
         return _params(grads, layer, dg, db, dx)
     if k == "dropout":
         return dy
@@ -148,7 +143,8 @@ def _backward_one(layer: Layer, dy, cache, grads: dict, variants):
         return dy * q * (1.0 - q)
     if k == "adaptiveavgpool2d":
         k = "avgpool2d"
-    mod = {"maxpool2d": pool, "avgpool2d": pool, "flatten": linear}.get(k, activations)
+    mod = {"maxpool2d": "pool", "avgpool2d": "pool", "flatten": "linear"}.get(k, "activations")
+    mod = getattr(ops, mod)
     return getattr(mod, f"{k}_backward")(dy, cache)[0]
 
 
