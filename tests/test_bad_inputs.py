@@ -63,6 +63,8 @@ GENERATORS = {
     "invalid_utf8": lambda: b"p3: 5134\xff66\n",
     "nul_byte": lambda: b"p3: 513466\np4:\n  dE/dz: q\x00 - p\n",
     "raw_escape": lambda: b'p2:\n  why_nms: "overlap \x1b[31mboxes\x1b[0m"\n',
+    "raw_escape_after_non_ascii":
+        lambda: 'p2:\n  why_nms: "éééééé \x1b[31mboxes"\n'.encode(),
     "over_size_cap": lambda: b"p3: 513466\n" + b"#" * MIB + b"\n",
     "at_size_cap": _at_size_cap,
     "open_brackets": lambda: b"[" * 100_000,
