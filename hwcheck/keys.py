@@ -41,10 +41,21 @@ def solve_spec(spec: Spec, student: str | None = None, number: int = 0,
     return Solved(spec, inst, solution, student if spec.variants else None)
 
 
+_NETWORKS: dict = {}
+
+
+def _network(spec: Spec, inst: Instance):
+    """The network at these sizes, parsed once: a class shares the few size sets it needs."""
+    key = (spec.file, spec.id, tuple(sorted(inst.sizes.items())))
+    if key not in _NETWORKS:
+        _NETWORKS[key] = parse_network(_required(spec, "network"), inst.sizes)
+    return _NETWORKS[key]
+
+
 def _param_count(spec: Spec, inst: Instance, variants) -> Solution:
     from hwcheck.solvers import param_count
 
-    net = parse_network(_required(spec, "network"), inst.sizes)
+    net = _network(spec, inst)
     sol = param_count.solve(net.summary())
     return _named(spec, inst, dict(sol.parts), sol.extra, base_steps=sol.steps)
 
@@ -52,7 +63,7 @@ def _param_count(spec: Spec, inst: Instance, variants) -> Solution:
 def _network_problem(spec: Spec, inst: Instance, variants) -> Solution:
     from hwcheck.solvers import gradient, sgd_step
 
-    net = parse_network(_required(spec, "network"), inst.sizes)
+    net = _network(spec, inst)
     summary = net.summary()
     params = _parameters(net, summary, inst)
     x = draw(_required(spec, "input"), net.input_shape, inst, "input")

@@ -6,6 +6,7 @@ Shared by formulas (``formula.py``) and by size expressions in specs (``2n+k-1``
 from __future__ import annotations
 
 import ast
+import functools
 import re
 
 from hwcheck.errors import FormulaError
@@ -96,14 +97,18 @@ def int_expr(text: str | int, sizes: dict[str, int]) -> int:
         raise FormulaError(f"expected a whole number, got {text!r}")
     if isinstance(text, int):
         return text
-    text = str(text)
+    return _int_node(_size_tree(str(text)), sizes, str(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _size_tree(text: str) -> ast.AST:
+    """Parsed once per text: a class of specs re-evaluates the same few expressions."""
     check_text(text, what="size expression")
     try:
-        tree = ast.parse(rewrite(text), mode="eval")
+        return ast.parse(rewrite(text), mode="eval").body
     except SyntaxError:
         raise FormulaError(f"cannot read size expression {text!r}",
                            hint="use whole numbers, size names, + - * and parentheses") from None
-    return _int_node(tree.body, sizes, text)
 
 
 def _int_node(node: ast.AST, sizes: dict[str, int], text: str) -> int:
