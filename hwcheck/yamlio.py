@@ -27,6 +27,9 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 _NULL = {"", "~", "null", "Null", "NULL"}
+# What YAML's reader refuses (PyYAML's Reader.NON_PRINTABLE), including lone surrogates.
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                            "\U00010000-\U0010FFFF]")
 _BOOL = {"true": True, "True": True, "TRUE": True,
          "false": False, "False": False, "FALSE": False}
 
@@ -137,8 +140,15 @@ def load_text(text: str, name: str = "<input>") -> Node:
                            hint="this looks like a binary file, not YAML")
     import yaml  # lazy: keeps `hwcheck --help` fast
 
-    loader = _HardenedLoader(text, name)
+    bad = _NON_PRINTABLE.search(text)
+    if bad:  # found here, in characters: libyaml would report a byte offset
+        line, col = _position(text[: bad.start()])
+        raise HwcheckError(f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
+                           file=name, line=line, col=col,
+                           hint="remove it, or write it as an escape inside double quotes")
+    loader = None
     try:
+        loader = _HardenedLoader(text, name)
         root = loader.get_single_node()
     except HwcheckError:
         raise
@@ -152,18 +162,16 @@ def load_text(text: str, name: str = "<input>") -> Node:
             hint = _yaml_hint(problem)
         raise HwcheckError(f"malformed YAML: {problem}", file=name, line=line, col=col,
                            hint=hint) from None
-    except yaml.reader.ReaderError as exc:
-        line, col = _position(text[: exc.position])
-        raise HwcheckError(f"control character U+{exc.character:04X} is not allowed in YAML",
-                           file=name, line=line, col=col,
-                           hint="remove it, or write it as an escape inside double quotes")
+    except UnicodeError:  # a lone surrogate in a str that did not come from a file
+        raise HwcheckError("text is not valid Unicode", file=name) from None
     except yaml.YAMLError as exc:
         raise HwcheckError(f"malformed YAML: {exc}", file=name) from None
     except RecursionError:
         raise HwcheckError("nesting is too deep", file=name,
                            hint=f"at most {MAX_DEPTH} levels are allowed") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         raise HwcheckError("file is empty", file=name, line=1, col=1,
                            hint="write a YAML mapping, e.g. `p3: 513466`")

@@ -35,6 +35,10 @@ def _refuse_link(path: Path) -> os.stat_result | None:
     if stat.S_ISDIR(st.st_mode):
         raise HwcheckError(f"--output {path} is a folder",
                            hint="give a file name, such as results.json")
+    if not stat.S_ISREG(st.st_mode):
+        # A rename would replace a FIFO or a device (/dev/null, as root) with a plain file.
+        raise HwcheckError(f"--output {path} is not a regular file",
+                           hint="leave out --output to write to stdout, and redirect that")
     return st
 
 
