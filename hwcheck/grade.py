@@ -39,7 +39,7 @@ class Grader:
 
     def key(self, spec, number: int = 0, student: str | None = None,
             variants: frozenset = frozenset()):
-        seed_student = student if spec.variants else None
+        seed_student = student if spec.variants and number == 0 else None
         return self.cached(("key", spec.id, number, seed_student, variants),
                            lambda: solve_spec(spec, seed_student, number, variants))
 

@@ -6,10 +6,16 @@ appears in the answer and is not negated just before it. A person reviews every 
 
 from __future__ import annotations
 
+import functools
 import re
 
 NEGATIONS = ("not", "no", "never", "without", "isn't", "doesn't", "don't", "cannot", "can't")
 _WORD = re.compile(r"[a-z0-9<>=.'-]+")
+
+
+@functools.lru_cache(maxsize=512)
+def _pattern(synonym: str) -> re.Pattern:
+    return re.compile(r"(?<![a-z0-9])" + re.escape(synonym) + r"(?![a-z0-9])")
 
 
 def matched_points(answer: str, rubric) -> list[tuple[object, str | None]]:
@@ -19,7 +25,7 @@ def matched_points(answer: str, rubric) -> list[tuple[object, str | None]]:
     for point in rubric:
         hit = None
         for syn in point.synonyms:
-            for m in re.finditer(r"(?<![a-z0-9])" + re.escape(syn) + r"(?![a-z0-9])", text):
+            for m in _pattern(syn).finditer(text):
                 before = text[max(0, m.start() - 25): m.start()].split()[-3:]
                 if not any(w in NEGATIONS for w in before):
                     hit = syn
