@@ -147,9 +147,14 @@ class Grader:
         slip = self._formula_slip(spec, part, text, student, out)
         details = ((out.message,) if slip and out.message else ()) + out.details
         result = self._wrong(base, slip, details, fallback=out.message)
-        mine = [grade_formula.value_on(self, spec, part, text, student, n)
-                for n in range(grade_formula.instances(spec))]
-        mine = None if any(v is None for v in mine) else mine
+        mine = None
+        if part.carry_forward or any(p.carry_forward and p.carry_forward.source == part.name
+                                     for p in spec.parts):
+            # Carry-forward needs this answer's value on every instance, not just up to
+            # the first that failed; nothing else does, so only then is it worth computing.
+            mine = [grade_formula.value_on(self, spec, part, text, student, n)
+                    for n in range(grade_formula.instances(spec))]
+            mine = None if any(v is None for v in mine) else mine
         return self._carry(spec, part, result, mine, student, done), mine
 
     def _formula_slip(self, spec, part, text, student, out) -> Slip | None:
