@@ -244,6 +244,9 @@ class _Evaluator(Sums):
         axes = union(self.order, *values)
         lead = [self.extent[a] for a in axes]
         budget(lead, self.label(node, 40))
+        fast = self._gather_if_clean(base, values, axes)
+        if fast is not None:
+            return fast
         idx = [np.broadcast_to(expand(v, axes), lead) for v in values]
         rounded = [np.rint(i) for i in idx]
         invalid = np.zeros(lead, dtype=bool)  # elements to clamp: bad but masked out
@@ -266,6 +269,20 @@ class _Evaluator(Sums):
                 self.out_of_range(node, array, base.dims, rounded, bad_value)
         invalid |= bad
         ints = [np.where(invalid, 0, r - 1).astype(np.intp) for r in rounded]
+        return Value(base.data[tuple(ints)], axes)
+
+    @staticmethod
+    def _gather_if_clean(base: Value, values: list, axes: tuple) -> Value | None:
+        """The common case, checked cheaply: every index is a whole number in range, so
+        each index is checked at its own (small) shape and numpy broadcasts the gather.
+        Anything else takes the careful path, which knows about masks and messages."""
+        ints = []
+        for v, n in zip(values, base.dims):
+            i = expand(v, axes)
+            r = np.rint(i)
+            if not (np.all(np.abs(i - r) <= WHOLE) and np.all((r >= 1) & (r <= n))):
+                return None
+            ints.append((r - 1).astype(np.intp))
         return Value(base.data[tuple(ints)], axes)
 
     def out_of_range(self, node: ast.Subscript, array: object, dims: tuple[int, ...],
