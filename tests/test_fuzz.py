@@ -19,6 +19,7 @@ import io
 import json
 import math
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -251,7 +252,13 @@ def check_sheet(path: Path, text: str) -> None:
     except HwcheckError as exc:
         _check_error(exc, str(path), text)
         return
-    sub = GRADER.grade_sheet(sheet)                 # nothing may escape from here on
+    # A warning is two more lines on the CLI's stderr: numpy must not warn either. The one
+    # known case is test_no_numpy_warning_reaches_stderr below (xfail).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", message="overflow encountered in scalar divide",
+                                category=RuntimeWarning, module="hwcheck.compare")
+        sub = GRADER.grade_sheet(sheet)             # nothing may escape from here on
     assert sub.error is None
     assert sub.max_score == TOTAL, "an answers file changed the points"
     assert [p.id for p in sub.problems] == list(SPECS)
@@ -382,3 +389,16 @@ def test_control_character_after_non_ascii_text_is_located_in_characters(prefix,
 def test_a_lone_surrogate_is_a_hwcheck_error():
     with pytest.raises(HwcheckError):
         load_text('p2:\n  why_nms: "a\ud800b"\n', "f.yaml")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: compare.py _factor() divides np.vdot(got, want) / np.vdot(want, want) outside "
+    "np.errstate, so a formula such as `abs(1e308)` for p1 dL/dC prints numpy's "
+    "'RuntimeWarning: overflow encountered in scalar divide' (two lines, with the source "
+    "path) on the CLI's stderr of an exit-1 run. Wrap the diagnosis in "
+    "np.errstate(all='ignore') (the evaluator already does)."))
+def test_no_numpy_warning_reaches_stderr(sheet_path):
+    sheet_path.write_text("p1:\n  dL/dC: 'abs(1e308)'\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GRADER.grade_sheet(read_answers(sheet_path, SPECS))
