@@ -103,6 +103,10 @@ def _output_dangling_symlink(tmp: Path) -> None:
     (tmp / "report.txt").symlink_to(tmp / "created.txt")
 
 
+def _nothing(tmp: Path) -> None:
+    pass
+
+
 def _output_fifo(tmp: Path) -> None:
     os.mkfifo(tmp / "report.pipe")
 
@@ -123,6 +127,7 @@ SETUPS = {
     "output_dangling_symlink": _output_dangling_symlink,
     "output_fifo": _output_fifo,
     "output_device_node": _output_device_node,
+    "gradescope_results": _nothing,
 }
 
 
@@ -167,6 +172,13 @@ def _after_output_device_node(tmp: Path, run: "Run") -> None:
     assert sorted(p.name for p in tmp.iterdir()) == ["null"]
 
 
+def _after_gradescope_results(tmp: Path, run: "Run") -> None:
+    results = tmp / "results.json"
+    assert results.exists(), "no results.json: Gradescope shows 'the autograder failed'"
+    doc = json.loads(results.read_text())
+    assert doc["score"] == 0 and "malformed YAML" in doc["output"], doc
+
+
 AFTER = {
     "empty_folder": _after_empty_folder,
     "batch_with_a_broken_file": _after_batch_with_a_broken_file,
@@ -175,6 +187,7 @@ AFTER = {
     "output_dangling_symlink": _after_output_dangling_symlink,
     "output_fifo": _after_output_fifo,
     "output_device_node": _after_output_device_node,
+    "gradescope_results": _after_gradescope_results,
 }
 
 
