@@ -46,6 +46,7 @@ FAST = settings(max_examples=200, deadline=None, database=None, suppress_health_
 SLOW = settings(max_examples=10_000, deadline=None, database=None,
                 suppress_health_check=_HEALTH)
 _GITHUB = re.compile(r"::(error|warning|notice)( [^:]*)?::.*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 # ---- strategies: YAML text and bytes --------------------------------------------------------
@@ -259,6 +260,11 @@ def check_sheet(path: Path, text: str) -> None:
         warnings.filterwarnings("ignore", message="overflow encountered in scalar divide",
                                 category=RuntimeWarning, module="hwcheck.compare")
         sub = GRADER.grade_sheet(sheet)             # nothing may escape from here on
+        _check_scores(sub)
+        _check_reports(sub)
+
+
+def _check_scores(sub) -> None:
     assert sub.error is None
     assert sub.max_score == TOTAL, "an answers file changed the points"
     assert [p.id for p in sub.problems] == list(SPECS)
@@ -276,15 +282,26 @@ def check_sheet(path: Path, text: str) -> None:
                 assert part.score == part.max_score, part
         assert math.isclose(problem.score, sum(p.score for p in problem.parts))
     assert 0.0 <= sub.score <= sub.max_score
-    doc = json.loads(grade_json.render([sub]))
-    assert doc["max_score"] == TOTAL
-    for line in github.render([sub]).splitlines():
+
+
+def _check_reports(sub) -> None:
+    """Every format renders; none lets student text start a workflow command."""
+    as_json = grade_json.render([sub])
+    assert json.loads(as_json)["max_score"] == TOTAL
+    as_github = github.render([sub])
+    for line in as_github.splitlines():
         assert _GITHUB.fullmatch(line), line
-    csv_report.render([sub])
     buf = io.StringIO()
     grade_text.render([sub], Console(file=buf, width=80, color_system=None))
-    out = buf.getvalue()
-    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out), "a control character leaked"
+    as_text = buf.getvalue()
+    as_csv = csv_report.render([sub])
+    for name, out in [("json", as_json), ("github", as_github), ("text", as_text),
+                      ("csv", as_csv)]:
+        assert not _CONTROL.search(out), f"{name}: a control character"
+        assert "##[" not in out, f"{name}: a legacy workflow command"
+        if name != "github":
+            assert not any(ln.lstrip().startswith("::") for ln in out.splitlines()), name
+    assert "::" not in as_text and "::" not in as_csv
 
 
 # ---- the tests: a fast default and a slow 10,000-example variant of each -------------------
