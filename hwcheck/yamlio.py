@@ -146,22 +146,34 @@ def load_text(text: str, name: str = "<input>") -> Node:
         raise HwcheckError(f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
                            file=name, line=line, col=col,
                            hint="remove it, or write it as an escape inside double quotes")
+    try:
+        root = _compose(text, name, fast=True)
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" not in str(exc.problem):
+            raise _malformed(exc, text, name) from None
+        # Newer libyaml stops at its own depth limit (1,000) while reading ahead, before our
+        # limit of 32 is reached; the pure-Python reader streams, so it stops at ours.
+        root = _compose(text, name, fast=False)
+    if root is None:
+        raise HwcheckError("file is empty", file=name, line=1, col=1,
+                           hint="write a YAML mapping, e.g. `p3: 513466`")
+    return root
+
+
+def _compose(text: str, name: str, fast: bool) -> Node | None:
+    """Compose with our loader; every failure but libyaml's own (the caller's) is ours."""
+    import yaml
+
     loader = None
     try:
-        loader = _HardenedLoader(text, name)
-        root = loader.get_single_node()
+        loader = _HardenedLoader(text, name, fast)
+        return loader.get_single_node()
     except HwcheckError:
         raise
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = exc.problem or exc.context or "malformed YAML"
-        if _char_at(text, line, col) == "\t":
-            problem, hint = "a tab character where YAML expects spaces", "indent with spaces, not tabs"
-        else:
-            hint = _yaml_hint(problem)
-        raise HwcheckError(f"malformed YAML: {problem}", file=name, line=line, col=col,
-                           hint=hint) from None
+        if fast and "nesting depth" in str(exc.problem):
+            raise
+        raise _malformed(exc, text, name) from None
     except UnicodeError:  # a lone surrogate in a str that did not come from a file
         raise HwcheckError("text is not valid Unicode", file=name) from None
     except yaml.YAMLError as exc:
@@ -172,10 +184,17 @@ def load_text(text: str, name: str = "<input>") -> Node:
     finally:
         if loader is not None:
             loader.dispose()
-    if root is None:
-        raise HwcheckError("file is empty", file=name, line=1, col=1,
-                           hint="write a YAML mapping, e.g. `p3: 513466`")
-    return root
+
+
+def _malformed(exc, text: str, name: str) -> HwcheckError:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    problem = exc.problem or exc.context or "malformed YAML"
+    if _char_at(text, line, col) == "\t":
+        problem, hint = "a tab character where YAML expects spaces", "indent with spaces, not tabs"
+    else:
+        hint = _yaml_hint(problem)
+    return HwcheckError(f"malformed YAML: {problem}", file=name, line=line, col=col, hint=hint)
 
 
 def _char_at(text: str, line: int, col: int) -> str:
@@ -201,13 +220,14 @@ def _position(prefix: str) -> tuple[int, int]:
     return prefix.count("\n") + 1, len(prefix) - (prefix.rfind("\n") + 1) + 1
 
 
-def _make_loader_class():
+def _make_loader_class(fast: bool):
     import yaml
     from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
 
     # libyaml's scanner is ~20x faster than PyYAML's pure-Python one, which matters for a
     # 1 MiB file of numbers; both give the same events and marks.
-    base = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+    with_c = fast and getattr(yaml, "__with_libyaml__", False)
+    base = yaml.CSafeLoader if with_c else yaml.SafeLoader
 
     class Loader(base):
         """Composes events into our Node tree, refusing everything safe_load would not need."""
@@ -318,12 +338,12 @@ def _make_loader_class():
 
 
 class _LazyLoader:
-    cls = None
+    classes: dict = {}
 
-    def __call__(self, text: str, name: str):
-        if _LazyLoader.cls is None:
-            _LazyLoader.cls = _make_loader_class()
-        return _LazyLoader.cls(text, name)
+    def __call__(self, text: str, name: str, fast: bool = True):
+        if fast not in self.classes:
+            self.classes[fast] = _make_loader_class(fast)
+        return self.classes[fast](text, name)
 
 
 _HardenedLoader = _LazyLoader()
