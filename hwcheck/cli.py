@@ -168,12 +168,18 @@ def grade(
 
     _choice(fmt, GRADE_FORMATS, "--format")
     files = batch.collect(targets)
+    if fmt == "gradescope" and len(files) > 1:
+        raise HwcheckError(f"--format gradescope grades one submission; got {len(files)} files",
+                           hint="run once per submission, or use --format json or csv")
     grader = Grader(load_catalog(problems).specs)
     if len(files) == 1 and not Path(targets[0]).is_dir():
         # One file is graded under the same limits as a batch; if it cannot be graded at
-        # all, that is exit 2 with its one-line error.
+        # all, that is exit 2 with its one-line error. A machine format still gets its
+        # report (Gradescope shows the student the error row instead of "autograder failed").
         submissions = batch.grade_many(grader, files, jobs=1)
         if submissions[0].error is not None:
+            if fmt != "text":
+                _emit(submissions, fmt, output, hide_expected, None)
             raise HwcheckError(submissions[0].error)
     else:
         submissions = _grade_batch(grader, files, jobs)

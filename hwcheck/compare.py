@@ -115,7 +115,8 @@ def generic_slip(got: np.ndarray, want: np.ndarray, tol=None,
 
 
 def _factor(got: np.ndarray, want: np.ndarray) -> str | None:
-    c = float(np.vdot(got, want) / np.vdot(want, want))
+    with np.errstate(all="ignore"):  # a student's 1e308 must not print a numpy warning
+        c = float(np.vdot(got, want) / np.vdot(want, want))
     if not np.isfinite(c) or abs(c) < 1e-12 or abs(c - 1) < 1e-3 or abs(c + 1) < 1e-3:
         return None
     if not loosely_equal(got, c * want):

@@ -57,7 +57,10 @@ class Grader:
         return self.grade_sheet(read_answers(path, self.specs, display))
 
     def grade_sheet(self, sheet: AnswerSheet) -> Submission:
-        problems = tuple(self._problem(spec, sheet) for spec in self.specs.values())
+        # Students' numbers overflow and divide by zero; the comparison handles inf and
+        # nan, so numpy's warnings would only be noise on stderr.
+        with np.errstate(all="ignore"):
+            problems = tuple(self._problem(spec, sheet) for spec in self.specs.values())
         return Submission(file=sheet.file, student=sheet.student,
                           score=float(sum(p.score for p in problems)),
                           max_score=float(sum(p.max_score for p in problems)),

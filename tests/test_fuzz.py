@@ -408,12 +408,6 @@ def test_a_lone_surrogate_is_a_hwcheck_error():
         load_text('p2:\n  why_nms: "a\ud800b"\n', "f.yaml")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: compare.py _factor() divides np.vdot(got, want) / np.vdot(want, want) outside "
-    "np.errstate, so a formula such as `abs(1e308)` for p1 dL/dC prints numpy's "
-    "'RuntimeWarning: overflow encountered in scalar divide' (two lines, with the source "
-    "path) on the CLI's stderr of an exit-1 run. Wrap the diagnosis in "
-    "np.errstate(all='ignore') (the evaluator already does)."))
 def test_no_numpy_warning_reaches_stderr(sheet_path):
     sheet_path.write_text("p1:\n  dL/dC: 'abs(1e308)'\n")
     with warnings.catch_warnings():
