@@ -61,7 +61,7 @@ _LIMITS = Limits()
 def _init_worker(limits: Limits) -> None:
     import resource
 
-    signal.signal(signal.SIGVTALRM, _on_cpu_limit)
+    signal.signal(signal.SIGPROF, _on_cpu_limit)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if limits.memory_mb:
         used = _vm_size()
@@ -84,7 +84,7 @@ def grade_one(grader, path: Path, limits: Limits | None = None) -> Submission:
     """Grade one file; every failure becomes an error row rather than an exception."""
     limits = limits or _LIMITS
     if limits.cpu_seconds:
-        signal.setitimer(signal.ITIMER_VIRTUAL, limits.cpu_seconds)
+        signal.setitimer(signal.ITIMER_PROF, limits.cpu_seconds)
     try:
         return grader.grade_file(path, display=str(path))
     except HwcheckError as exc:
@@ -99,7 +99,7 @@ def grade_one(grader, path: Path, limits: Limits | None = None) -> Submission:
         return _error(path, f"{path}: internal error: {type(exc).__name__}: {exc}")
     finally:
         if limits.cpu_seconds:
-            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+            signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 def _work(path: str) -> Submission:
@@ -118,6 +118,10 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
     # Even one file goes to a forked worker: only there do the memory cap and the
     # wall-clock watchdog hold. Without fork (not Linux), the CPU timer is all we have.
     if "fork" not in mp.get_all_start_methods() or not hasattr(signal, "setitimer"):
+        if hasattr(signal, "setitimer"):  # the timer's default action would kill us
+            signal.signal(signal.SIGPROF, _on_cpu_limit)
+        else:
+            limits = Limits(0, limits.memory_mb, limits.wall_seconds)
         out = []
         for path in files:
             out.append(grade_one(grader, path, limits))
