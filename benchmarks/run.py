@@ -248,8 +248,8 @@ def conv_inputs(two_n: int, k: int, seed: int = 0):
 
 def conv_hwcheck(x, kern, g) -> dict:
     """∂L/∂S, ∂L/∂C, ∂L/∂K by hwcheck's own solver, with p1's layer stack."""
-    from hwcheck.network import layer
-    from hwcheck.solvers import gradient
+    from hwcheck.engine.network import layer
+    from hwcheck.engine.solvers import gradient
 
     k = kern.shape[0]
     layers = [layer("conv2d", "C", out=1, kernel=k, bias=False),
@@ -372,8 +372,8 @@ def formula_instance(n: int, m: int, k: int, seed: int = 0) -> dict:
     x = rng.standard_normal((2 * n + k - 1, 2 * m + k - 1))
     kern = rng.standard_normal((k, k))
     g = rng.standard_normal((n, m))
-    from hwcheck.network import layer
-    from hwcheck.solvers import gradient
+    from hwcheck.engine.network import layer
+    from hwcheck.engine.solvers import gradient
 
     layers = [layer("conv2d", "C", out=1, kernel=k, bias=False),
               layer("sigmoid", "S"), layer("avgpool2d", "P", kernel=2)]
@@ -385,7 +385,7 @@ def formula_instance(n: int, m: int, k: int, seed: int = 0) -> dict:
 
 
 def p1_dk_reference() -> str:
-    from hwcheck.catalog import load_catalog
+    from hwcheck.spec.catalog import load_catalog
 
     spec = load_catalog(ROOT / "problems").get("p1")
     return spec.part("dL/dK").reference

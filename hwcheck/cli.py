@@ -33,7 +33,7 @@ PROBLEMS_OPT = typer.Option(None, "--problems", metavar="DIR",
 
 def _fail(exc: HwcheckError) -> None:
     """The one place an error becomes output: one line on stderr, exit 2 (or its code)."""
-    from hwcheck.textsafe import clean
+    from hwcheck.report.textsafe import clean
 
     sys.stderr.write(clean(exc.render(), limit=2000) + "\n")
     raise typer.Exit(exc.exit_code)
@@ -88,7 +88,7 @@ def list_problems(problems: Optional[Path] = PROBLEMS_OPT):
 
       hwcheck list --problems course/hw3
     """
-    from hwcheck.catalog import load_catalog
+    from hwcheck.spec.catalog import load_catalog
     from hwcheck.report import console, listing
 
     listing.render(load_catalog(problems), console.stdout())
@@ -113,8 +113,8 @@ def solve(
 
       hwcheck solve my-problem.yaml --student ada
     """
-    from hwcheck.catalog import resolve
-    from hwcheck.keys import solve_spec
+    from hwcheck.spec.catalog import resolve
+    from hwcheck.kinds.keys import solve_spec
 
     _choice(fmt, ("text", "json"), "--format")
     solved = [solve_spec(resolve(t, problems), student=student) for t in targets]
@@ -161,10 +161,10 @@ def grade(
 
       hwcheck grade answers.yaml --format github --min-score 30
     """
-    from hwcheck import batch
-    from hwcheck.catalog import load_catalog
-    from hwcheck.grade import Grader
-    from hwcheck.results import exit_code
+    from hwcheck.grading import batch
+    from hwcheck.spec.catalog import load_catalog
+    from hwcheck.grading.grader import Grader
+    from hwcheck.grading.results import exit_code
 
     _choice(fmt, GRADE_FORMATS, "--format")
     files = batch.collect(targets)
@@ -204,8 +204,8 @@ def template(
 
       hwcheck template p1 p5
     """
-    from hwcheck.catalog import load_catalog
-    from hwcheck.template import skeleton
+    from hwcheck.spec.catalog import load_catalog
+    from hwcheck.report.template import skeleton
 
     catalog = load_catalog(problems)
     specs = [catalog.get(i) for i in ids] if ids else list(catalog.specs.values())
@@ -229,9 +229,9 @@ def validate(
 
       hwcheck validate problems/p1.yaml examples/seed-answers.yaml
     """
-    from hwcheck.catalog import load_catalog
+    from hwcheck.spec.catalog import load_catalog
     from hwcheck.report import console, validate_text
-    from hwcheck.validate import validate as run
+    from hwcheck.grading.validate import validate as run
 
     catalog = load_catalog(problems)
     checks = run(paths or [catalog.folder], catalog.specs)
@@ -258,20 +258,20 @@ def schema(
     """
     import json
 
-    from hwcheck import schema as schemas
+    from hwcheck.spec import jsonschema as schemas
 
     _choice(which, ("problem", "answers"), "schema")
     if which == "problem":
         doc = schemas.problem_schema()
     else:
-        from hwcheck.catalog import load_catalog
+        from hwcheck.spec.catalog import load_catalog
 
         doc = schemas.answers_schema(load_catalog(problems).specs)
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
 def _grade_batch(grader, files, jobs):
-    from hwcheck import batch
+    from hwcheck.grading import batch
     from hwcheck.report import console
 
     err = console.stderr()

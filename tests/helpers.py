@@ -6,9 +6,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from hwcheck.catalog import load_catalog
+from hwcheck.spec.catalog import load_catalog
 from hwcheck.cli import app
-from hwcheck.grade import Grader
+from hwcheck.grading.grader import Grader
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"

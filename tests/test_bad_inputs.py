@@ -459,7 +459,7 @@ def test_dense_file_under_the_size_cap_is_refused_by_the_value_cap():
     """A 1 MiB file of numbers is under the size cap but not a real answers file: the reader
     stops composing it at MAX_NODES values, instead of building half a million nodes."""
     from hwcheck.errors import HwcheckError
-    from hwcheck.yamlio import MAX_BYTES, MAX_NODES, load_text
+    from hwcheck.spec.yamlio import MAX_BYTES, MAX_NODES, load_text
 
     text = "p5:\n  W: [" + ",".join(["0"] * 400_000) + "]\n"
     assert len(text) < MAX_BYTES

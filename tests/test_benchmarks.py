@@ -15,11 +15,11 @@ import sys
 import numpy as np
 import pytest
 
-from hwcheck import batch
-from hwcheck.catalog import load_catalog
+from hwcheck.grading import batch
+from hwcheck.spec.catalog import load_catalog
 from hwcheck.formula import evaluate, parse
-from hwcheck.grade import Grader
-from hwcheck.ops import conv
+from hwcheck.grading.grader import Grader
+from hwcheck.engine.ops import conv
 from hwcheck.report import grade_json
 from tests.helpers import PROBLEMS, ROOT
 

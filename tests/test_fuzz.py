@@ -1,7 +1,7 @@
 """Fuzzing the untrusted-input path: the YAML reader, the answers reader and the grader.
 
-Only ``HwcheckError`` (and its subclasses) may escape ``hwcheck.yamlio.load_text`` /
-``load_bytes`` and ``hwcheck.answers.read_answers``; ``Grader.grade_sheet`` and the
+Only ``HwcheckError`` (and its subclasses) may escape ``hwcheck.spec.yamlio.load_text`` /
+``load_bytes`` and ``hwcheck.grading.answers.read_answers``; ``Grader.grade_sheet`` and the
 renderers must not raise at all on a sheet that was read. Whatever a sheet holds, no score
 leaves [0, points], no points value changes, and the GitHub report stays one hwcheck
 command per line.
@@ -28,13 +28,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from hwcheck.answers import read_answers
-from hwcheck.catalog import load_catalog
+from hwcheck.grading.answers import read_answers
+from hwcheck.spec.catalog import load_catalog
 from hwcheck.errors import HwcheckError
-from hwcheck.grade import Grader
+from hwcheck.grading.grader import Grader
 from hwcheck.report import csv_report, github, grade_json, grade_text
-from hwcheck.results import STATUSES
-from hwcheck.yamlio import MAX_DEPTH, Node, load_bytes, load_text
+from hwcheck.grading.results import STATUSES
+from hwcheck.spec.yamlio import MAX_DEPTH, Node, load_bytes, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = load_catalog(ROOT / "problems").specs

@@ -7,7 +7,7 @@ Two halves:
   grading those files alone, the hostile ones are error rows or invalid parts, nothing is
   written outside tmp_path, and no output line is a workflow command that hwcheck did not
   mean to emit;
-- ``hwcheck.batch.grade_many``'s per-submission limits, with a fake grader that burns CPU,
+- ``hwcheck.grading.batch.grade_many``'s per-submission limits, with a fake grader that burns CPU,
   allocates, sleeps in C or dies, and with the real grader and a runaway formula.
 """
 
@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwcheck import batch
-from hwcheck.catalog import load_catalog
-from hwcheck.grade import Grader
+from hwcheck.grading import batch
+from hwcheck.spec.catalog import load_catalog
+from hwcheck.grading.grader import Grader
 from hwcheck.report import csv_report, github, grade_json, gradescope, junit
-from hwcheck.results import Submission
+from hwcheck.grading.results import Submission
 from tests.test_bad_inputs import _CONTROL, _no_workflow_commands, run_hwcheck
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,7 +209,7 @@ def test_no_output_line_is_a_forged_workflow_command(klass, fmt):
 # ---- grade_many's limits, with a fake grader ------------------------------------------------
 
 class FakeGrader:
-    """Stands in for hwcheck.grade.Grader: what it does depends on the file's name."""
+    """Stands in for hwcheck.grading.grader.Grader: what it does depends on the file's name."""
 
     specs: dict = {}
 

@@ -1,7 +1,7 @@
 """DESIGN §5's architecture rule, checked on the source with ``ast``.
 
 - ``hwcheck/ops/`` and ``hwcheck/solvers/`` import nothing but numpy, the standard library
-  and other ``hwcheck.ops`` / ``hwcheck.solvers`` / ``hwcheck.network`` modules: no YAML,
+  and other ``hwcheck.engine.ops`` / ``hwcheck.engine.solvers`` / ``hwcheck.engine.network`` modules: no YAML,
   files, printing or rich;
 - no module under ``hwcheck`` imports torch (it is an optional cross-check for the tests);
 - nothing imports upward: ops never import solvers, and solvers never import the grading,
@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "hwcheck"
 STDLIB = set(sys.stdlib_module_names)
 
-PURE_ALLOWED = ("numpy", "hwcheck.ops", "hwcheck.solvers", "hwcheck.network")
-UPWARD_FROM_SOLVERS = ("hwcheck.grade", "hwcheck.report", "hwcheck.cli", "hwcheck.keys",
-                       "hwcheck.spec", "hwcheck.yamlio")
+PURE_ALLOWED = ("numpy", "hwcheck.engine")
+UPWARD_FROM_SOLVERS = ("hwcheck.grading.grader", "hwcheck.report", "hwcheck.cli", "hwcheck.kinds.keys",
+                       "hwcheck.spec.load", "hwcheck.spec.yamlio")
 
 
 def module_name(path: Path) -> str:
@@ -72,7 +72,7 @@ def _sources(sub: str) -> list[Path]:
     return sorted((PACKAGE / sub).rglob("*.py"))
 
 
-PURE = _sources("ops") + _sources("solvers")
+PURE = _sources("engine/ops") + _sources("engine/solvers") + [PACKAGE / "engine" / "graph.py"]
 ALL = sorted(PACKAGE.rglob("*.py"))
 
 
@@ -87,19 +87,19 @@ def _pure_violations(path: Path) -> list[str]:
         if top in STDLIB or _under(mod, PURE_ALLOWED):
             continue
         if top == "hwcheck" and _under(mod.rpartition(".")[0], PURE_ALLOWED):
-            continue   # `from hwcheck.ops import conv` also lists hwcheck.ops.conv
+            continue   # `from hwcheck.engine.ops import conv` also lists hwcheck.engine.ops.conv
         bad.append(f"{_where(path, line)} imports {mod}")
     return bad
 
 
 def test_the_rule_sees_the_modules_it_is_about():
     names = {module_name(p) for p in PURE}
-    assert {"hwcheck.ops.conv", "hwcheck.ops.pool", "hwcheck.solvers.graph",
-            "hwcheck.solvers.gradient", "hwcheck.solvers.sgd_step",
-            "hwcheck.solvers.rnn_jacobian"} <= names
+    assert {"hwcheck.engine.ops.conv", "hwcheck.engine.ops.pool", "hwcheck.engine.graph",
+            "hwcheck.engine.solvers.gradient", "hwcheck.engine.solvers.sgd_step",
+            "hwcheck.engine.solvers.rnn_jacobian"} <= names
     # and the import reader resolves the forms the package uses
-    assert any(m == "hwcheck.ops.activations" for m, _ in imports(PACKAGE / "ops" / "losses.py"))
-    assert any(m == "numpy" for m, _ in imports(PACKAGE / "solvers" / "gradient.py"))
+    assert any(m == "hwcheck.engine.ops.activations" for m, _ in imports(PACKAGE / "engine" / "ops" / "losses.py"))
+    assert any(m == "numpy" for m, _ in imports(PACKAGE / "engine" / "solvers" / "gradient.py"))
 
 
 @pytest.mark.parametrize("path", PURE, ids=lambda p: module_name(p))
@@ -109,8 +109,8 @@ def test_ops_and_solvers_import_only_numpy_the_stdlib_and_their_own_layer(path):
 
 
 def test_network_the_one_module_solvers_may_import_imports_nothing_above_it():
-    bad = [f"{_where(PACKAGE / 'network.py', line)} imports {mod}"
-           for mod, line in imports(PACKAGE / "network.py")
+    bad = [f"{_where(PACKAGE / 'engine' / 'network.py', line)} imports {mod}"
+           for mod, line in imports(PACKAGE / "engine" / "network.py")
            if mod.partition(".")[0] not in STDLIB and not _under(mod, ("numpy", "hwcheck.errors"))]
     assert not bad, "\n".join(bad)
 
@@ -122,14 +122,14 @@ def test_nothing_in_the_package_imports_torch(path):
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("path", _sources("ops"), ids=lambda p: module_name(p))
+@pytest.mark.parametrize("path", _sources("engine/ops"), ids=lambda p: module_name(p))
 def test_ops_do_not_import_solvers_or_the_network(path):
     bad = [f"{_where(path, line)} imports {mod}" for mod, line in imports(path)
-           if mod.startswith("hwcheck") and not _under(mod, ("hwcheck.ops",))]
+           if mod.startswith("hwcheck") and not _under(mod, ("hwcheck.engine.ops",))]
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("path", _sources("solvers"), ids=lambda p: module_name(p))
+@pytest.mark.parametrize("path", _sources("engine/solvers") + [PACKAGE / "engine" / "graph.py"], ids=lambda p: module_name(p))
 def test_solvers_do_not_import_upward(path):
     bad = [f"{_where(path, line)} imports {mod}" for mod, line in imports(path)
            if _under(mod, UPWARD_FROM_SOLVERS)]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hwcheck import netspec, yamlio
+from hwcheck.spec import network as netspec, yamlio
 from hwcheck.errors import SpecError
-from hwcheck.network import Network
+from hwcheck.engine.network import Network
 
 CORPUS = Path(__file__).parent / "corpus" / "specs"
 

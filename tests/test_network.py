@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwcheck import netspec, yamlio
+from hwcheck.spec import network as netspec, yamlio
 from hwcheck.errors import SpecError
-from hwcheck.network import Layer, layer, normalise, output_size, summarize, walk
+from hwcheck.engine.network import Layer, layer, normalise, output_size, summarize, walk
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "networks"
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hwcheck import netspec, yamlio
+from hwcheck.spec import network as netspec, yamlio
 from hwcheck.errors import SpecError
 
 torch = pytest.importorskip("torch")

@@ -1,4 +1,4 @@
-"""Every backward in hwcheck.ops against central finite differences (float64), and every
+"""Every backward in hwcheck.engine.ops against central finite differences (float64), and every
 forward of conv and pooling against naive loop references written from torch's C kernels."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hwcheck import ops
+from hwcheck.engine import ops
 from tests.gradcheck import assert_vjp
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True,

@@ -1,4 +1,4 @@
-"""hwcheck.ops against torch.nn.functional in float64: forwards and autograd backwards."""
+"""hwcheck.engine.ops against torch.nn.functional in float64: forwards and autograd backwards."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from hwcheck import ops
+from hwcheck.engine import ops
 from tests.test_ops_gradcheck import conv_cases, pool_cases
 
 torch = pytest.importorskip("torch")

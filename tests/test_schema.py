@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from hwcheck.answers import read_answers
-from hwcheck.catalog import load_catalog
+from hwcheck.grading.answers import read_answers
+from hwcheck.spec.catalog import load_catalog
 from hwcheck.errors import HwcheckError
-from hwcheck.netspec import parse_network
-from hwcheck.network import GIVEN, OPTIONS
-from hwcheck.schema import answers_schema, problem_schema
-from hwcheck.spec import PART_KEYS, TOP_KEYS, load_spec
-from hwcheck.yamlio import load_file, load_text
+from hwcheck.spec.network import parse_network
+from hwcheck.engine.network import GIVEN, OPTIONS
+from hwcheck.spec.jsonschema import answers_schema, problem_schema
+from hwcheck.spec.load import PART_KEYS, TOP_KEYS, load_spec
+from hwcheck.spec.yamlio import load_file, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"

@@ -16,8 +16,8 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
-from hwcheck.catalog import resolve
-from hwcheck.keys import solve_spec
+from hwcheck.spec.catalog import resolve
+from hwcheck.kinds.keys import solve_spec
 from hwcheck.report import solve_json, solve_text
 
 from .golden import assert_golden

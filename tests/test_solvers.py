@@ -30,10 +30,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hwcheck import network
+from hwcheck.engine import network
 from hwcheck.errors import SpecError
-from hwcheck.network import layer
-from hwcheck.solvers import gradient, graph, rnn_jacobian, sgd_step
+from hwcheck.engine.network import layer
+from hwcheck.engine import graph
+from hwcheck.engine.solvers import gradient, rnn_jacobian, sgd_step
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -23,10 +23,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwcheck.catalog import resolve
-from hwcheck.keys import solve_spec
+from hwcheck.spec.catalog import resolve
+from hwcheck.kinds.keys import solve_spec
 from hwcheck.report.solve_json import document
-from hwcheck.solvers import gradient, sgd_step
+from hwcheck.engine.solvers import gradient, sgd_step
 
 from .test_solvers import (SETTINGS, all_layers, any_nets, ends_in_softmax, image_nets,
                            probability_target, random_params, sequence_nets, vector_nets)
@@ -331,7 +331,7 @@ OPTION_CASES = [
 def test_each_layer_option_agrees_with_autograd(kind, options, loss):
     """Every option of every layer, each once on purpose (the random stacks draw them by
     chance): conv → [the layer] → flatten → linear, on a 2×7×6 input."""
-    from hwcheck.network import layer
+    from hwcheck.engine.network import layer
 
     from .test_solvers import Net
     net = Net((2, 7, 6), (layer("conv2d", "c0", out=2, kernel=2, padding=1),
@@ -352,7 +352,7 @@ def test_cross_entropy_on_a_spatial_output_sums_over_positions():
     """On a (C, H, W) output, cross_entropy is −Σ p ln q over every position (DESIGN: E =
     −Σ p ln q), which is torch's cross_entropy with reduction='sum', not its default mean
     over the H·W positions. For a single vector, as in every seed problem, the two agree."""
-    from hwcheck.network import layer
+    from hwcheck.engine.network import layer
 
     from .test_solvers import Net
     net = Net((2, 3, 4), (layer("conv2d", "c", out=3, kernel=1),))

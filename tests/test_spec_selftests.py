@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hwcheck.spec import load_spec
-from hwcheck.validate import check_spec
+from hwcheck.spec.load import load_spec
+from hwcheck.grading.validate import check_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))

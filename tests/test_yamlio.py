@@ -5,7 +5,7 @@ import math
 import pytest
 
 from hwcheck.errors import HwcheckError
-from hwcheck.yamlio import MAX_BYTES, load_bytes, load_file, load_text, resolve_scalar
+from hwcheck.spec.yamlio import MAX_BYTES, load_bytes, load_file, load_text, resolve_scalar
 
 
 @pytest.mark.parametrize("text, value", [

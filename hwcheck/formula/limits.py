@@ -5,7 +5,7 @@ Each limit is a module constant so that callers (and tests) can quote it in mess
 
 from __future__ import annotations
 
-from hwcheck.notation import MAX_LENGTH
+from hwcheck.formula.notation import MAX_LENGTH
 
 # AST expression nodes after the notation rewrite. The longest seed formula (dL/dK) has ~70;
 # 300 leaves room for honest answers and refuses machine-made ones such as `1+1+...+1`.

@@ -14,7 +14,7 @@ from functools import lru_cache
 from hwcheck.errors import FormulaError
 from hwcheck.formula.check import FUNCTIONS, HINT, Checker
 from hwcheck.formula.limits import MAX_DEPTH, MAX_NODES
-from hwcheck.notation import check_text, rewrite
+from hwcheck.formula.notation import check_text, rewrite
 
 __all__ = ["FUNCTIONS", "Formula", "parse"]
 

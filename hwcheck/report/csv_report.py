@@ -16,7 +16,7 @@ import io
 import re
 
 from hwcheck.report.console import fmt_number
-from hwcheck.textsafe import clean
+from hwcheck.report.textsafe import clean
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")

@@ -16,8 +16,8 @@ import re
 
 from hwcheck.report.console import fmt_number
 from hwcheck.report.grade_json import message_lines
-from hwcheck.results import FAILING
-from hwcheck.textsafe import clean
+from hwcheck.grading.results import FAILING
+from hwcheck.report.textsafe import clean
 
 _LINES = re.compile(r"\r\n|\r|\n")
 

@@ -21,8 +21,8 @@ from rich.text import Text
 
 from hwcheck.report.console import fmt_number
 from hwcheck.report.grade_json import details_of, feedback_of
-from hwcheck.results import FAILING, STATUSES
-from hwcheck.textsafe import clean
+from hwcheck.grading.results import FAILING, STATUSES
+from hwcheck.report.textsafe import clean
 
 # label, style: the glyph carries the colour on a TTY, the word carries it when piped.
 STATUS = {

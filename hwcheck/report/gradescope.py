@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from hwcheck.report.console import fmt_number
 from hwcheck.report.grade_json import dumps, message_lines, num
-from hwcheck.results import STATUSES
+from hwcheck.grading.results import STATUSES
 
 
 def _pts(x) -> str:

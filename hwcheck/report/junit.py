@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 
 from hwcheck.report.console import fmt_number
 from hwcheck.report.grade_json import feedback_of, message_lines
-from hwcheck.results import FAILING
-from hwcheck.textsafe import clean
+from hwcheck.grading.results import FAILING
+from hwcheck.report.textsafe import clean
 
 # clean() handles C0/C1 controls; these are the other code points XML 1.0 forbids.
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")

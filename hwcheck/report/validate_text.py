@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.text import Text
 
-from hwcheck.textsafe import clean
+from hwcheck.report.textsafe import clean
 
 
 def render(checks, console) -> None:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwcheck.errors import HwcheckError, SpecError
-from hwcheck.instance import Instance, draw, make_instance, shape_of, size
-from hwcheck.netspec import parse_network
-from hwcheck.network import walk
-from hwcheck.solvers import Solution, Step
-from hwcheck.spec import Spec
+from hwcheck.spec.instance import Instance, draw, make_instance, shape_of, size
+from hwcheck.spec.network import parse_network
+from hwcheck.engine.network import walk
+from hwcheck.engine.solvers import Solution, Step
+from hwcheck.spec.load import Spec
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _network(spec: Spec, inst: Instance):
 
 
 def _param_count(spec: Spec, inst: Instance, variants) -> Solution:
-    from hwcheck.solvers import param_count
+    from hwcheck.engine.solvers import param_count
 
     net = _network(spec, inst)
     sol = param_count.solve(net.summary())
@@ -61,7 +61,7 @@ def _param_count(spec: Spec, inst: Instance, variants) -> Solution:
 
 
 def _network_problem(spec: Spec, inst: Instance, variants) -> Solution:
-    from hwcheck.solvers import gradient, sgd_step
+    from hwcheck.engine.solvers import gradient, sgd_step
 
     net = _network(spec, inst)
     summary = net.summary()
@@ -89,7 +89,7 @@ def _network_problem(spec: Spec, inst: Instance, variants) -> Solution:
 
 
 def _rnn(spec: Spec, inst: Instance, variants) -> Solution:
-    from hwcheck.solvers import rnn_jacobian
+    from hwcheck.engine.solvers import rnn_jacobian
 
     node = _required(spec, "rnn")
     x = draw(_required_in(node, "x"), None, inst, "x")
@@ -210,7 +210,7 @@ def _layer_shape(summary, name: str, node) -> tuple:
 
 
 def _loss(spec: Spec) -> str | None:
-    from hwcheck.solvers.gradient import LOSSES
+    from hwcheck.engine.solvers.gradient import LOSSES
 
     node = spec.section("loss")
     if node is None:

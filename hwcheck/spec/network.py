@@ -1,4 +1,4 @@
-"""A spec's ``network:`` mapping (a yamlio Node) → :class:`hwcheck.network.Network`.
+"""A spec's ``network:`` mapping (a yamlio Node) → :class:`hwcheck.engine.network.Network`.
 
 Every error is a SpecError at the line of the offending layer, option or value. Given values
 (``weight:``, ``bias:`` as an array or a seeded draw) are kept as raw Nodes in
@@ -15,9 +15,9 @@ import re
 from typing import Any, Mapping
 
 from hwcheck.errors import FormulaError, SpecError
-from hwcheck.network import GIVEN, OPTIONS, REQUIRED, Layer, Network, Option, normalise
-from hwcheck.notation import int_expr
-from hwcheck.yamlio import Node
+from hwcheck.engine.network import GIVEN, OPTIONS, REQUIRED, Layer, Network, Option, normalise
+from hwcheck.formula.notation import int_expr
+from hwcheck.spec.yamlio import Node
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 # Quantities the solvers name themselves; a layer with one of these names would hide it.

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from hwcheck import compare, grade_formula
-from hwcheck.answers import (AnswerSheet, InvalidAnswer, is_blank, read_answers, to_array,
+from hwcheck.grading import compare
+from hwcheck.grading import formulas as grade_formula
+from hwcheck.grading.answers import (AnswerSheet, InvalidAnswer, is_blank, read_answers, to_array,
                              written_precision)
-from hwcheck.compare import Slip
-from hwcheck.keys import solve_spec
+from hwcheck.grading.compare import Slip
+from hwcheck.kinds.keys import solve_spec
 from hwcheck.report.console import fmt_array
-from hwcheck.results import PartResult, ProblemResult, Submission
-from hwcheck.solvers.concept import matched_points, suggested_points
-from hwcheck.solvers.sgd_step import ASCENT
+from hwcheck.grading.results import PartResult, ProblemResult, Submission
+from hwcheck.grading.rubric import matched_points, suggested_points
+from hwcheck.engine.solvers.sgd_step import ASCENT
 
 WRONG_SIGN = Slip("sgd-wrong-sign", "The step went uphill: you added lr·gradient. "
                                     "SGD subtracts it: θ' = θ − lr·∂E/∂θ.")

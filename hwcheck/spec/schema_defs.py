@@ -1,8 +1,8 @@
 """JSON Schema ``$defs`` shared by the problem and answers schemas: sizes, arrays, seeded
 random draws and the ``network:`` layer vocabulary.
 
-The layer definitions are generated from :data:`hwcheck.network.OPTIONS` and
-:data:`hwcheck.network.GIVEN`, so a new layer type or option reaches the schema without
+The layer definitions are generated from :data:`hwcheck.engine.network.OPTIONS` and
+:data:`hwcheck.engine.network.GIVEN`, so a new layer type or option reaches the schema without
 being typed twice. Only the descriptions below are written by hand.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hwcheck.instance import DISTRIBUTIONS
-from hwcheck.netspec import _MAX_SIZE, _NAME, _RESIDUAL_KEYS
-from hwcheck.network import GIVEN, OPTIONS, REQUIRED, Option
+from hwcheck.spec.instance import DISTRIBUTIONS
+from hwcheck.spec.network import _MAX_SIZE, _NAME, _RESIDUAL_KEYS
+from hwcheck.engine.network import GIVEN, OPTIONS, REQUIRED, Option
 
 # What the netspec parser does with each option, for editor hovers. An option missing here
 # still gets a schema; it only lacks the sentence.

@@ -1,7 +1,7 @@
 """Grading results: frozen dataclasses that every report format renders.
 
 Text in ``answer``, ``feedback`` and ``details`` may echo what a student wrote; every
-renderer escapes it for its own format (``hwcheck.textsafe`` for terminals).
+renderer escapes it for its own format (``hwcheck.report.textsafe`` for terminals).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwcheck.solvers import gradient
+from hwcheck.engine.solvers import gradient
 
 ASCENT = "ascent"   # a known slip: the step taken with the wrong sign (θ + lr·g)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwcheck.ops import rnn
+from hwcheck.engine.ops import rnn
 
 
 def product_norms(jacobians: np.ndarray) -> np.ndarray:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwcheck.errors import FormulaError, SpecError
-from hwcheck.notation import int_expr
-from hwcheck.yamlio import Node
+from hwcheck.formula.notation import int_expr
+from hwcheck.spec.yamlio import Node
 
 DISTRIBUTIONS = ("normal", "uniform", "dirichlet", "integers")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hwcheck.network import Summary
-from hwcheck.solvers import Solution
+from hwcheck.engine.network import Summary
+from hwcheck.engine.solvers import Solution
 
 
 def solve(summary: Summary) -> Solution:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from hwcheck.errors import AnswerError
-from hwcheck.results import Notice
-from hwcheck.yamlio import Node, load_file
+from hwcheck.grading.results import Notice
+from hwcheck.spec.yamlio import Node, load_file
 
 META_KEYS = ("student",)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hwcheck.errors import HwcheckError, SpecError
-from hwcheck.yamlio import Node, load_file
+from hwcheck.spec.yamlio import Node, load_file
 
 KINDS = ("param_count", "gradient", "sgd_step", "rnn_jacobian", "concept")
 ANSWER_KINDS = ("numeric", "integer", "formula", "text")

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-import hwcheck.ops as ops
-from hwcheck.network import Layer
+import hwcheck.engine.ops as ops
+from hwcheck.engine.network import Layer
 
 SOFTMAX_DIAGONAL = "softmax-diagonal"   # a known slip: softmax Jacobian without cross terms
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwcheck.ops import losses
-from hwcheck.solvers import graph
+from hwcheck.engine.ops import losses
+from hwcheck.engine import graph
 
 LOSSES = ("cross_entropy", "mse")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hwcheck.errors import UsageError
-from hwcheck.spec import Spec, load_spec
+from hwcheck.spec.load import Spec, load_spec
 
 
 def problems_dir(explicit: str | Path | None = None) -> Path:
@@ -21,7 +21,7 @@ def problems_dir(explicit: str | Path | None = None) -> Path:
     local = Path("problems")
     if local.is_dir() and any(local.glob("*.yaml")):
         return local
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the package root
     for candidate in (here / "problems", here.parent / "problems"):
         if candidate.is_dir():
             return candidate

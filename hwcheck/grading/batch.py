@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hwcheck.errors import HwcheckError, UsageError
-from hwcheck.results import Submission
+from hwcheck.grading.results import Submission
 
 PATTERNS = ("*.yaml", "*.yml")
 

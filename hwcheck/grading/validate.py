@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwcheck.answers import AnswerSheet, read_answers
+from hwcheck.grading.answers import AnswerSheet, read_answers
 from hwcheck.errors import HwcheckError
-from hwcheck.grade import Grader
-from hwcheck.spec import Spec, load_spec
-from hwcheck.yamlio import load_file
+from hwcheck.grading.grader import Grader
+from hwcheck.spec.load import Spec, load_spec
+from hwcheck.spec.yamlio import load_file
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hwcheck.results import STATUSES
-from hwcheck.schema_defs import network_defs, ref, value_defs
-from hwcheck.solvers.gradient import LOSSES
-from hwcheck.solvers.graph import SOFTMAX_DIAGONAL
-from hwcheck.solvers.sgd_step import ASCENT
-from hwcheck.spec import ANSWER_KINDS, KINDS
+from hwcheck.grading.results import STATUSES
+from hwcheck.spec.schema_defs import network_defs, ref, value_defs
+from hwcheck.engine.solvers.gradient import LOSSES
+from hwcheck.engine.graph import SOFTMAX_DIAGONAL
+from hwcheck.engine.solvers.sgd_step import ASCENT
+from hwcheck.spec.load import ANSWER_KINDS, KINDS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 PROBLEM_ID = "urn:hwcheck:schema:problem"

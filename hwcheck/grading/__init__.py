@@ -1,0 +1,1 @@
+"""Grading: answers x keys -> results (numbers and structured details; no formatting)."""
