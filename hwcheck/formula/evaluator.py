@@ -30,8 +30,9 @@ class IndexOutOfRange(FormulaError):
 
     def __init__(self, message: str, *, array: str, expression: str, index: tuple[int, ...],
                  bounds: tuple[int, ...], assignment: dict[str, int], col: int = 0,
-                 hint: str | None = None) -> None:
+                 hint: str | None = None, overshoot: float = 0) -> None:
         super().__init__(message, col=col, hint=hint)
+        self.overshoot = overshoot   # how far past an edge the worst read goes (1: one past)
         self.array = array
         self.expression = expression
         self.index = index
@@ -297,9 +298,14 @@ class _Evaluator(Sums):
         read = f"{array}[{', '.join(map(str, index))}]"
         reads = f"{expression} reads {read}" if read != expression else f"{expression} is read"
         message = (f"{reads} but {array} {verb} {size}" + (f" (first at {where})" if where else ""))
+        mask = bad.data.reshape(rounded[0].shape) if bad.data.size == rounded[0].size else None
+        overshoot = max(float(np.max(np.maximum(r - n, 1 - r)[mask] if mask is not None
+                                     else np.maximum(r - n, 1 - r)))
+                        for r, n in zip(rounded, dims))
         raise IndexOutOfRange(message, array=array, expression=expression, index=index,
                               bounds=dims, assignment=at, col=self.f.col(node),
-                              hint="indices run from 1 to the size of each dimension")
+                              hint="indices run from 1 to the size of each dimension",
+                              overshoot=overshoot)
 
     # --- calls -------------------------------------------------------------------------
 

@@ -106,22 +106,20 @@ def to_array(node: Node, shape: tuple[int, ...] | None) -> np.ndarray:
     return arr
 
 
-def written_precision(node: Node) -> float:
-    """Half a unit in the last decimal the student wrote (0.0016 → 5e-5): how far a value
-    may be from what they computed and still be "the same number, rounded"."""
-    decimals, stack = 0, [node]
-    while stack:
-        n = stack.pop()
+def written_precision(node: Node) -> np.ndarray:
+    """Half a unit in the last decimal the student wrote, per entry (0.0016 → 5e-5, 0 → 0.5):
+    how far each value may be from what they computed and still be "the same number,
+    rounded". Call it after ``to_array`` accepted the node, so the nesting is regular."""
+    def one(n: Node):
         if n.kind == "seq":
-            stack.extend(n.value)
-        elif isinstance(n.value, float) and math.isfinite(n.value):
-            text = repr(n.value)
-            if "e" in text:
-                mant, exp = text.split("e")
-                decimals = max(decimals, len(mant.partition(".")[2]) - int(exp))
-            else:
-                decimals = max(decimals, len(text.partition(".")[2]))
-    return 0.5 * 10.0 ** -decimals
+            return [one(item) for item in n.value]
+        v = n.value
+        if isinstance(v, float) and math.isfinite(v):
+            text = repr(v)
+            mant, _, exp = text.partition("e")
+            return 0.5 * 10.0 ** -(len(mant.partition(".")[2]) - int(exp or 0))
+        return 0.5   # an integer: exact to its ones place
+    return np.array(one(node), dtype=float)
 
 
 def _regular(node: Node, where: tuple, limit: int):

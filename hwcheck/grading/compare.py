@@ -1,8 +1,16 @@
 """Comparing an answer with a key: tolerance, shapes, per-entry feedback and diagnosis.
 
-Pure numpy. A diagnosis names the first slip that explains a wrong answer; an alternative
-key (a spec's known mistake, or the key re-solved with a slip) matches "loosely", because a
-student who made that slip still rounds.
+Pure numpy. Two ideas carry the fairness rules:
+
+- **Scale.** Under a relative tolerance an entry may be off by ``rtol`` times the largest
+  entry of its matrix, not only of itself: a student who rounds a matrix to four digits
+  writes its small entries with as many decimals as its large ones (p5: -0.0086 beside
+  0.9914), and that is a correct answer.
+- **Written precision.** Every number a student wrote carries its own precision, half a unit
+  in its last decimal. An answer whose entries each round the key correctly at their own
+  precision, but coarser than the tolerance, is ``rounding``; an alternative key (a known
+  mistake or a slip) matches at the same precision, capped at a small fraction of the
+  answer's scale so that a vector of zeros never "matches" a vector of small numbers.
 """
 
 from __future__ import annotations
@@ -12,7 +20,12 @@ from fractions import Fraction
 
 import numpy as np
 
-LOOSE = 5e-3   # relative to the array's largest entry: students round to 3–4 digits
+#: written precision is believed only down to this fraction of the answer's largest entry:
+#: a slip still has the key's leading digits; a rounding at least has its leading digit
+PRECISION_CAP, ROUNDING_CAP = 0.05, 0.5
+#: factors that explain a slip on their own: 2..10, their reciprocals, and their negatives
+SMALL_FACTORS = tuple(sorted({s * Fraction(k) ** p for k in range(2, 11)
+                              for p in (1, -1) for s in (1, -1)}))
 
 
 @dataclass(frozen=True)
@@ -23,8 +36,15 @@ class Slip:
     message: str
 
 
+def scale_of(want) -> float:
+    want = np.asarray(want, dtype=float)
+    return float(np.max(np.abs(want))) if want.size else 0.0
+
+
 def allowed_error(want: np.ndarray, tol) -> np.ndarray:
-    """The largest |got − want| each entry may have under tolerance ``tol`` (spec.Tolerance)."""
+    """The largest |got − want| each entry may have under tolerance ``tol`` (spec.Tolerance).
+
+    ``rtol`` is relative to the larger of the entry and its matrix's largest entry."""
     want = np.abs(np.asarray(want, dtype=float))
     if tol.decimals is not None:
         return np.full(want.shape, 0.5 * 10.0 ** -tol.decimals)
@@ -32,7 +52,7 @@ def allowed_error(want: np.ndarray, tol) -> np.ndarray:
         with np.errstate(divide="ignore"):
             exp = np.floor(np.log10(np.where(want > 0, want, 1.0)))
         return 0.5 * 10.0 ** (exp - tol.sigfigs + 1)
-    return tol.atol + tol.rtol * want
+    return tol.atol + tol.rtol * np.maximum(want, scale_of(want))
 
 
 def within(got, want, tol) -> np.ndarray:
@@ -42,15 +62,17 @@ def within(got, want, tol) -> np.ndarray:
         return np.abs(got - want) <= allowed_error(want, tol) * (1 + 1e-12)
 
 
-def loosely_equal(got, want, precision: float = 0.0) -> bool:
-    """Equal up to rounding: LOOSE relative to the largest entry, or the precision the
-    student wrote (half a unit in their last decimal)."""
-    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    if got.shape != want.shape or not np.all(np.isfinite(got)):
+def matches(got, alt, tol, precision=0.0) -> bool:
+    """Does ``got`` equal ``alt`` as a student would write it: within the part's tolerance,
+    or within each entry's written ``precision`` (scalar or per entry), believed only down
+    to PRECISION_CAP of ``alt``'s scale?"""
+    got, alt = np.asarray(got, dtype=float), np.asarray(alt, dtype=float)
+    if got.shape != alt.shape or not np.all(np.isfinite(got)):
         return False
-    scale = float(np.max(np.abs(want))) if want.size else 0.0
-    allowed = 1e-9 + max(LOOSE * scale, precision * 1.001)
-    return bool(np.all(np.abs(got - want) <= allowed))
+    written = np.minimum(np.broadcast_to(precision, got.shape), PRECISION_CAP * scale_of(alt))
+    allowed = np.maximum(allowed_error(alt, tol), written * 1.001) + 1e-12
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.abs(got - alt) <= allowed))
 
 
 def fit_shape(got: np.ndarray, want_shape: tuple) -> np.ndarray | None:
@@ -76,58 +98,75 @@ def entry_feedback(got, want, ok: np.ndarray, limit: int = 4) -> tuple[str, ...]
     return tuple(lines)
 
 
-def diagnose(got, want, alternatives=(), tol=None, precision: float = 0.0) -> Slip | None:
+def diagnose(got, want, alternatives, tol, precision=0.0,
+             factors: dict | None = None) -> Slip | None:
     """The first slip that explains ``got``: the spec's mistakes and re-solved slips
-    (``alternatives``: (Slip, array) pairs, in order), then the generic slips."""
+    (``alternatives``: (Slip, array) pairs, in order), then the generic slips.
+    ``factors`` names the problem's own quantities a slip may multiply by (lr, n, …)."""
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     for slip, alt in alternatives:
         fitted = fit_shape(got, np.shape(alt)) if alt is not None else None
-        if fitted is not None and loosely_equal(fitted, alt, precision):
+        if fitted is not None and matches(fitted, alt, tol, _fit(precision, fitted.shape)):
             return slip
-    return generic_slip(got, want, tol, precision)
+    return generic_slip(got, want, tol, precision, factors)
 
 
-def generic_slip(got: np.ndarray, want: np.ndarray, tol=None,
-                 precision: float = 0.0) -> Slip | None:
+def generic_slip(got: np.ndarray, want: np.ndarray, tol, precision=0.0,
+                 factors: dict | None = None) -> Slip | None:
     if not np.any(want):
         return None
-    if got.shape == want.shape and loosely_equal(got, -want, precision):
+    if got.shape == want.shape and matches(got, -want, tol, precision):
         return Slip("sign-flipped", "The sign is flipped: your answer is the negative of "
                                     "the key.")
     if want.ndim == 2 and got.shape == want.T.shape and not np.allclose(want, want.T) \
-            and loosely_equal(got, want.T, precision):
+            and matches(got, want.T, tol, _fit(precision, got.shape)):
         return Slip("transposed", "Your answer is the transpose of the key: check which "
                                   "index is the row and which the column.")
-    if got.shape == want.shape:
-        factor = _factor(got, want)
-        if factor is not None:
-            return Slip("constant-factor", f"Off by a constant factor: your answer is "
-                                           f"{factor} times the key.")
-        shifted = _shifted(got, want)
-        if shifted is not None:
-            return Slip("index-off-by-one", f"Indices are off by one along axis {shifted}: "
-                                            "your entries are the key's, shifted.")
-        if tol is not None and precision and \
-                np.all(np.abs(got - want) <= precision * 1.001 + 1e-12):
-            return Slip("rounding", "Right only when rounded coarsely: give more significant "
-                                    "digits (at least 4).")
+    if got.shape != want.shape:
+        return None
+    factor = _factor(got, want, tol, precision, factors or {})
+    if factor is not None:
+        return Slip("constant-factor", f"Off by a constant factor: your answer is "
+                                       f"{factor} times the key.")
+    shifted = _shifted(got, want, tol)
+    if shifted is not None:
+        return Slip("index-off-by-one", f"Indices are off by one along axis {shifted}: "
+                                        "your entries are the key's, shifted.")
+    believed = np.minimum(np.broadcast_to(precision, got.shape), ROUNDING_CAP * scale_of(want))
+    if np.any(precision) and np.all(np.abs(got - want) <= believed * 1.001 + 1e-12):
+        return Slip("rounding", "Right only when rounded coarsely: each entry rounds the "
+                                "key correctly, but to fewer digits than the problem "
+                                "expects. Give more significant digits.")
     return None
 
 
-def _factor(got: np.ndarray, want: np.ndarray) -> str | None:
+def _fit(precision, shape):
+    p = np.asarray(precision, dtype=float)
+    return p.reshape(shape) if p.ndim and p.size == int(np.prod(shape)) else \
+        (p if not p.ndim else 0.0)
+
+
+def _factor(got, want, tol, precision, factors: dict) -> str | None:
+    """A believable factor (2..10, its reciprocal, or one of the problem's own quantities
+    such as the learning rate or a size) that turns the key into ``got``; None otherwise."""
     with np.errstate(all="ignore"):  # a student's 1e308 must not print a numpy warning
         c = float(np.vdot(got, want) / np.vdot(want, want))
-    if not np.isfinite(c) or abs(c) < 1e-12 or abs(c - 1) < 1e-3 or abs(c + 1) < 1e-3:
+    if not np.isfinite(c) or abs(c) < 1e-12 or abs(abs(c) - 1) < 1e-3:
         return None
-    if not loosely_equal(got, c * want):
-        return None
-    frac = Fraction(c).limit_denominator(16)
-    if frac in (0, 1, -1) or abs(float(frac) - c) > 1e-3 * abs(c):
-        return None  # only a simple factor (4, 1/2, -2/3 …) is a believable slip
-    return str(frac)
+    named = []
+    for name, value in factors.items():
+        value = float(value)
+        if np.isfinite(value) and value != 0 and abs(abs(value) - 1) > 1e-9:
+            named += [(f"{name} ({value:g})", value), (f"1/{name} ({1 / value:g})", 1 / value)]
+    candidates = [(str(f), float(f)) for f in SMALL_FACTORS] + named
+    candidates.sort(key=lambda nc: abs(nc[1] - c))
+    for name, value in candidates[:3]:
+        if matches(got, value * want, tol, precision):
+            return name
+    return None
 
 
-def _shifted(got: np.ndarray, want: np.ndarray) -> int | None:
+def _shifted(got: np.ndarray, want: np.ndarray, tol) -> int | None:
     for axis in range(want.ndim):
         n = want.shape[axis]
         if n < 3:
@@ -135,7 +174,7 @@ def _shifted(got: np.ndarray, want: np.ndarray) -> int | None:
         for shift in (1, -1):
             a = np.take(got, range(max(shift, 0), n + min(shift, 0)), axis=axis)
             b = np.take(want, range(max(-shift, 0), n + min(-shift, 0)), axis=axis)
-            if np.any(b) and loosely_equal(a, b) and not loosely_equal(got, want):
+            if np.any(b) and matches(a, b, tol) and not matches(got, want, tol):
                 return axis + 1
     return None
 

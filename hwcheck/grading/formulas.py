@@ -14,6 +14,7 @@ import numpy as np
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula import IndexOutOfRange, evaluate, parse
+from hwcheck.grading.compare import Slip
 
 INSTANCES = 3          # the spec's own, then two random ones (sizes varied where symbolic)
 RTOL, ATOL = 1e-7, 1e-9
@@ -25,6 +26,7 @@ class FormulaOutcome:
     message: str = ""
     details: tuple = ()
     values: tuple = ()             # the formula's value on each instance evaluated
+    slip: Slip | None = None       # a diagnosis the evaluation itself established
 
 
 def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOutcome:
@@ -47,7 +49,7 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
                                                  shape=want.shape))
         except IndexOutOfRange as exc:
             return FormulaOutcome("wrong", exc.message, (f"on {_instance(solved)}",),
-                                  tuple(values))
+                                  tuple(values), _edge_slip(exc))
         except FormulaError as exc:
             return FormulaOutcome("invalid", _where(exc), (), tuple(values))
         values.append(got)
@@ -59,6 +61,14 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
                       f"{got[idx]:.6g}, expected {want[idx]:.6g}")
             return FormulaOutcome("wrong", "", (detail,), tuple(values))
     return FormulaOutcome("correct", "", (), tuple(values))
+
+
+def _edge_slip(exc: IndexOutOfRange) -> Slip | None:
+    """Reading exactly one past an edge (index 0, or n + 1) is the classic off-by-one."""
+    if exc.overshoot != 1:
+        return None
+    return Slip("index-off-by-one", f"An index is off by one: {exc.message}. Indices run "
+                                    "from 1 to the size of each dimension.")
 
 
 def instances(spec) -> int:

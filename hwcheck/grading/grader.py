@@ -14,7 +14,10 @@ from hwcheck.grading import compare
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.answers import (AnswerSheet, InvalidAnswer, is_blank, read_answers, to_array,
                              written_precision)
+from hwcheck.errors import FormulaError
+from hwcheck.formula import evaluate, parse
 from hwcheck.grading.compare import Slip
+from hwcheck.grading.numeric_text import read_numeric_text
 from hwcheck.kinds.keys import solve_spec
 from hwcheck.report.console import fmt_array
 from hwcheck.grading.results import PartResult, ProblemResult, Submission
@@ -94,6 +97,10 @@ class Grader:
                 return PartResult(status="invalid", answer=node.value, feedback=(
                     f"'{node.value}' is text, not a number (YAML 1.2 reads yes/no/on/off "
                     "as text)"), **base), None
+            if part.answer != "formula":
+                written = _numbers_in(node.value)
+                if written is not None:
+                    return self._judge(spec, part, *written, student, key0, base, done)
             return self._formula(spec, part, node.value, student, base, done)
         return self._numeric(spec, part, node, student, key0, base, done)
 
@@ -119,11 +126,17 @@ class Grader:
             base.update(line=exc.line or base["line"], col=exc.col or base["col"])
             return PartResult(status="invalid", feedback=exc.message,
                               answer=_shown(node), **base), None
+        return self._judge(spec, part, got, written_precision(node), student, key0, base, done)
+
+    def _judge(self, spec, part, got, precision, student, key0, base, done):
+        """A numeric answer (``precision``: each entry's written half-unit) against the key."""
+        want = np.asarray(key0, dtype=float)
         base["answer"] = fmt_array(got)
         fitted = compare.fit_shape(got, want.shape)
         if fitted is None:
-            if got.shape == want.T.shape and compare.loosely_equal(got, want.T):
-                slip = compare.generic_slip(got, want)
+            tol = part.tolerance or spec.tolerance
+            if got.shape == want.T.shape and compare.matches(got, want.T, tol):
+                slip = compare.generic_slip(got, want, tol)
                 return self._wrong(base, slip, ()), None
             return PartResult(status="invalid", feedback=(
                 f"Shape {_shape(got.shape)} does not match the key's {_shape(want.shape)}."),
@@ -134,7 +147,9 @@ class Grader:
                 [fitted]
         details = compare.entry_feedback(fitted, want, ok) if want.ndim else ()
         slip = compare.diagnose(fitted, want, self._alternatives(spec, part, student),
-                                part.tolerance or spec.tolerance, written_precision(node))
+                                part.tolerance or spec.tolerance,
+                                np.broadcast_to(precision, got.shape).reshape(fitted.shape),
+                                self._factors(spec, student))
         result = self._wrong(base, slip, details)
         if part.partial_credit and want.ndim:
             result = _with(result, score=float(part.points) * float(ok.mean()))
@@ -165,10 +180,17 @@ class Grader:
         for m in part.mistakes:
             if m.formula and grade_formula.same_text(m.formula, text):
                 return Slip(m.name, m.feedback)
-        if not out.values:
-            return None
+        if out.slip or not out.values:
+            return out.slip
         want = np.asarray(self.key(spec, 0, student).solution.parts[part.name], dtype=float)
-        return compare.diagnose(out.values[0], want, self._alternatives(spec, part, student))
+        return compare.diagnose(out.values[0], want, self._alternatives(spec, part, student),
+                                part.tolerance or spec.tolerance,
+                                factors=self._factors(spec, student))
+
+    def _factors(self, spec, student) -> dict:
+        """The problem's own scalars (sizes, learning rate, …): factors a slip may involve."""
+        env = self.key(spec, 0, student).solution.env
+        return {k: float(v) for k, v in env.items() if np.ndim(v) == 0}
 
     def _alternatives(self, spec, part, student):
         """Known mistakes and slips, each as the value it produces on the spec's instance."""
@@ -218,6 +240,27 @@ def _with(result: PartResult, **changes) -> PartResult:
     from dataclasses import replace
 
     return replace(result, **changes)
+
+
+def _numbers_in(text: str):
+    """A numeric part answered in text: written numbers (``513,466``, a matrix in a string or
+    in LaTeX) or arithmetic on constants (``1 - 0.02*0.431``), as (value, precision);
+    None when it names symbols, so it is graded as a formula."""
+    written = read_numeric_text(text, _constant)
+    if written is not None:
+        return written
+    value = _constant(text)
+    return None if value is None else (np.asarray(value), 0.0)
+
+
+def _constant(text: str) -> float | None:
+    """Arithmetic on numbers alone, through the formula engine's limits; None otherwise."""
+    try:
+        f = parse(text)
+        value = np.asarray(evaluate(f, {}), dtype=float) if not f.names else None
+    except FormulaError:
+        return None
+    return float(value) if value is not None and value.ndim == 0 else None
 
 
 def _shape(shape: tuple) -> str:

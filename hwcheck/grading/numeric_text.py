@@ -1,0 +1,124 @@
+"""Numbers that students write as text, read without evaluating anything.
+
+``513,466`` and ``513 466`` (thousands separators, for a single number), ``−0.5`` (U+2212),
+``[[0.99, -0.0086], [0, -1]]`` or ``[1 2; 3 4]`` (a matrix in a string), and LaTeX's
+``\\begin{bmatrix} 1 & 0 \\\\ 0 & -1 \\end{bmatrix}`` (also pmatrix and matrix, in ``$…$``,
+cells may be ``\\frac{a}{b}``). Each reader returns the value with each entry's written
+precision (half a unit in its last decimal, 0 for an exact fraction), or None when the text
+is not a plain numeric form, so that the caller can read it as a formula instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+MAX_TEXT = 20_000      # the YAML reader's value cap keeps answers far below this
+MAX_ENTRIES = 1 << 16
+MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\ufe63": "-",
+                         "\uff0d": "-"})
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+NUMBER = re.compile(_NUM + r"\Z")
+THOUSANDS = re.compile(r"([+-]?\d{1,3})((?:([,\u00a0\u202f\u2009 ])\d{3})(?:\3\d{3})*)"
+                       r"(\.\d+)?\Z")
+FRAC = re.compile(r"\\[dt]?frac\s*\{\s*(" + _NUM + r")\s*\}\s*\{\s*(" + _NUM + r")\s*\}\Z")
+ENV = re.compile(r"\\begin\{([pbBvV]?matrix)\}(.*)\\end\{\1\}\Z", re.S)
+
+
+def read_numeric_text(text: str, constant=None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(value, written precision per entry), or None if ``text`` is not a numeric form.
+    ``constant(cell)`` may read a matrix cell that is arithmetic (``1 - 0.02*0.431``) as an
+    exact number, or return None."""
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
+        return None
+    s = _unwrap(text.translate(MINUSES).strip())
+    if not s:
+        return None
+    cell = _cell(s, None)
+    if cell is not None:
+        return np.array(cell[0]), np.array(cell[1])
+    env = ENV.match(s)
+    if env:
+        return _latex_matrix(env.group(2), constant)
+    if s.startswith("[") and s.endswith("]"):
+        return _bracketed(s, constant)
+    return None
+
+
+def _unwrap(s: str) -> str:
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if s.startswith(left) and s.endswith(right) and len(s) >= len(left) + len(right):
+            return s[len(left):len(s) - len(right)].strip()
+    return s
+
+
+def _cell(s: str, constant) -> tuple[float, float] | None:
+    s = s.strip()
+    if NUMBER.match(s):
+        return float(s), _precision(s)
+    m = THOUSANDS.match(s)
+    if m:
+        plain = m.group(1) + re.sub(r"\D", "", m.group(2)) + (m.group(4) or "")
+        return float(plain), _precision(plain)
+    m = FRAC.match(s)
+    if m and float(m.group(2)) != 0:
+        return float(m.group(1)) / float(m.group(2)), 0.0
+    value = constant(s) if constant is not None and s else None
+    return (value, 0.0) if value is not None else None
+
+
+def _precision(number: str) -> float:
+    mant, _, exp = number.lower().partition("e")
+    decimals = len(mant.partition(".")[2]) - int(exp or 0)
+    return 0.5 * 10.0 ** -decimals
+
+
+def _latex_matrix(body: str, constant):
+    rows = [r for r in re.split(r"\\\\", body) if r.strip()]
+    table = [[_cell(c, constant) for c in row.split("&")] for row in rows]
+    return _regular(table)
+
+
+def _bracketed(s: str, constant):
+    inner = s[1:-1].strip()
+    if "[" not in inner:            # one level: [1, 2, 3], [1 2; 3 4] or [1; 2]
+        rows = [r for r in inner.split(";")]
+        cells = (lambda r: r.split(",")) if "," in inner else (lambda r: r.split())
+        table = [[_cell(c, constant) for c in cells(r) if c.strip()] for r in rows]
+        return _regular(table if ";" in inner else table[0])
+    depth, items, start = 0, [], 0   # nested: split the top level at commas
+    for i, ch in enumerate(inner):
+        if ch == "[":
+            depth += 1
+            if depth > 4:
+                return None
+        elif ch == "]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(inner[start:i])
+            start = i + 1
+    items.append(inner[start:])
+    parts = [_bracketed(item.strip(), constant) if item.strip().startswith("[") else None
+             for item in items]
+    if any(p is None for p in parts) or len({p[0].shape for p in parts}) != 1:
+        return None
+    return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
+
+
+def _regular(table):
+    """A list (or list of rows) of parsed cells as arrays, or None if any cell failed or
+    the rows are ragged."""
+    flat = table if not table or not isinstance(table[0], list) else \
+        [c for row in table for c in row]
+    if not flat or len(flat) > MAX_ENTRIES or any(c is None for c in flat):
+        return None
+    if isinstance(table[0], list) and len({len(r) for r in table}) != 1:
+        return None
+    values = np.array([[c[0] for c in r] for r in table] if isinstance(table[0], list)
+                      else [c[0] for c in table], dtype=float)
+    precision = np.array([[c[1] for c in r] for r in table] if isinstance(table[0], list)
+                         else [c[1] for c in table], dtype=float)
+    if not np.all(np.isfinite(values)):
+        return None
+    return values, precision
