@@ -70,6 +70,8 @@ class Figures:
     wrong_graded_correct: int
     with_slip: int
     slip_named: int
+    misnamed: int = 0          # wrong entries with a slip, diagnosed as another slip
+    claimed: int = 0           # wrong entries without a slip that got a diagnosis anyway
     statuses: dict = field(default_factory=dict)
 
     @property
@@ -127,6 +129,8 @@ def figures(graded: list[Graded]) -> Figures:
         wrong_graded_correct=sum(g.status == "correct" for g in wrong),
         with_slip=len(slipped),
         slip_named=sum(g.status == "wrong" and g.diagnosis == g.slip for g in slipped),
+        misnamed=sum(bool(g.diagnosis) and g.diagnosis != g.slip for g in slipped),
+        claimed=sum(bool(g.diagnosis) for g in wrong if not g.slip),
         statuses=dict(Counter(f"{g.label}->{g.status}" for g in graded)))
 
 
@@ -147,6 +151,8 @@ def report(graded: list[Graded], misses: int = 1000) -> str:
              f"target >= 95 %",
              f"  wrong graded correct     {f.wrong_graded_correct:>5}{' ' * 13}   target 0",
              f"  slip named               {_pct(f.slip_named, f.with_slip)}   target >= 80 %",
+             f"  (slips named as another slip: {f.misnamed}; diagnoses given to wrong answers "
+             f"with no known slip: {f.claimed})",
              "",
              f"  {'form':<8} {'entries':>7}  {'correct graded correct':<24} "
              f"{'wrong->correct':>14}  {'slip named':<18}"]
@@ -163,9 +169,13 @@ def report(graded: list[Graded], misses: int = 1000) -> str:
         refused = [g for g in graded if g.label == "correct" and g.status != "correct"]
         unnamed = [g for g in graded if g.label == "wrong" and g.slip and
                    not (g.status == "wrong" and g.diagnosis == g.slip)]
+        # Informational: a diagnosis claimed for a wrong answer whose mistake is none the
+        # grader knows (issue 11 item 9: a diagnosis must be true).
+        claimed = [g for g in graded if g.label == "wrong" and not g.slip and g.diagnosis]
         for title, group in (("WRONG ANSWERS GRADED CORRECT (grader bug)", bad),
                              ("correct answers not graded correct", refused),
-                             ("known slips not named", unnamed)):
+                             ("known slips not named", unnamed),
+                             ("diagnoses given to wrong answers with no known slip", claimed)):
             if not group:
                 continue
             lines += ["", f"{title}: {len(group)}"]

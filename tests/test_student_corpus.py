@@ -199,3 +199,32 @@ def test_issue_11_targets(notation, graded):
     assert f.wrong_graded_correct == 0
     assert f.correct_rate >= 0.95, f"{f.correct_graded_correct}/{f.correct} correct graded correct"
     assert f.slip_rate >= 0.80, f"{f.slip_named}/{f.with_slip} slips named"
+
+
+# A wrong answer graded correct, outside the corpus (the corpus invariant must hold today):
+# p1's two random instances draw their sizes from `vary`, and with today's seeds both draw
+# k = 3, the spec's own k. So a formula that writes k where a constant belongs (or a
+# constant where k belongs) is never tested at another k. The fix belongs in
+# hwcheck/spec/instance.py (make at least one random instance differ in every varied size).
+K_BUG = [
+    # ranges from "C is 2 smaller than X" (true only for a 3x3 kernel)
+    ("dL/dK", "sum(x[i+u-1, j+v-1] * g[ceil(i/2), ceil(j/2)] / 4 * s[i, j] * (1 - s[i, j]) "
+              "for i in 1..2n+k-3 for j in 1..2m+k-3)",
+     "sum(x[i+u, j+v] * g[i//2, j//2] / 4 * s[i, j] * (1 - s[i, j]) "
+     "for i in range(2*n+k-3) for j in range(2*m+k-3))"),
+    ("dL/dS", "g[ceil(d/2), ceil(e/2)] / (k+1)", "g[d//2, e//2] / (k+1)"),
+]
+
+
+@pytest.mark.parametrize("part,answer,meaning", K_BUG, ids=["dK-ranges", "dS-k+1"])
+def test_wrong_answer_right_only_at_k_3_is_labelled_wrong(part, answer, meaning):
+    entry = dict(problem="p1", part=part, answer=answer, numpy=meaning, label="wrong")
+    assert sc.independent_label(entry, "fd") == "wrong"
+
+
+@pytest.mark.xfail(strict=True, reason="grader bug: p1's random instances all have k = 3, "
+                                       "so a formula right only at k = 3 is graded correct")
+@pytest.mark.parametrize("part,answer,meaning", K_BUG, ids=["dK-ranges", "dS-k+1"])
+def test_grader_refuses_answers_right_only_at_k_3(notation, part, answer, meaning):
+    entry = dict(problem="p1", part=part, answer=answer, form="ascii", label="wrong")
+    assert notation.grade([entry])[0].status != "correct"
