@@ -38,6 +38,7 @@ import yaml  # noqa: E402
 CORPUS = ROOT / "tests" / "corpus" / "students" / "answers.yaml"
 PROBLEMS = ROOT / "problems"
 FORMS = ("ascii", "latex", "unicode", "plain", "number")
+GENERIC = "cannot read the formula"   # today's fallback refusal (issue 11 item 10)
 TARGETS = {"correct_graded_correct": 0.95, "wrong_graded_correct": 0, "slip_named": 0.80}
 
 
@@ -163,7 +164,10 @@ def report(graded: list[Graded], misses: int = 1000) -> str:
         ff = figures(sub)
         lines.append(f"  {form:<8} {ff.entries:>7}  {_pct(ff.correct_graded_correct, ff.correct):<24} "
                      f"{ff.wrong_graded_correct:>14}  {_pct(ff.slip_named, ff.with_slip):<18}")
-    lines += ["", "  verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(f.statuses.items()))]
+    lines += ["", "  verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(f.statuses.items())),
+              f"  refusals with the generic 'cannot read the formula' message: "
+              f"{sum(g.status == 'invalid' and g.feedback.startswith(GENERIC) for g in graded)}"
+              f" of {sum(g.status == 'invalid' for g in graded)}"]
     if misses:
         bad = [g for g in graded if g.label == "wrong" and g.status == "correct"]
         refused = [g for g in graded if g.label == "correct" and g.status != "correct"]
@@ -185,6 +189,8 @@ def report(graded: list[Graded], misses: int = 1000) -> str:
                 shown = g.answer if isinstance(g.answer, str) else json.dumps(g.answer)
                 lines.append(f"  #{g.n:<3} {g.problem} {g.part:<8} {g.form:<7} {_short(shown, 60)}")
                 lines.append(f"        -> {got}{want}: {_short(g.feedback, 90)}")
+                if g.read_as:
+                    lines.append(f"        read as: {_short(g.read_as, 90)}")
     return "\n".join(lines)
 
 

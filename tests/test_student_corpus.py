@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -53,13 +54,14 @@ def graded(notation):
 # ---------------------------------------------------------------------------------------
 # The corpus itself
 
-def _mistake_names() -> set:
+@lru_cache(maxsize=1)
+def _mistake_names() -> frozenset:
     names = set()
     for path in Path(PROBLEMS).glob("p*.yaml"):
         spec = yaml.safe_load(path.read_text())
         for part in (spec.get("parts") or {}).values():
             names |= {m["name"] for m in part.get("mistakes", [])}
-    return names
+    return frozenset(names)
 
 
 def test_corpus_size_balance_and_forms():
