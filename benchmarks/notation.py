@@ -186,7 +186,7 @@ def report(graded: list[Graded], misses: int = 1000) -> str:
             for g in group[:misses]:
                 got = g.status + (f" [{g.diagnosis}]" if g.diagnosis else "")
                 want = f" (slip {g.slip})" if g.slip else ""
-                shown = g.answer if isinstance(g.answer, str) else json.dumps(g.answer)
+                shown = g.answer if isinstance(g.answer, str) else json.dumps(g.answer, ensure_ascii=False)
                 lines.append(f"  #{g.n:<3} {g.problem} {g.part:<8} {g.form:<7} {_short(shown, 60)}")
                 lines.append(f"        -> {got}{want}: {_short(g.feedback, 90)}")
                 if g.read_as:
