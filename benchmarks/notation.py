@@ -162,7 +162,8 @@ def report(graded: list[Graded], misses: int = 1000) -> str:
         if not sub:
             continue
         ff = figures(sub)
-        lines.append(f"  {form:<8} {ff.entries:>7}  {_pct(ff.correct_graded_correct, ff.correct):<24} "
+        rate = _pct(ff.correct_graded_correct, ff.correct)
+        lines.append(f"  {form:<8} {ff.entries:>7}  {rate:<24} "
                      f"{ff.wrong_graded_correct:>14}  {_pct(ff.slip_named, ff.with_slip):<18}")
     lines += ["", "  verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(f.statuses.items())),
               f"  refusals with the generic 'cannot read the formula' message: "
@@ -186,7 +187,8 @@ def report(graded: list[Graded], misses: int = 1000) -> str:
             for g in group[:misses]:
                 got = g.status + (f" [{g.diagnosis}]" if g.diagnosis else "")
                 want = f" (slip {g.slip})" if g.slip else ""
-                shown = g.answer if isinstance(g.answer, str) else json.dumps(g.answer, ensure_ascii=False)
+                shown = g.answer if isinstance(g.answer, str) else \
+                    json.dumps(g.answer, ensure_ascii=False)
                 lines.append(f"  #{g.n:<3} {g.problem} {g.part:<8} {g.form:<7} {_short(shown, 60)}")
                 lines.append(f"        -> {got}{want}: {_short(g.feedback, 90)}")
                 if g.read_as:
