@@ -131,3 +131,17 @@ def test_reading_far_past_the_edge_is_not_called_off_by_one(tmp_path):
 def _tol():
     from hwcheck.spec.load import Tolerance
     return Tolerance()
+
+
+def test_swapped_indices_are_not_called_off_by_one(tmp_path):
+    """g is n x m with m = n + 1, so the swapped read lands exactly one past g's edge; it
+    is still not a shift, and the report must not say it is."""
+    status, diagnosis = _status(tmp_path, 'p1:\n  dL/dS: "g[ceil(e/2), ceil(d/2)] / 4"\n',
+                                "p1", "dL/dS")
+    assert status == "wrong" and diagnosis != "index-off-by-one"
+
+
+def test_a_sum_from_zero_is_off_by_one(tmp_path):
+    text = ('p1:\n  dL/dK: "sum(x[i+u-2, j+v-1] * g[ceil(i/2), ceil(j/2)] / 4 * s[i, j]'
+            ' * (1 - s[i, j]) for i in 1..2n for j in 1..2m)"\n')
+    assert _status(tmp_path, text, "p1", "dL/dK") == ("wrong", "index-off-by-one")

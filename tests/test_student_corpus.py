@@ -203,11 +203,10 @@ def test_issue_11_targets(notation, graded):
     assert f.slip_rate >= 0.80, f"{f.slip_named}/{f.with_slip} slips named"
 
 
-# A wrong answer graded correct, outside the corpus (the corpus invariant must hold today):
-# p1's two random instances draw their sizes from `vary`, and with today's seeds both draw
-# k = 3, the spec's own k. So a formula that writes k where a constant belongs (or a
-# constant where k belongs) is never tested at another k. The fix belongs in
-# hwcheck/spec/instance.py (make at least one random instance differ in every varied size).
+# A wrong answer that was once graded correct, outside the corpus: p1's random instances
+# both drew k = 3, the spec's own k, so a formula that writes k where a constant belongs (or
+# a constant where k belongs) was never tested at another k. hwcheck/spec/instance.py now
+# makes every varied size differ from the spec's own in each random instance.
 K_BUG = [
     # ranges from "C is 2 smaller than X" (true only for a 3x3 kernel)
     ("dL/dK", "sum(x[i+u-1, j+v-1] * g[ceil(i/2), ceil(j/2)] / 4 * s[i, j] * (1 - s[i, j]) "
@@ -224,8 +223,6 @@ def test_wrong_answer_right_only_at_k_3_is_labelled_wrong(part, answer, meaning)
     assert sc.independent_label(entry, "fd") == "wrong"
 
 
-@pytest.mark.xfail(strict=True, reason="grader bug: p1's random instances all have k = 3, "
-                                       "so a formula right only at k = 3 is graded correct")
 @pytest.mark.parametrize("part,answer,meaning", K_BUG, ids=["dK-ranges", "dS-k+1"])
 def test_grader_refuses_answers_right_only_at_k_3(notation, part, answer, meaning):
     entry = dict(problem="p1", part=part, answer=answer, form="ascii", label="wrong")

@@ -30,14 +30,21 @@ class IndexOutOfRange(FormulaError):
 
     def __init__(self, message: str, *, array: str, expression: str, index: tuple[int, ...],
                  bounds: tuple[int, ...], assignment: dict[str, int], col: int = 0,
-                 hint: str | None = None, overshoot: float = 0) -> None:
+                 hint: str | None = None, ranges: tuple = ()) -> None:
         super().__init__(message, col=col, hint=hint)
-        self.overshoot = overshoot   # how far past an edge the worst read goes (1: one past)
+        self.ranges = ranges   # (lowest, highest) index read along each dimension
         self.array = array
         self.expression = expression
         self.index = index
         self.bounds = bounds
         self.assignment = assignment
+
+    @property
+    def shifted_by_one(self) -> bool:
+        """Every dimension read out of range reads the whole range shifted by one
+        (0..n-1 or 2..n+1): the classic off-by-one, not a wrong index expression."""
+        out = [(lo, hi, n) for (lo, hi), n in zip(self.ranges, self.bounds) if lo < 1 or hi > n]
+        return bool(out) and all((lo, hi) in ((0, n - 1), (2, n + 1)) for lo, hi, n in out)
 
 
 def evaluate(f: Formula | str, env: Mapping[str, object], *,
@@ -298,14 +305,11 @@ class _Evaluator(Sums):
         read = f"{array}[{', '.join(map(str, index))}]"
         reads = f"{expression} reads {read}" if read != expression else f"{expression} is read"
         message = (f"{reads} but {array} {verb} {size}" + (f" (first at {where})" if where else ""))
-        mask = bad.data.reshape(rounded[0].shape) if bad.data.size == rounded[0].size else None
-        overshoot = max(float(np.max(np.maximum(r - n, 1 - r)[mask] if mask is not None
-                                     else np.maximum(r - n, 1 - r)))
-                        for r, n in zip(rounded, dims))
+        ranges = tuple((float(np.min(r)), float(np.max(r))) for r in rounded)
         raise IndexOutOfRange(message, array=array, expression=expression, index=index,
                               bounds=dims, assignment=at, col=self.f.col(node),
                               hint="indices run from 1 to the size of each dimension",
-                              overshoot=overshoot)
+                              ranges=ranges)
 
     # --- calls -------------------------------------------------------------------------
 

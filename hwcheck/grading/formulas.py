@@ -64,8 +64,8 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
 
 
 def _edge_slip(exc: IndexOutOfRange) -> Slip | None:
-    """Reading exactly one past an edge (index 0, or n + 1) is the classic off-by-one."""
-    if exc.overshoot != 1:
+    """Reading a whole range shifted by one past an edge is the classic off-by-one."""
+    if not exc.shifted_by_one:
         return None
     return Slip("index-off-by-one", f"An index is off by one: {exc.message}. Indices run "
                                     "from 1 to the size of each dimension.")

@@ -43,10 +43,26 @@ def make_instance(spec, number: int = 0, student: str | None = None) -> Instance
     seed = student_seed(student) if spec.variants and number == 0 else 0
     sizes = dict(spec.sizes)
     if number and spec.vary:
-        rng = np.random.default_rng([number, 0x5EED, student_seed(spec.id)])
-        for name, (low, high) in sorted(spec.vary.items()):
-            sizes[name] = int(rng.integers(low, high + 1))
+        sizes.update(_varied_sizes(spec, number))
     return Instance(sizes, number, seed)
+
+
+def _varied_sizes(spec, number: int) -> dict:
+    """The sizes of random instance ``number``: each varied size differs from the spec's
+    own where its range allows (a formula right only at k = 3 must meet another k), and
+    no two random instances are the same while the ranges allow it."""
+    rng = np.random.default_rng([0x5EED, student_seed(spec.id)])
+    seen: list[dict] = []
+    for _ in range(number):
+        for _attempt in range(32):
+            sizes = {}
+            for name, (low, high) in sorted(spec.vary.items()):
+                values = [v for v in range(low, high + 1) if v != spec.sizes.get(name)]
+                sizes[name] = int(rng.choice(values)) if values else low
+            if sizes not in seen:
+                break
+        seen.append(sizes)
+    return seen[-1]
 
 
 def shape_of(node: Node | None, inst: Instance) -> tuple[int, ...] | None:
