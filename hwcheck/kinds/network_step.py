@@ -69,7 +69,7 @@ def _upstream_check(node: Node) -> None:
 
 LOSS = Section("loss", {"enum": list(LOSSES),
                         "description": "cross_entropy against a probability target, or mse"},
-               loss_name)
+               loss_name, "loss: cross_entropy (or mse)")
 UPSTREAM = Section("upstream", {
     "type": "object", "required": list(UPSTREAM_KEYS), "additionalProperties": False,
     "description": "without a loss: the gradient that arrives at a layer",
@@ -87,7 +87,7 @@ OPTIMIZER = Section("optimizer", {
             "weight_decay": {"type": "number", "minimum": 0,
                              "default": SGD_DEFAULTS["weight_decay"]},
             "steps": {"type": "integer", "minimum": 1, "default": SGD_DEFAULTS["steps"]}}}}},
-    sgd_options)
+    sgd_options, "optimizer: {sgd: {lr: 0.01}}")
 
 
 _NETWORKS: dict = {}

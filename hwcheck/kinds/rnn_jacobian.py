@@ -53,7 +53,7 @@ def _schema() -> dict:
                                       "step": {**ref("count"), "description": "1..T"}}}}}
 
 
-RNN = Section("rnn", _schema(), _shape)
+RNN = Section("rnn", _schema(), _shape, "rnn: {x: …, h0: …, Wi: …, settings: {…}, at: {…}}")
 
 
 @dataclass(frozen=True)

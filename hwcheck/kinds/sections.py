@@ -27,15 +27,19 @@ class Section:
     name: str
     schema: dict
     check: Callable[[Node], None] = lambda node: None
+    example: str = ""               # the hint when a kind needs the section and it is missing
 
 
 _TEXT = {"type": "string"}
 _ENTRY = {"type": "object", "required": ["quantity"], "additionalProperties": False,
           "properties": {"quantity": _TEXT, "shape": ref("shape")}}
 
-NETWORK = Section("network", ref("network"), _mapping("`network:`"))
-INPUT = Section("input", {**ref("given_value"), "description": "the network's input"})
-TARGET = Section("target", {**ref("given_value"), "description": "the loss's target"})
+NETWORK = Section("network", ref("network"), _mapping("`network:`"),
+                  "network: {input: [2], layers: [linear: {out: 2}]}")
+INPUT = Section("input", {**ref("given_value"), "description": "the network's input"},
+                example="input: [1, 1], or input: {random: normal, seed: 1}")
+TARGET = Section("target", {**ref("given_value"), "description": "the loss's target"},
+                 example="target: [0.3, 0.7]")
 SYMBOLS = Section("symbols", {
     "type": "object", "additionalProperties": {"anyOf": [_TEXT, _ENTRY]},
     "description": "formula symbol → the solver quantity it stands for, or "
@@ -67,7 +71,8 @@ def check(spec, kind) -> None:
     for section in kind.requires:
         if section.name not in node.value:
             raise node.error(f"a {kind.name} problem needs `{section.name}:`", cls=SpecError,
-                             hint="see `hwcheck schema problem`")
+                             hint=f"add {section.example}" if section.example
+                             else "see `hwcheck schema problem`")
     for name, section in own.items():
         if name in node.value:
             section.check(node.value[name])
