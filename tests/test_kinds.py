@@ -117,15 +117,15 @@ def _edit(name: str, old: str, new: str) -> str:
 # (shipped spec, text to replace, replacement, expected message fragment)
 BROKEN = {
     "sgd_step-without-optimizer": ("p5.yaml", "optimizer: {sgd: {lr: 0.02}}\n", "",
-                                   "a sgd_step problem needs `optimizer:`"),
+                                   "`kind: sgd_step` needs `optimizer:`"),
     "misspelt-sgd-option": ("p5.yaml", "{sgd: {lr: 0.02}}", "{sgd: {lr: 0.02, dampening: 0}}",
                             "unknown sgd option 'dampening'"),
     "misspelt-top-key": ("p5.yaml", "optimizer:", "optimiser:",
                          "unknown spec key 'optimiser' (hint: did you mean 'optimizer'?)"),
     "section-another-kind-reads": ("p3.yaml", "parts:", "loss: mse\nparts:",
-                                   "a param_count problem does not read `loss:`"),
+                                   "`kind: param_count` does not read `loss:`"),
     "concept-with-a-network": ("p2.yaml", "parts:", "network: {input: [2], layers: [relu]}\n"
-                               "parts:", "a concept problem does not read `network:`"),
+                               "parts:", "`kind: concept` does not read `network:`"),
     "loss-and-upstream": ("p4.yaml", "loss: cross_entropy", "loss: cross_entropy\n"
                           "upstream: {at: q, value: [1, 1, 1, 1]}",
                           "give `loss:` and `target:`, or `upstream:`, not both"),

@@ -91,6 +91,7 @@ OPTIMIZER = Section("optimizer", {
 
 
 _NETWORKS: dict = {}
+_MAX_NETWORKS = 512
 
 
 def network(spec, inst: Instance):
@@ -98,6 +99,8 @@ def network(spec, inst: Instance):
     node = spec.section("network")
     key = (id(node), tuple(sorted(inst.sizes.items())))
     if key not in _NETWORKS:  # the node is kept in the value, so its id is not reused
+        if len(_NETWORKS) >= _MAX_NETWORKS:  # every load adds one: a long run must not grow
+            _NETWORKS.clear()
         _NETWORKS[key] = (node, parse_network(node, inst.sizes))
     return _NETWORKS[key][1]
 
@@ -144,8 +147,8 @@ def _inputs(spec, inst: Instance) -> _Inputs:
     upstream_node = spec.section("upstream")
     if loss_node is not None:
         if target_node is None:
-            raise spec.node.error(f"a {spec.kind} problem with `loss:` needs `target:`",
-                                  cls=SpecError, hint="the loss compares the output with it")
+            raise loss_node.error("`loss:` needs a `target:`", cls=SpecError,
+                                  hint="the loss compares the network's output with it")
         if upstream_node is not None:
             raise upstream_node.error("give `loss:` and `target:`, or `upstream:`, not both",
                                       cls=SpecError)
@@ -155,7 +158,7 @@ def _inputs(spec, inst: Instance) -> _Inputs:
         raise target_node.error("`target:` is read only with a `loss:`", cls=SpecError,
                                 hint="add loss: cross_entropy or loss: mse")
     if upstream_node is None:
-        raise spec.node.error(f"a {spec.kind} problem needs `loss:` and `target:`, or "
+        raise spec.node.error(f"`kind: {spec.kind}` needs `loss:` and `target:`, or "
                               "`upstream:`", cls=SpecError, hint="see `hwcheck schema problem`")
     at_node = upstream_node.value["at"]
     at = readers.name(at_node, "upstream.at")

@@ -64,13 +64,13 @@ def check(spec, kind) -> None:
     for key in node.value:
         if key in SECTIONS and key not in own:
             line, col = node.key_mark(key)
-            raise SpecError(f"a {kind.name} problem does not read `{key}:`", file=node.file,
+            raise SpecError(f"`kind: {kind.name}` does not read `{key}:`", file=node.file,
                             line=line, col=col,
                             hint=f"{kind.name} reads: " + ", ".join(own) if own
                             else f"{kind.name} reads no section besides the parts")
     for section in kind.requires:
         if section.name not in node.value:
-            raise node.error(f"a {kind.name} problem needs `{section.name}:`", cls=SpecError,
+            raise node.error(f"`kind: {kind.name}` needs `{section.name}:`", cls=SpecError,
                              hint=f"add {section.example}" if section.example
                              else "see `hwcheck schema problem`")
     for name, section in own.items():

@@ -119,7 +119,7 @@ class Spec:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate one spec file."""
+    """Read and validate one spec file, its kind's sections included (``hwcheck.kinds``)."""
     node = load_file(path)
     try:
         return _spec(node)
