@@ -131,6 +131,7 @@ def _spec(node: Node) -> Spec:
     if node.kind != "map":
         raise node.error("a problem spec must be a mapping (id:, title:, kind:, parts:, …)",
                          cls=SpecError)
+    # The kinds read the Spec this module builds, so they are imported when a spec is.
     from hwcheck.kinds import KINDS, SECTIONS, check
 
     _no_unknown(node, GENERIC_KEYS | set(SECTIONS), "spec key")

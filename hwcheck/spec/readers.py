@@ -56,7 +56,8 @@ def mapping(node: Node | None, what: str = "") -> dict[str, Node]:
     if node is None:
         return {}
     if node.kind != "map":
-        raise node.error(f"{what or 'this'} must be a mapping (key: value)", cls=SpecError)
+        raise node.error(f"{what} must be a mapping (key: value)" if what
+                         else "expected a mapping (key: value)", cls=SpecError)
     return node.value
 
 
@@ -64,7 +65,8 @@ def seq(node: Node | None, what: str = "") -> tuple[Node, ...]:
     if node is None:
         return ()
     if node.kind != "seq":
-        raise node.error(f"{what or 'this'} must be a list", cls=SpecError)
+        raise node.error(f"{what} must be a list" if what else "expected a list",
+                         cls=SpecError)
     return tuple(node.value)
 
 
