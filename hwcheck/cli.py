@@ -114,7 +114,7 @@ def solve(
       hwcheck solve my-problem.yaml --student ada
     """
     from hwcheck.spec.catalog import resolve
-    from hwcheck.kinds.keys import solve_spec
+    from hwcheck.kinds import solve_spec
 
     _choice(fmt, ("text", "json"), "--format")
     solved = [solve_spec(resolve(t, problems), student=student) for t in targets]

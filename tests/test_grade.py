@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hwcheck.kinds.keys import solve_spec
+from hwcheck.kinds import solve_spec
 from tests.helpers import grade_text, grader, part
 
 

@@ -23,7 +23,7 @@ PACKAGE = ROOT / "hwcheck"
 STDLIB = set(sys.stdlib_module_names)
 
 PURE_ALLOWED = ("numpy", "hwcheck.engine")
-UPWARD_FROM_SOLVERS = ("hwcheck.grading.grader", "hwcheck.report", "hwcheck.cli", "hwcheck.kinds.keys",
+UPWARD_FROM_SOLVERS = ("hwcheck.grading.grader", "hwcheck.report", "hwcheck.cli", "hwcheck.kinds",
                        "hwcheck.spec.load", "hwcheck.spec.yamlio")
 
 

@@ -15,7 +15,8 @@ from hwcheck.errors import HwcheckError
 from hwcheck.spec.network import parse_network
 from hwcheck.engine.network import GIVEN, OPTIONS
 from hwcheck.spec.jsonschema import answers_schema, problem_schema
-from hwcheck.spec.load import PART_KEYS, TOP_KEYS, load_spec
+from hwcheck.kinds import SECTIONS
+from hwcheck.spec.load import GENERIC_KEYS, PART_KEYS, load_spec
 from hwcheck.spec.yamlio import load_file, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,9 @@ SEMANTIC = {"batchnorm2d_on_vector.yaml", "collapse_after_pools.yaml", "collapse
             "residual_shortcut_mismatch.yaml", "softmax_dim.yaml", "unknown_size.yaml",
             "zero_kernel_from_sizes.yaml"}
 
+NET = {"input": [2], "layers": ["relu"]}
+RNN = {"x": [[1.0]], "h0": [0.5], "Wi": [[1.0]], "settings": {"a": [[0.5]]},
+       "at": {"setting": "a", "step": 1}}
 BASE = {"id": "t1", "kind": "concept", "title": "A test problem",
         "parts": {"why": {"answer": "text", "points": 2,
                           "rubric": [{"point": "x", "points": 2, "synonyms": ["a"]}]}}}
@@ -94,7 +98,7 @@ def test_schema_is_valid_draft_2020_12(schema):
 
 def test_schema_keys_follow_the_loader():
     schema = problem_schema()
-    assert set(schema["properties"]) == TOP_KEYS
+    assert set(schema["properties"]) == GENERIC_KEYS | set(SECTIONS)
     assert set(schema["$defs"]["part"]["properties"]) == PART_KEYS
     assert schema["additionalProperties"] is False
 
@@ -169,6 +173,32 @@ REFUSED = {
     "test without status": with_(tests=[{"part": "why", "answer": "a"}]),
     "vary is not a pair": with_(vary={"n": [1, 2, 3]}),
     "size is not whole": with_(sizes={"n": 2.5}),
+    # Each kind's sections, checked at load time through the kind registry.
+    "param_count without network": with_(kind="param_count"),
+    "sgd_step without optimizer": with_(kind="sgd_step", network=NET, input=[1, 1],
+                                        loss="mse", target=[0, 0]),
+    "gradient loss without target": with_(kind="gradient", network=NET, input=[1, 1],
+                                          loss="mse"),
+    "gradient loss and upstream": with_(kind="gradient", network=NET, input=[1, 1],
+                                        loss="mse", target=[0, 0],
+                                        upstream={"at": "relu_1", "value": [1, 1]}),
+    "section another kind reads": with_(network=NET),
+    "unknown sgd option": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
+                                target=[0, 0], optimizer={"sgd": {"lr": 0.1, "nesterov": 1}}),
+    "unknown optimizer": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
+                               target=[0, 0], optimizer={"adam": {}}),
+    "unknown upstream key": with_(kind="gradient", network=NET, input=[1, 1],
+                                  upstream={"at": "relu_1", "value": [1, 1], "scale": 2}),
+    "unknown loss": with_(kind="gradient", network=NET, input=[1, 1], loss="nll",
+                          target=[0, 0]),
+    "unknown rnn key": with_(kind="rnn_jacobian", rnn=dict(RNN, Wh=[[1]])),
+    "unknown rnn.at key": with_(kind="rnn_jacobian", rnn=dict(RNN, at={
+        "setting": "a", "step": 1, "lag": 2})),
+    "unknown symbol key": with_(kind="param_count", network=NET,
+                                symbols={"n": {"quantity": "total_params", "shap": [1]}}),
+    "unknown step key": with_(kind="param_count", network=NET,
+                              steps={"n": {"quantity": "total_params", "shap": [1]}}),
+    "unknown solver variant": with_part(mistakes=[{"name": "m", "variant": "softmax-diag"}]),
 }
 
 ACCEPTED = {
@@ -181,6 +211,11 @@ ACCEPTED = {
     "sizes and vary": with_(sizes={"n": 2}, vary={"n": [1, 4]}, variants=True),
     "$schema key": with_(**{"$schema": "../schemas/problem.schema.json"}),
     "one-part test without part": with_(tests=[{"answer": "a", "status": "needs_review"}]),
+    "gradient with upstream": with_(kind="gradient", network=NET, input=[1, 1],
+                                    upstream={"at": "relu_1", "value": [1, 1]}),
+    "sgd_step with defaults": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
+                                    target=[0, 0], optimizer={"sgd": {}}),
+    "rnn_jacobian": with_(kind="rnn_jacobian", rnn=RNN),
 }
 
 
@@ -202,13 +237,7 @@ def test_schema_and_loader_both_accept(problem, tmp_path, name):
     # The loader lets sigfigs win and ignores rtol: almost certainly a slip.
     with_(tolerance={"sigfigs": 3, "rtol": 0.1}),
     with_part(carry_forward={"from": "a", "as": "b", "formula": "b", "credit": 1.5}),
-    # Sections each kind's solver needs: the loader only finds out at solve time.
-    with_(kind="param_count"),
-    with_(kind="sgd_step", network={"input": [2], "layers": ["relu"]}, input=[1, 1]),
-    with_(kind="gradient", network={"input": [2], "layers": ["relu"]}, input=[1, 1],
-          loss="mse"),
-], ids=["sigfigs-and-rtol", "credit-above-1", "param_count-without-network",
-        "sgd_step-without-optimizer", "gradient-loss-without-target"])
+], ids=["sigfigs-and-rtol", "credit-above-1"])
 def test_schema_is_stricter_than_the_loader_where_it_helps(problem, doc):
     assert errors(problem, doc)
 
@@ -239,7 +268,8 @@ NETWORKS = {
 def test_network_details(problem, name):
     network, schema_ok, parser_ok = NETWORKS[name]
     sizes = {"n": 2, "m": 3, "k": 3}
-    assert (errors(problem, with_(network=network, sizes=sizes)) == []) is schema_ok
+    assert (errors(problem, with_(kind="param_count", network=network, sizes=sizes))
+            == []) is schema_ok
     try:
         parse_network(load_text(json.dumps(network)), sizes)
         parsed = True

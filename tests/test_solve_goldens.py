@@ -17,7 +17,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from hwcheck.spec.catalog import resolve
-from hwcheck.kinds.keys import solve_spec
+from hwcheck.kinds import solve_spec
 from hwcheck.report import solve_json, solve_text
 
 from .golden import assert_golden

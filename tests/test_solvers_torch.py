@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwcheck.spec.catalog import resolve
-from hwcheck.kinds.keys import solve_spec
+from hwcheck.kinds import solve_spec
 from hwcheck.report.solve_json import document
 from hwcheck.engine.solvers import gradient, sgd_step
 

@@ -7,7 +7,6 @@ is decided when the part is graded (``to_array``).
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 
 from hwcheck.errors import AnswerError
 from hwcheck.grading.results import Notice
+from hwcheck.spec import readers
 from hwcheck.spec.yamlio import Node, load_file
 
 META_KEYS = ("student",)
@@ -82,11 +82,8 @@ def _problem(spec, node: Node, answers: dict, notices: list, line: int, col: int
 
 
 def _unknown(key: str, known: list, what: str, line: int, col: int) -> Notice:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-    if not close:  # `dL/ds` vs `dL/dS`: case slips are the common typo
-        close = [k for k in known if k.lower() == key.lower()][:1]
-    hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(known)
-    return Notice(f"unknown {what} '{key}'; it was not graded", line, col, hint)
+    return Notice(f"unknown {what} '{key}'; it was not graded", line, col,
+                  readers.suggest(key, known))
 
 
 def is_blank(node: Node) -> bool:

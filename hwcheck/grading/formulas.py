@@ -15,8 +15,8 @@ import numpy as np
 from hwcheck.errors import FormulaError
 from hwcheck.formula import IndexOutOfRange, evaluate, parse
 from hwcheck.grading.compare import Slip
+from hwcheck.kinds import instances as kind_instances
 
-INSTANCES = 3          # the spec's own, then two random ones (sizes varied where symbolic)
 RTOL, ATOL = 1e-7, 1e-9
 
 
@@ -72,8 +72,8 @@ def _edge_slip(exc: IndexOutOfRange) -> Slip | None:
 
 
 def instances(spec) -> int:
-    """Random instances redraw seeded values too, so they help even when no size varies."""
-    return INSTANCES if spec.vary or spec.kind in ("gradient", "rnn_jacobian") else 1
+    """The spec's own instance, then the random ones its kind and `vary` ask for."""
+    return kind_instances(spec)
 
 
 def close(got: np.ndarray, want: np.ndarray) -> np.ndarray:

@@ -18,15 +18,10 @@ from hwcheck.errors import FormulaError
 from hwcheck.formula import evaluate, parse
 from hwcheck.grading.compare import Slip
 from hwcheck.grading.numeric_text import read_numeric_text
-from hwcheck.kinds.keys import solve_spec
+from hwcheck.kinds import slips, solve_spec
 from hwcheck.report.console import fmt_array
 from hwcheck.grading.results import PartResult, ProblemResult, Submission
 from hwcheck.grading.rubric import matched_points, suggested_points
-from hwcheck.engine.solvers.sgd_step import ASCENT
-
-WRONG_SIGN = Slip("sgd-wrong-sign", "The step went uphill: you added lr·gradient. "
-                                    "SGD subtracts it: θ' = θ − lr·∂E/∂θ.")
-
 
 YAML11_WORDS = ("yes", "no", "on", "off", "y", "n")
 
@@ -205,8 +200,9 @@ class Grader:
             elif m.formula:
                 alts.append((slip, grade_formula.value_on(self, spec, part, m.formula,
                                                           student)))
-        if spec.kind == "sgd_step":
-            alts.append((WRONG_SIGN, self.key(spec, 0, student, frozenset({ASCENT}))
+        for s in slips(spec):  # the kind's own slips, tried on every wrong answer
+            alts.append((Slip(s.slug, s.message), self.key(spec, 0, student,
+                                                          frozenset({s.variant}))
                          .solution.parts[part.name]))
         return [(s, np.asarray(a, dtype=float)) for s, a in alts if a is not None]
 

@@ -35,15 +35,15 @@ def document(solved) -> dict:
     }
     if solved.student is not None:
         doc["student"], doc["seed"] = solved.student, solved.instance.student_seed
-    summary = sol.extra.get("summary")
+    summary = solved.summary
     if summary is not None:
         doc["layers"] = [{"name": s.name, "type": s.kind, "depth": s.depth,
                           "output_shape": list(s.output_shape), "params": s.params,
                           "mult_adds": s.mult_adds} for s in summary.layers]
         doc["total_params"] = summary.total_params
         doc["total_mult_adds"] = summary.total_mult_adds
-    if "norms" in sol.extra:
-        doc["norms"] = plain(sol.extra["norms"])
+    if solved.norms is not None:
+        doc["norms"] = plain(solved.norms)
     return doc
 
 

@@ -36,16 +36,15 @@ def _one(solved, console) -> None:
     console.print(Text(meta, style="dim"))
     if spec.statement:
         console.print(spec.statement)
-    summary = sol.extra.get("summary")
-    if summary is not None and spec.kind == "param_count":
-        console.print(layer_table(summary))
+    if solved.view == "layers":
+        console.print(layer_table(solved.summary))
     elif sol.given:
         console.print(_values("Given", sol.given.items()))
-    if "norms" in sol.extra:
-        console.print(norm_chart(sol.extra["norms"]))
+    if solved.view == "norms":
+        console.print(norm_chart(solved.norms))
     elif sol.steps:
         console.print(_values("Steps", ((s.name, s.value) for s in sol.steps)))
-    if spec.kind == "concept":
+    if solved.view == "rubric":
         console.print(_rubric(spec))
     else:
         console.print(_values("Answer key", ((p.name, sol.parts[p.name]) for p in spec.parts

@@ -6,7 +6,7 @@ import textwrap
 
 import numpy as np
 
-from hwcheck.kinds.keys import solve_spec
+from hwcheck.kinds import solve_spec
 
 
 def skeleton(specs) -> str:

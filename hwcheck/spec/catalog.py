@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 from hwcheck.errors import UsageError
+from hwcheck.spec import readers
 from hwcheck.spec.load import Spec, load_spec
 
 
@@ -38,9 +38,9 @@ class Catalog:
     def get(self, problem_id: str) -> Spec:
         if problem_id in self.specs:
             return self.specs[problem_id]
-        close = difflib.get_close_matches(problem_id, list(self.specs), n=1)
+        close = readers.close_match(problem_id, self.specs)
         raise UsageError(f"unknown problem '{problem_id}'",
-                         hint=f"did you mean '{close[0]}'?" if close
+                         hint=f"did you mean '{close}'?" if close
                          else "see `hwcheck list` for the problem ids")
 
 

@@ -13,9 +13,11 @@ import numpy as np
 
 from hwcheck.errors import FormulaError, SpecError
 from hwcheck.formula.notation import int_expr
+from hwcheck.spec import readers
 from hwcheck.spec.yamlio import Node
 
 DISTRIBUTIONS = ("normal", "uniform", "dirichlet", "integers")
+DRAW_KEYS = ("random", "seed", "scale", "low", "high", "shape")
 
 
 @dataclass(frozen=True)
@@ -102,39 +104,26 @@ def draw(node: Node, shape: tuple[int, ...] | None, inst: Instance, what: str) -
 
 def _random(node: Node, shape, inst: Instance, what: str) -> np.ndarray:
     opts = node.value
-    allowed = {"random", "seed", "scale", "low", "high", "shape"}
-    for key in opts:
-        if key not in allowed:
-            raise node.error(f"unknown key '{key}' in a random draw", cls=SpecError,
-                             hint="allowed: " + ", ".join(sorted(allowed)))
-    kind = opts.get("random")
-    kind = kind.value if kind is not None else None
-    if kind not in DISTRIBUTIONS:
-        raise node.error(f"{what}: unknown distribution {kind!r}", cls=SpecError,
-                         hint="use one of " + ", ".join(DISTRIBUTIONS))
+    readers.no_unknown(node, DRAW_KEYS, "key of a random draw")
+    dist = opts.get("random")
+    dist = dist.value if dist is not None else None
+    if dist not in DISTRIBUTIONS:
+        raise node.error(f"{what}: unknown distribution {dist!r}", cls=SpecError,
+                         hint=readers.suggest(str(dist), DISTRIBUTIONS, "distributions"))
     if "shape" in opts:
         shape = shape_of(opts["shape"], inst)
     if shape is None:
         raise node.error(f"{what}: give a `shape:` for this random draw", cls=SpecError)
-    seed = opts["seed"].value if "seed" in opts else 0
-    scale = _float(opts.get("scale"), 1.0)
-    rng = inst.rng(int(seed))
-    if kind == "normal":
+    seed = readers.integer(opts["seed"]) if "seed" in opts else 0
+    scale = readers.number(opts.get("scale"), 1.0)
+    rng = inst.rng(seed)
+    if dist == "normal":
         return scale * rng.standard_normal(shape)
-    if kind == "uniform":
-        low, high = _float(opts.get("low"), 0.0), _float(opts.get("high"), 1.0)
+    if dist == "uniform":
+        low, high = readers.number(opts.get("low"), 0.0), readers.number(opts.get("high"), 1.0)
         return rng.uniform(low, high, shape)
-    if kind == "integers":
-        low, high = _float(opts.get("low"), -3), _float(opts.get("high"), 3)
+    if dist == "integers":
+        low, high = readers.number(opts.get("low"), -3), readers.number(opts.get("high"), 3)
         return rng.integers(int(low), int(high) + 1, shape).astype(float)
     # dirichlet: a probability vector along the last axis (sums to 1)
     return rng.dirichlet(np.ones(shape[-1]), shape[:-1] or None).reshape(shape)
-
-
-def _float(node: Node | None, default: float) -> float:
-    if node is None:
-        return default
-    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-        raise node.error(f"expected a number, got {node.value!r}", cls=SpecError)
-    return float(node.value)
-

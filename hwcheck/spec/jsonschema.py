@@ -1,37 +1,38 @@
 """JSON Schema (draft 2020-12) for problem specs and answers files (``hwcheck schema``).
 
-The loaders in ``spec.py``, ``netspec.py``, ``instance.py`` and ``answers.py`` are the
-truth; these schemas describe the same formats for editors and CI. Key sets, enums and the
-layer vocabulary are imported from the loaders, so the two cannot drift apart silently.
+The loaders (``spec/load.py`` with the kind registry, ``spec/network.py``,
+``spec/instance.py``, ``grading/answers.py``) are the truth; these schemas describe the same
+formats for editors and CI. Key sets, enums, each kind's sections and the layer vocabulary
+are imported from them, so the two cannot drift apart silently.
 Checks that need the whole instance (shapes that collapse, formulas, the quantities a
 solver names) stay with ``hwcheck validate``.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from hwcheck.grading.results import STATUSES
+from hwcheck.kinds import KINDS, SECTIONS, all_variants
+from hwcheck.spec.load import ANSWER_KINDS
 from hwcheck.spec.schema_defs import network_defs, ref, value_defs
-from hwcheck.engine.solvers.gradient import LOSSES
-from hwcheck.engine.graph import SOFTMAX_DIAGONAL
-from hwcheck.engine.solvers.sgd_step import ASCENT
-from hwcheck.spec.load import ANSWER_KINDS, KINDS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 PROBLEM_ID = "urn:hwcheck:schema:problem"
 ANSWERS_ID = "urn:hwcheck:schema:answers"
-#: Solver variants a mistake may re-solve the key with.
-VARIANTS = (SOFTMAX_DIAGONAL, ASCENT)
 
-# The sections each kind's solver reads (keys.py); the loader only finds out at solve time.
-_NEEDS = {
-    "param_count": {"required": ["network"]},
-    "gradient": {"required": ["network", "input"],
-                 "anyOf": [{"required": ["loss", "target"]}, {"required": ["upstream"]}]},
-    "sgd_step": {"required": ["network", "input", "loss", "target", "optimizer"]},
-    "rnn_jacobian": {"required": ["rnn"]},
-}
+
+def _kind_rule(kind) -> dict:
+    """What a spec of ``kind`` must have, and the other kinds' sections it must not."""
+    then: dict[str, Any] = {"properties": {name: False for name in SECTIONS
+                                           if name not in kind.sections}}
+    if kind.requires:
+        then["required"] = [s.name for s in kind.requires]
+    if kind.schema:
+        then = {"allOf": [then, kind.schema]}
+    return {"if": {"properties": {"kind": {"const": kind.name}}, "required": ["kind"]},
+            "then": then}
 
 
 def problem_schema() -> dict:
@@ -58,30 +59,7 @@ def problem_schema() -> dict:
         "variants": {"type": "boolean", "default": False,
                      "description": "per-student instances: the student id seeds every "
                                     "random draw"},
-        "network": ref("network"),
-        "input": {**ref("given_value"), "description": "the network's input"},
-        "target": {**ref("given_value"), "description": "the loss's target"},
-        "loss": {"enum": list(LOSSES), "description": "cross_entropy against a probability "
-                                                      "target, or mse"},
-        "upstream": {"type": "object", "required": ["at", "value"],
-                     "description": "without a loss: the gradient that arrives at a layer",
-                     "properties": {"at": {**text, "description": "the layer's name"},
-                                    "value": ref("given_value")}},
-        "optimizer": {"type": "object", "required": ["sgd"],
-                      "properties": {"sgd": _sgd()},
-                      "description": "the optimiser of an sgd_step problem"},
-        "rnn": _rnn(),
-        "symbols": {"type": "object", "additionalProperties": _symbol(),
-                    "description": "formula symbol → the solver quantity it stands for"},
-        "given": {"type": "object", "additionalProperties": text,
-                  "description": "name → symbol: the inputs shown with the key "
-                                 "(default: every symbol)"},
-        "steps": {"type": "object",
-                  "additionalProperties": {"oneOf": [text, {
-                      "type": "object", "required": ["quantity"], "additionalProperties": False,
-                      "properties": {"quantity": text, "shape": ref("shape")}}]},
-                  "description": "name → quantity (or {quantity, shape}): intermediate "
-                                 "values shown with the key"},
+        **{name: copy.deepcopy(section.schema) for name, section in SECTIONS.items()},
         "parts": {"type": "object", "minProperties": 1, "additionalProperties": ref("part"),
                   "description": "part name (the key in answers files) → its settings"},
         "tests": {"type": "array", "items": ref("test"),
@@ -95,8 +73,7 @@ def problem_schema() -> dict:
                        "solved from, and the parts that students answer.",
         "type": "object", "required": ["id", "kind", "parts"],
         "properties": top, "additionalProperties": False,
-        "allOf": [{"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
-                   "then": needs} for kind, needs in _NEEDS.items()],
+        "allOf": [_kind_rule(kind) for kind in KINDS.values()],
         "$defs": {**value_defs(), **network_defs(), **_part_defs(), "answer": _answer_value()},
     }
 
@@ -204,7 +181,7 @@ def _part_defs() -> dict:
                            "feedback": {"type": "string"},
                            "formula": formula,
                            "value": ref("array"),
-                           "variant": {"enum": list(VARIANTS),
+                           "variant": {"enum": list(all_variants()),
                                        "description": "re-solve the key with this slip"}},
             "oneOf": [{"required": [k]} for k in ("formula", "value", "variant")]},
         "carry_forward": {
@@ -238,37 +215,3 @@ def _part_defs() -> dict:
 
 def _absent(*keys: str) -> dict:
     return {k: False for k in keys}
-
-
-def _sgd() -> dict:
-    number = {"type": "number"}
-    return {"type": "object", "additionalProperties": False,
-            "properties": {"lr": {**number, "default": 0.01, "description": "learning rate"},
-                           "momentum": {**number, "default": 0.0},
-                           "weight_decay": {**number, "default": 0.0},
-                           "steps": {"type": "integer", "minimum": 1, "default": 1}}}
-
-
-def _rnn() -> dict:
-    draw = ref("given_value")
-    return {"type": "object", "required": ["x", "h0", "Wi", "settings", "at"],
-            "description": "h_t = sigmoid(Wi x_t + Wh h_(t-1)) over the rows of x",
-            "properties": {
-                "x": {**draw, "description": "inputs, T x D"},
-                "h0": {**draw, "description": "initial hidden state, H"},
-                "Wi": {**draw, "description": "input weights, H x D"},
-                "settings": {"type": "object", "minProperties": 1,
-                             "additionalProperties": draw,
-                             "description": "name → a recurrent weight Wh (H x H)"},
-                "at": {"type": "object", "required": ["setting", "step"],
-                       "description": "where the parts are evaluated",
-                       "properties": {"setting": {"type": "string"},
-                                      "step": {**ref("count"), "description": "1..T"}}}}}
-
-
-def _symbol() -> dict:
-    return {"anyOf": [{"type": "string"},
-                      {"type": "object", "required": ["quantity"],
-                       "properties": {"quantity": {"type": "string"}, "shape": ref("shape")}}],
-            "description": "a solver quantity, or {quantity, shape}"}
-

@@ -6,19 +6,21 @@ because a formula part is graded on several instances of different sizes.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hwcheck.errors import HwcheckError, SpecError
+from hwcheck.spec.readers import (boolean as _bool, integer as _int, mapping as _map,
+                                  no_unknown as _no_unknown, number as _number,
+                                  seq as _seq, text as _text,
+                                  unknown as _unknown)
 from hwcheck.spec.yamlio import Node, load_file
 
-KINDS = ("param_count", "gradient", "sgd_step", "rnn_jacobian", "concept")
 ANSWER_KINDS = ("numeric", "integer", "formula", "text")
-TOP_KEYS = {"id", "title", "points", "statement", "kind", "sizes", "vary", "variants",
-            "network", "input", "target", "loss", "upstream", "optimizer", "rnn", "symbols",
-            "given", "parts", "tests", "tolerance", "steps", "$schema"}
+#: The keys every spec may have; the rest are its kind's sections (``hwcheck.kinds``).
+GENERIC_KEYS = {"id", "title", "points", "statement", "kind", "sizes", "vary", "variants",
+                "parts", "tests", "tolerance", "$schema"}
 PART_KEYS = {"quantity", "points", "answer", "shape", "index", "reference", "tolerance",
              "mistakes", "carry_forward", "rubric", "partial_credit", "description"}
 
@@ -117,7 +119,7 @@ class Spec:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate one spec file."""
+    """Read and validate one spec file, its kind's sections included (``hwcheck.kinds``)."""
     node = load_file(path)
     try:
         return _spec(node)
@@ -129,7 +131,10 @@ def _spec(node: Node) -> Spec:
     if node.kind != "map":
         raise node.error("a problem spec must be a mapping (id:, title:, kind:, parts:, …)",
                          cls=SpecError)
-    _no_unknown(node, TOP_KEYS, "spec key")
+    # The kinds read the Spec this module builds, so they are imported when a spec is.
+    from hwcheck.kinds import KINDS, SECTIONS, check
+
+    _no_unknown(node, GENERIC_KEYS | set(SECTIONS), "spec key")
     for key in ("id", "kind", "parts"):
         if key not in node.value:
             raise node.error(f"missing required key '{key}'", cls=SpecError,
@@ -150,13 +155,14 @@ def _spec(node: Node) -> Spec:
                 else _number(node.value["points"]),
                 statement=_text(node.value.get("statement"), ""), kind=kind, file=node.file,
                 parts=parts, sizes=sizes, vary=vary,
-                variants=bool(_scalar(node.value.get("variants"), False)), tolerance=tol,
+                variants=_bool(node.value.get("variants")), tolerance=tol,
                 tests=_tests(node.value.get("tests"), {p.name for p in parts}), node=node)
     total = sum(p.points for p in parts)
     if abs(total - spec.points) > 1e-9:
         raise node.value.get("points", node).error(
             f"points is {spec.points:g} but the parts add up to {total:g}", cls=SpecError,
             hint="make the problem's points the sum of its parts' points")
+    check(spec)
     return spec
 
 
@@ -181,7 +187,7 @@ def _parts(node: Node) -> tuple[Part, ...]:
             mistakes=tuple(_mistake(m) for m in _seq(opts.get("mistakes"))),
             carry_forward=_carry(opts["carry_forward"]) if "carry_forward" in opts else None,
             rubric=tuple(_rubric(r) for r in _seq(opts.get("rubric"))),
-            partial_credit=bool(_scalar(opts.get("partial_credit"), False)),
+            partial_credit=_bool(opts.get("partial_credit")),
             description=_text(opts.get("description"), ""), line=pn.line))
     return tuple(parts)
 
@@ -201,6 +207,12 @@ def _mistake(node: Node) -> Mistake:
     _no_unknown(node, {"name", "feedback", "formula", "value", "variant"}, "mistake key")
     if sum(k in opts for k in ("formula", "value", "variant")) != 1:
         raise node.error("a mistake has one of `formula`, `value` or `variant`", cls=SpecError)
+    if "variant" in opts:
+        from hwcheck.kinds import all_variants
+
+        variant = _text(opts["variant"])
+        if variant not in all_variants():
+            raise _unknown(opts["variant"], variant, all_variants(), "solver variant")
     return Mistake(name=_text(opts.get("name"), "known-mistake"),
                    feedback=_text(opts.get("feedback"), ""),
                    formula=_text(opts.get("formula"), None),
@@ -241,72 +253,3 @@ def _tests(node: Node | None, part_names: set[str]) -> tuple[SelfTest, ...]:
                               status=_text(opts["status"]),
                               diagnosis=_text(opts.get("diagnosis"), None), line=t.line))
     return tuple(tests)
-
-
-# --- small typed readers; each error points at the offending value ------------------------
-
-def _map(node: Node | None) -> dict[str, Node]:
-    if node is None:
-        return {}
-    if node.kind != "map":
-        raise node.error("expected a mapping (key: value)", cls=SpecError)
-    return node.value
-
-
-def _seq(node: Node | None) -> tuple[Node, ...]:
-    if node is None:
-        return ()
-    if node.kind != "seq":
-        raise node.error("expected a list", cls=SpecError)
-    return node.value
-
-
-def _scalar(node: Node | None, default: Any = None) -> Any:
-    if node is None:
-        return default
-    if node.kind != "scalar":
-        raise node.error("expected a single value", cls=SpecError)
-    return node.value
-
-
-def _text(node: Node | None, default: Any = ...) -> Any:
-    if node is None:
-        if default is ...:
-            raise SpecError("missing text value")
-        return default
-    value = _scalar(node)
-    if value is None and default is not ...:
-        return default
-    if isinstance(value, bool) or value is None:
-        raise node.error(f"expected text, got {value!r}", cls=SpecError)
-    return str(value)
-
-
-def _number(node: Node | None, default: float = 0.0) -> float:
-    value = _scalar(node, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise node.error(f"expected a number, got {value!r}", cls=SpecError)
-    return float(value)
-
-
-def _int(node: Node) -> int:
-    value = _scalar(node)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise node.error(f"expected a whole number, got {value!r}", cls=SpecError)
-    return value
-
-
-def _unknown(node: Node, got: str, known, what: str) -> SpecError:
-    close = difflib.get_close_matches(str(got), list(known), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(known)
-    return node.error(f"unknown {what} '{got}'", hint=hint, cls=SpecError)
-
-
-def _no_unknown(node: Node, allowed: set[str], what: str) -> None:
-    for key in node.value if node.kind == "map" else ():
-        if key not in allowed:
-            line, col = node.key_mark(key)
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            raise SpecError(f"unknown {what} '{key}'", file=node.file, line=line, col=col,
-                            hint=f"did you mean '{close[0]}'?" if close
-                            else "allowed: " + ", ".join(sorted(allowed)))
