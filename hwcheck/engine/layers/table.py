@@ -51,6 +51,7 @@ _NORM_PARAMS = (
                                "draw", buffer=True))
 
 _relu = rules.elementwise(act.relu_forward, act.relu_backward)
+_leakyrelu = rules.elementwise(act.leakyrelu_forward, act.leakyrelu_backward, "negative_slope")
 _sigmoid = rules.elementwise(act.sigmoid_forward, act.sigmoid_backward)
 _tanh = rules.elementwise(act.tanh_forward, act.tanh_backward)
 _bn2d = rules.batchnorm(bn.batchnorm2d_forward, bn.batchnorm2d_backward)
@@ -110,6 +111,10 @@ LAYERS: dict[str, LayerDef] = {
         example=((2, 5), {"out": 3})),
     "relu": LayerDef(options=(), forward=_relu[0], backward=_relu[1], torch="ReLU",
                      example=((2, 3), {})),
+    "leakyrelu": LayerDef(
+        options=(Option("negative_slope", "number", 0.01, "slope for negative inputs"),),
+        forward=_leakyrelu[0], backward=_leakyrelu[1], torch="LeakyReLU",
+        example=((2, 3), {"negative_slope": 0.2})),
     "sigmoid": LayerDef(options=(), forward=_sigmoid[0], backward=_sigmoid[1], torch="Sigmoid",
                         example=((2, 3), {})),
     "tanh": LayerDef(options=(), forward=_tanh[0], backward=_tanh[1], torch="Tanh",
