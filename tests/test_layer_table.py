@@ -125,6 +125,9 @@ def test_initial_values_are_pytorch_scaled_and_seeded_per_parameter():
                                   np.random.default_rng(11).standard_normal((3, 8)) / np.sqrt(8))
     np.testing.assert_array_equal(got["bias"],
                                   np.random.default_rng(12).standard_normal(3) / np.sqrt(8))
+    # a given weight is left out but still sets the bias's fan-in
+    only = initial_params(lin, {"weight": (3, 8), "bias": (3,)}, rng_for, given={"weight"})
+    assert set(only) == {"bias"} and np.array_equal(only["bias"], got["bias"])
     bn = layer("batchnorm2d", "bn")
     got = initial_params(bn, {"weight": (4,), "bias": (4,)}, rng_for)
     assert got["weight"].tolist() == [1.0] * 4 and got["bias"].tolist() == [0.0] * 4
