@@ -1,8 +1,8 @@
 """DESIGN §5's architecture rule, checked on the source with ``ast``.
 
-- ``hwcheck/ops/`` and ``hwcheck/solvers/`` import nothing but numpy, the standard library
-  and other ``hwcheck.engine.ops`` / ``hwcheck.engine.solvers`` / ``hwcheck.engine.network`` modules: no YAML,
-  files, printing or rich;
+- ``hwcheck/engine/ops/``, ``hwcheck/engine/solvers/``, ``hwcheck/engine/layers/`` (the layer
+  table) and ``hwcheck/engine/graph.py`` import nothing but numpy, the standard library and
+  other ``hwcheck.engine`` modules: no YAML, files, printing or rich;
 - no module under ``hwcheck`` imports torch (it is an optional cross-check for the tests);
 - nothing imports upward: ops never import solvers, and solvers never import the grading,
   report, CLI, key or spec layers.
