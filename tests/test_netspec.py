@@ -116,6 +116,21 @@ network:
     assert second.given["weight"].plain() == {"random": "normal", "seed": 3, "scale": 0.5}
 
 
+def test_batchnorm_takes_given_weight_and_bias_but_has_no_bias_switch():
+    net = parse("""\
+network:
+  input: [3, 4]
+  layers:
+    - batchnorm1d: {weight: [1, 2, 3], bias: {random: normal}, running_var: [1, 1, 1]}
+""")
+    (bn,) = net.layers
+    assert set(bn.given) == {"weight", "bias", "running_var"}
+    assert "bias" not in bn.options and bn.options["affine"] is True
+    with pytest.raises(SpecError) as err:
+        parse("network:\n  input: [3, 4]\n  layers:\n    - batchnorm1d: {bias: false}\n")
+    assert err.value.render().startswith("spec.yaml:4:27: batchnorm1d has no `bias` switch")
+
+
 def test_residual_shortcut_absent_empty_or_given():
     block = "    - residual: {{layers: [conv2d: {{out: {c}, kernel: 3, padding: 1}}]{extra}}}\n"
     head = "network:\n  input: [4, 6, 6]\n  layers:\n"

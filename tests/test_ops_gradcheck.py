@@ -180,7 +180,7 @@ def test_maxpool2d_matches_torch_loop_and_gradients(case):
     x = distinct(rng, shape)
     y, cache = ops.maxpool2d_forward(x, k, s, p, d, ceil)
     ho, wo = y.shape[2:]
-    assert (ho, wo) == tuple(ops.pool_output_size(shape[2 + a], k[a], s[a], p[a], d[a], ceil) for a in (0, 1))
+    assert (ho, wo) == tuple(ops.output_size(shape[2 + a], k[a], s[a], p[a], d[a], ceil) for a in (0, 1))
     ref, arg = naive_maxpool2d(x, k, s, p, d, ho, wo)
     np.testing.assert_array_equal(y, ref)
     base = (np.arange(shape[0] * shape[1]) * shape[2] * shape[3]).reshape(shape[:2] + (1, 1))
@@ -232,10 +232,10 @@ def test_avgpool2d_matches_torch_loop_and_gradients(case, variant):
 
 def test_pool_output_size_ceil_rule():
     # 5 wide, kernel 2, stride 2: floor gives 2, ceil 3 (the last window starts inside).
-    assert ops.pool_output_size(5, 2, 2) == 2
-    assert ops.pool_output_size(5, 2, 2, ceil_mode=True) == 3
+    assert ops.output_size(5, 2, 2) == 2
+    assert ops.output_size(5, 2, 2, ceil_mode=True) == 3
     # A ceil window that would start in the right padding is dropped: 4 + pad 1, k 2, s 3.
-    assert ops.pool_output_size(4, 2, 3, padding=1, ceil_mode=True) == 2
+    assert ops.output_size(4, 2, 3, padding=1, ceil_mode=True) == 2
     with pytest.raises(ValueError):
         ops.maxpool2d_forward(np.zeros((1, 1, 4, 4)), 2, padding=2)
 

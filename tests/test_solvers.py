@@ -32,6 +32,8 @@ from hypothesis import strategies as st
 
 from hwcheck.engine import network
 from hwcheck.errors import SpecError
+from hwcheck.engine.layers import LAYERS
+from hwcheck.engine.layers.base import same_shape
 from hwcheck.engine.network import layer
 from hwcheck.engine import graph
 from hwcheck.engine.solvers import gradient, rnn_jacobian, sgd_step
@@ -54,6 +56,17 @@ class Net:
     @property
     def summary(self):
         return network.summarize(self.input_shape, self.layers)
+
+
+#: Shape-keeping layers without parameters (the activations, dropout), read from the layer
+#: table so that a new activation is drawn without being listed here.
+ELEMENTWISE = sorted(k for k, d in LAYERS.items() if d.shape is same_shape and not d.params)
+
+
+def _elementwise(draw, name: str):
+    """One of ELEMENTWISE, with torch's default options or with its table example's."""
+    kind = draw(st.sampled_from(ELEMENTWISE))
+    return layer(kind, name, **draw(st.sampled_from([{}, dict(LAYERS[kind].example[1])])))
 
 
 def _fits(shape, layers) -> bool:
@@ -109,9 +122,10 @@ def _residual(draw, names, shape):
     out = draw(st.integers(1, 3))
     body = [layer("conv2d", names("conv"), out=out, kernel=3, padding=1, stride=stride,
                   bias=draw(st.booleans()))]
-    if draw(st.booleans()):
+    side = [(n - 1) // stride + 1 for n in shape[1:]]
+    if side[0] * side[1] > 1 and draw(st.booleans()):    # batch statistics need 2+ values
         body.append(layer("batchnorm2d", names("bn"), affine=draw(st.booleans())))
-    body.append(layer(draw(st.sampled_from(["relu", "tanh", "sigmoid"])), names("act")))
+    body.append(_elementwise(draw, names("act")))
     if draw(st.booleans()):
         body.append(layer("conv2d", names("conv"), out=out, kernel=1))
     shortcut = None
@@ -138,7 +152,7 @@ def image_nets(draw, max_side=7):
         elif what == "pool":
             new = _pool(draw, names("pool"))
         elif what == "act":
-            new = layer(draw(st.sampled_from(["relu", "sigmoid", "tanh"])), names("act"))
+            new = _elementwise(draw, names("act"))
         elif what == "bn":
             if cur[1] * cur[2] < 2:
                 continue
@@ -154,7 +168,7 @@ def image_nets(draw, max_side=7):
         layers.append(layer("linear", names("fc"), out=draw(st.integers(2, 4)),
                             bias=draw(st.booleans())))
         if draw(st.booleans()):
-            layers.append(layer(draw(st.sampled_from(["relu", "tanh"])), names("act")))
+            layers.append(_elementwise(draw, names("act")))
             layers.append(layer("linear", names("fc"), out=draw(st.integers(2, 4))))
     if draw(st.booleans()):
         layers.append(layer("softmax", names("softmax")))
@@ -176,7 +190,7 @@ def sequence_nets(draw):
         elif what == "bn":
             new = layer("batchnorm1d", names("bn"), affine=draw(st.booleans()))
         elif what == "act":
-            new = layer(draw(st.sampled_from(["relu", "sigmoid", "tanh"])), names("act"))
+            new = _elementwise(draw, names("act"))
         elif what == "dropout":
             new = layer("dropout", names("drop"), p=0.5)
         else:
@@ -199,8 +213,7 @@ def vector_nets():
         for _ in range(draw(st.integers(1, 3))):
             layers.append(layer("linear", names("fc"), out=draw(st.integers(2, 4)),
                                 bias=draw(st.booleans())))
-            layers.append(layer(draw(st.sampled_from(["relu", "sigmoid", "tanh"])),
-                                names("act")))
+            layers.append(_elementwise(draw, names("act")))
         layers.append(layer("linear", names("fc"), out=draw(st.integers(2, 4))))
         if draw(st.booleans()):
             layers.append(layer("softmax", names("softmax")))

@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 from hwcheck.spec.catalog import resolve
 from hwcheck.kinds import solve_spec
 from hwcheck.report.solve_json import document
+from hwcheck.engine.layers import LAYERS
 from hwcheck.engine.solvers import gradient, sgd_step
 
-from .test_solvers import (SETTINGS, all_layers, any_nets, ends_in_softmax, image_nets,
+from .test_solvers import (ELEMENTWISE, SETTINGS, all_layers, any_nets, ends_in_softmax, image_nets,
                            probability_target, random_params, sequence_nets, vector_nets)
 
 torch = pytest.importorskip("torch")
@@ -221,18 +222,18 @@ def torch_forward(layers, params: dict, x: "torch.Tensor", outs: dict) -> "torch
             y = F.adaptive_avg_pool2d(x, o["output_size"])
         elif k == "flatten":
             y = torch.flatten(x, 1)
-        elif k in ("relu", "sigmoid", "tanh"):
-            y = getattr(torch, k)(x)
+        elif k in ELEMENTWISE:       # activations and dropout: the table's namesake module
+            d = LAYERS[k]
+            y = getattr(torch.nn, d.torch)(**d.torch_kwargs(dict(o))).train(
+                d.torch_mode == "train")(x)
         elif k == "softmax":
             dim = o["dim"]
             y = torch.softmax(x, dim + 1 if dim >= 0 else dim)
-        elif k == "dropout":
-            y = x       # an answer key is deterministic: eval mode
         elif k in ("batchnorm2d", "batchnorm1d"):
             y = F.batch_norm(x, None, None, w, b, training=True, eps=o["eps"])
         else:
             raise AssertionError(f"no torch forward for {k}")
-        if y is x:          # dropout, or flatten of a flat input: a layer of its own
+        if y is x:          # dropout (eval mode), or flatten of a flat input: a layer of its own
             y = x.clone()
         if y.requires_grad:
             y.retain_grad()

@@ -1,6 +1,7 @@
 """Run a layer list forward and backward with the ops, naming every intermediate.
 
-Values carry no batch dimension outside this module; inside, a batch of 1 is added so each
+Each layer's forward and backward come from the layer table; only ``residual`` is handled
+here, as structure. Values carry no batch dimension outside this module; inside, a batch of 1 is added so each
 op sees PyTorch's layout. Dropout is the identity (an answer key is deterministic: eval mode).
 
 Quantity names: ``input``, a layer's name (its output), ``NAME.weight`` and ``NAME.bias``
@@ -13,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-import hwcheck.engine.ops as ops
+from hwcheck.engine.layers import LAYERS, RESERVED, SOFTMAX_DIAGONAL
 from hwcheck.engine.network import Layer
 
-SOFTMAX_DIAGONAL = "softmax-diagonal"   # a known slip: softmax Jacobian without cross terms
+__all__ = ["SOFTMAX_DIAGONAL", "Trace", "backward", "forward"]
 
 
 @dataclass
@@ -32,14 +33,14 @@ def forward(layers, params: dict, x: np.ndarray, variants: frozenset = frozenset
     _check_names(layers)
     trace = Trace()
     trace.values["input"] = np.asarray(x, dtype=float)[None, ...]
-    _run(layers, "input", params, trace, variants)
+    _run(layers, "input", params, trace)
     return trace
 
 
 def _check_names(layers) -> None:
     """Every intermediate is keyed by its layer's name, so names must be unique and must
     not hide a quantity the solvers name themselves."""
-    seen = {"input", "target", "loss", "upstream", "lr"}
+    seen = set(RESERVED)
     stack = list(layers)
     while stack:
         layer = stack.pop()
@@ -51,52 +52,29 @@ def _check_names(layers) -> None:
         stack.extend(layer.shortcut or ())
 
 
-def _run(layers, src: str, params, trace: Trace, variants) -> str:
+def _run(layers, src: str, params, trace: Trace) -> str:
     for layer in layers:
         x = trace.values[src]
         if layer.kind == "residual":
-            body = _run(layer.body, src, params, trace, variants)
-            short = _run(layer.shortcut, src, params, trace, variants) if layer.shortcut else src
+            body = _run(layer.body, src, params, trace)
+            short = _run(layer.shortcut, src, params, trace) if layer.shortcut else src
             y, cache = trace.values[body] + trace.values[short], (body, short)
         else:
-            y, cache = _forward_one(layer, x, params, variants)
+            d = _definition(layer)
+            given = {p.name: params.get(f"{layer.name}.{p.name}") for p in d.params
+                     if not p.buffer}
+            y, cache = d.forward(layer, x, given)
         trace.values[layer.name] = y
         trace.tape.append((layer, src, cache))
         src = layer.name
     return src
 
 
-def _forward_one(layer: Layer, x, params, variants):
-    o, k = layer.options, layer.kind
-    w, b = params.get(f"{layer.name}.weight"), params.get(f"{layer.name}.bias")
-    if k == "conv2d":
-        return ops.conv.conv2d_forward(x, w, b, o["stride"], o["padding"], o["dilation"],
-                                   o["groups"])
-    if k == "linear":
-        return ops.linear.linear_forward(x, w, b)
-    if k == "maxpool2d":
-        return ops.pool.maxpool2d_forward(x, o["kernel"], o["stride"], o["padding"],
-                                      o.get("dilation", 1), o.get("ceil_mode", False))
-    if k == "avgpool2d":
-        return ops.pool.avgpool2d_forward(x, o["kernel"], o["stride"], o["padding"],
-                                      o.get("ceil_mode", False),
-                                      o.get("count_include_pad", True))
-    if k == "adaptiveavgpool2d":
-        kernel = _adaptive_kernel(layer, x.shape[-2:])
-        return ops.pool.avgpool2d_forward(x, kernel, kernel, 0)
-    if k == "flatten":
-        return ops.linear.flatten_forward(x)
-    if k in ("relu", "sigmoid", "tanh"):
-        return getattr(ops.activations, f"{k}_forward")(x)
-    if k == "softmax":
-        dim = o.get("dim", -1)
-        return ops.activations.softmax_forward(x, axis=dim if dim < 0 else dim + 1)
-    if k in ("dropout",):
-        return x, None
-    if k in ("batchnorm2d", "batchnorm1d"):
-        fn = getattr(ops.batchnorm, f"{k}_forward")
-        return fn(x, w, b, o.get("eps", 1e-5))
-    raise NotImplementedError(f"no forward for layer kind {k!r}")
+def _definition(layer: Layer):
+    d = LAYERS.get(layer.kind)
+    if d is None:
+        raise NotImplementedError(f"no forward for layer kind {layer.kind!r}")
+    return d
 
 
 def backward(trace: Trace, at: str, upstream: np.ndarray,
@@ -106,6 +84,7 @@ def backward(trace: Trace, at: str, upstream: np.ndarray,
     Returns unbatched arrays keyed by quantity name (``input``, layer names, parameters).
     """
     grads = {at: np.asarray(upstream, dtype=float)[None, ...]}
+    param_grads: dict = {}     # parameters carry no batch dimension
     for layer, src, cache in reversed(trace.tape):
         dy = grads.get(layer.name)
         if dy is None:
@@ -115,51 +94,15 @@ def backward(trace: Trace, at: str, upstream: np.ndarray,
             _accumulate(grads, body, dy)
             _accumulate(grads, short, dy)
             continue
-        dx = _backward_one(layer, dy, cache, grads, variants)
+        d = _definition(layer)
+        back = next((d.variants[v] for v in sorted(variants) if v in d.variants), d.backward)
+        dx, dparams = back(layer, dy, cache)
+        for pname, g in dparams.items():
+            if g is not None:
+                param_grads[f"{layer.name}.{pname}"] = g
         _accumulate(grads, src, dx)
-    return {name: g[0] if not name.endswith((".weight", ".bias")) else g
-            for name, g in grads.items()}
+    return {**{name: g[0] for name, g in grads.items()}, **param_grads}
 
 
 def _accumulate(grads: dict, name: str, g) -> None:
     grads[name] = grads[name] + g if name in grads else g
-
-
-def _backward_one(layer: Layer, dy, cache, grads: dict, variants):
-    k = layer.kind
-    if k == "conv2d":
-        dx, dw, db = ops.conv.conv2d_backward(dy, cache)
-        return _params(grads, layer, dw, db, dx)
-    if k == "linear":
-        dx, dw, db = ops.linear.linear_backward(dy, cache)
-        return _params(grads, layer, dw, db, dx)
-    if k in ("batchnorm2d", "batchnorm1d"):
-        dx, dg, db = getattr(ops.batchnorm, f"{k}_backward")(dy, cache)
-        return _params(grads, layer, dg, db, dx)
-    if k == "dropout":
-        return dy
-    if k == "softmax" and SOFTMAX_DIAGONAL in variants:
-        q = cache[0]
-        return dy * q * (1.0 - q)
-    if k == "adaptiveavgpool2d":
-        k = "avgpool2d"
-    mod = {"maxpool2d": "pool", "avgpool2d": "pool", "flatten": "linear"}.get(k, "activations")
-    mod = getattr(ops, mod)
-    return getattr(mod, f"{k}_backward")(dy, cache)[0]
-
-
-def _adaptive_kernel(layer: Layer, hw) -> tuple:
-    """Adaptive pooling is plain pooling when the output size divides the input size."""
-    out = layer.options["output_size"]
-    if any(size % o for size, o in zip(hw, out)):
-        raise ValueError(f"{layer.name}: adaptiveavgpool2d from {tuple(hw)} to {tuple(out)} "
-                         "has uneven windows; gradients support only even ones (use "
-                         "avgpool2d, or sizes that divide evenly)")
-    return tuple(size // o for size, o in zip(hw, out))
-
-
-def _params(grads: dict, layer: Layer, dw, db, dx):
-    grads[f"{layer.name}.weight"] = dw
-    if db is not None:
-        grads[f"{layer.name}.bias"] = db
-    return dx

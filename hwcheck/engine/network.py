@@ -11,10 +11,11 @@ behaves like its ``torch.nn`` namesake applied to a batch of one:
 - ``flatten``    anything → (prod of all dims,)   (``nn.Flatten`` after the batch dimension)
 - ``linear``     (..., F) → (..., out);  weight (out, F), bias (out,). Like ``nn.Linear`` it
   acts on the last dimension, so it does not need a flattened input.
-- ``relu``, ``sigmoid``, ``tanh``, ``softmax``, ``dropout``: shape kept, no parameters.
+- the activations, ``softmax`` and ``dropout``: shape kept, no parameters.
 - ``residual``   body(x) + shortcut(x), shortcut = identity when absent; both must agree.
 
-H' and W' follow :func:`output_size`. Mult-adds follow torchinfo at batch size 1: a layer's
+The shape rules themselves are in the layer table (``hwcheck.engine.layers``); this module
+propagates shapes through them. H' and W' follow :func:`output_size`. Mult-adds follow torchinfo at batch size 1: a layer's
 parameter count times the number of positions it is applied at. So conv2d counts
 H'·W'·(out·C/groups·kh·kw + out) and linear rows·(F·out + out), where rows is the product
 of the leading dimensions (1 for a vector; torchinfo counts only the batch there). Batchnorm
@@ -25,51 +26,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
+from hwcheck.engine.layers import LAYERS, REQUIRED, Option, ShapeError, output_size, pair
 from hwcheck.errors import SpecError
 
-REQUIRED = object()
+__all__ = ["GIVEN", "OPTIONS", "REQUIRED", "Layer", "LayerSummary", "Network", "Option",
+           "Summary", "layer", "normalise", "output_size", "pair", "summarize", "walk"]
 
-
-@dataclass(frozen=True)
-class Option:
-    """One layer option. ``type``: count (int ≥ 1), size (int ≥ 0), int, pair (count or
-    [h, w]), pair0 (size or [h, w]), bool, prob (0 ≤ p ≤ 1) or positive (float > 0)."""
-
-    name: str
-    type: str
-    default: Any = REQUIRED
-
-
-_POOL = (Option("kernel", "pair"), Option("stride", "pair", None),
-         Option("padding", "pair0", 0), Option("ceil_mode", "bool", False))
-_NORM = (Option("eps", "positive", 1e-5), Option("momentum", "prob", 0.1),
-         Option("affine", "bool", True))
-
-#: Every layer type and its options, with torch's defaults. ``residual`` is structural.
+#: Every layer type's options, read from the layer table; ``residual`` is structural.
 OPTIONS: dict[str, tuple[Option, ...]] = {
-    "conv2d": (Option("out", "count"), Option("kernel", "pair"), Option("stride", "pair", 1),
-               Option("padding", "pair0", 0), Option("dilation", "pair", 1),
-               Option("groups", "count", 1), Option("bias", "bool", True)),
-    "maxpool2d": _POOL + (Option("dilation", "pair", 1),),
-    "avgpool2d": _POOL + (Option("count_include_pad", "bool", True),),
-    "adaptiveavgpool2d": (Option("output_size", "pair"),),
-    "batchnorm2d": _NORM, "batchnorm1d": _NORM,
-    "dropout": (Option("p", "prob", 0.5),),
-    "flatten": (),
-    "linear": (Option("out", "count"), Option("bias", "bool", True)),
-    "relu": (), "sigmoid": (), "tanh": (),
-    "softmax": (Option("dim", "int", -1),),
-    "residual": (),
-}
+    **{kind: d.options for kind, d in LAYERS.items()}, "residual": ()}
 
 #: Given values (explicit arrays or seeded draws) that a layer may carry, left unresolved.
-GIVEN: dict[str, tuple[str, ...]] = {
-    "conv2d": ("weight", "bias"), "linear": ("weight", "bias"),
-    **dict.fromkeys(("batchnorm2d", "batchnorm1d"),
-                    ("weight", "bias", "running_mean", "running_var")),
-}
+GIVEN: dict[str, tuple[str, ...]] = {kind: d.given for kind, d in LAYERS.items() if d.given}
 
 
 @dataclass(frozen=True)
@@ -125,14 +95,6 @@ class Network:
         return summarize(self.input_shape, self.layers)
 
 
-def pair(value: int | Sequence[int]) -> tuple[int, int]:
-    """``3`` → ``(3, 3)``; ``[3, 5]`` → ``(3, 5)``."""
-    if isinstance(value, int):
-        return (value, value)
-    h, w = value
-    return (int(h), int(w))
-
-
 def normalise(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """Fill in torch's defaults and turn every pair option into an (h, w) tuple.
 
@@ -164,23 +126,6 @@ def layer(kind: str, name: str = "", **options: Any) -> Layer:
     return Layer(kind, name or kind, normalise(kind, options))
 
 
-def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
-                ceil_mode: bool = False) -> int:
-    """Length of a conv or pool output along one axis, by torch's rule.
-
-    ``floor((size + 2·pad − dilation·(kernel − 1) − 1 [+ stride − 1 if ceil]) / stride) + 1``;
-    in ceil mode the last window must start inside the input or the left padding, else it is
-    dropped. A result below 1 means the axis collapsed.
-    """
-    if kernel < 1 or stride < 1 or dilation < 1 or padding < 0:
-        raise ValueError("kernel, stride and dilation must be ≥ 1 and padding ≥ 0")
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
-
-
 def walk(layers: Sequence[Layer], depth: int = 0) -> Iterator[tuple[Layer, int]]:
     """Every layer with its depth, in execution order (body before shortcut)."""
     for lay in layers:
@@ -208,10 +153,12 @@ def _run(layers: Sequence[Layer], shape: tuple[int, ...], depth: int,
         if lay.kind == "residual":
             shape = _residual(lay, shape, depth, rows)
             continue
-        rule = _RULES.get(lay.kind)
-        if rule is None:
+        if lay.kind not in LAYERS:
             raise _fail(lay, f"unknown layer type {lay.kind!r}", "types: " + ", ".join(OPTIONS))
-        out, params, positions = rule(lay, shape)
+        try:
+            out, params, positions = LAYERS[lay.kind].shape(lay, shape)
+        except ShapeError as err:
+            raise _fail(lay, err.message, err.hint) from None
         if any(d < 1 for d in out):
             raise _fail(lay, f"shrinks its input {shape} to {out}: a size collapses to zero "
                              "or below", "use a smaller kernel, stride or dilation, more "
@@ -244,89 +191,3 @@ def _residual(lay: Layer, shape: tuple[int, ...], depth: int,
 def _fail(lay: Layer, message: str, hint: str | None = None) -> SpecError:
     return SpecError(f"{lay.kind} '{lay.name}': {message}", line=lay.line, col=lay.col,
                      hint=hint)
-
-
-def _image(lay: Layer, shape: tuple[int, ...]) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise _fail(lay, f"needs a (C, H, W) input, got {shape}",
-                    "put it before `flatten`, or give a 3-dimensional input: [C, H, W]")
-    return shape  # type: ignore[return-value]
-
-
-# A rule maps (layer, input shape) to (output shape, parameter shapes, positions applied at).
-Rule = Callable[[Layer, tuple], tuple[tuple, dict, int]]
-
-
-def _conv2d(lay: Layer, shape: tuple[int, ...]):
-    c, h, w = _image(lay, shape)
-    o = lay.options
-    out, groups = o["out"], o["groups"]
-    if c % groups or out % groups:
-        raise _fail(lay, f"groups={groups} must divide both the input channels ({c}) and "
-                         f"out ({out})", f"choose groups among the common divisors of {c} "
-                                         f"and {out}")
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = o["kernel"], o["stride"], o["padding"], o["dilation"]
-    oh, ow = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
-    params = {"weight": (out, c // groups, kh, kw)}
-    if o["bias"]:
-        params["bias"] = (out,)
-    return (out, oh, ow), params, oh * ow
-
-
-def _pool(lay: Layer, shape: tuple[int, ...]):
-    c, h, w = _image(lay, shape)
-    o = lay.options
-    (kh, kw), (sh, sw), (ph, pw) = o["kernel"], o["stride"], o["padding"]
-    if ph > kh // 2 or pw > kw // 2:
-        raise _fail(lay, f"padding {o['padding']} is more than half the kernel {o['kernel']}",
-                    "PyTorch requires padding <= kernel // 2 for pooling")
-    dh, dw = o.get("dilation", (1, 1))
-    ceil = o["ceil_mode"]
-    return (c, output_size(h, kh, sh, ph, dh, ceil), output_size(w, kw, sw, pw, dw, ceil)), {}, 0
-
-
-def _adaptive(lay: Layer, shape: tuple[int, ...]):
-    c, _, _ = _image(lay, shape)
-    return (c, *lay.options["output_size"]), {}, 0
-
-
-def _batchnorm(lay: Layer, shape: tuple[int, ...]):
-    ranks = (3,) if lay.kind == "batchnorm2d" else (1, 2)
-    if len(shape) not in ranks:
-        want = "(C, H, W)" if lay.kind == "batchnorm2d" else "(C,) or (C, L)"
-        other = "batchnorm1d" if lay.kind == "batchnorm2d" else "batchnorm2d"
-        raise _fail(lay, f"needs a {want} input, got {shape}", f"use {other} here instead")
-    params = {"weight": (shape[0],), "bias": (shape[0],)} if lay.options["affine"] else {}
-    return shape, params, 1
-
-
-def _flatten(lay: Layer, shape: tuple[int, ...]):
-    return (math.prod(shape),), {}, 0
-
-
-def _linear(lay: Layer, shape: tuple[int, ...]):
-    out = lay.options["out"]
-    params = {"weight": (out, shape[-1])}
-    if lay.options["bias"]:
-        params["bias"] = (out,)
-    return (*shape[:-1], out), params, math.prod(shape[:-1])
-
-
-def _softmax(lay: Layer, shape: tuple[int, ...]):
-    dim = lay.options["dim"]
-    if not -len(shape) <= dim < len(shape):
-        raise _fail(lay, f"dim={dim} is out of range for a {len(shape)}-dimensional input "
-                         f"{shape}", f"use a dim from {-len(shape)} to {len(shape) - 1}")
-    return shape, {}, 0
-
-
-def _same(lay: Layer, shape: tuple[int, ...]):
-    return shape, {}, 0
-
-
-_RULES: dict[str, Rule] = {
-    "conv2d": _conv2d, "maxpool2d": _pool, "avgpool2d": _pool, "adaptiveavgpool2d": _adaptive,
-    "batchnorm2d": _batchnorm, "batchnorm1d": _batchnorm, "flatten": _flatten,
-    "linear": _linear, "softmax": _softmax, "dropout": _same, "relu": _same,
-    "sigmoid": _same, "tanh": _same,
-}

@@ -15,13 +15,12 @@ import re
 from typing import Any, Mapping
 
 from hwcheck.errors import FormulaError, SpecError
+from hwcheck.engine.layers import RESERVED
 from hwcheck.engine.network import GIVEN, OPTIONS, REQUIRED, Layer, Network, Option, normalise
 from hwcheck.formula.notation import int_expr
 from hwcheck.spec.yamlio import Node
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
-# Quantities the solvers name themselves; a layer with one of these names would hide it.
-RESERVED = ("input", "target", "loss", "upstream", "lr", "grad", "new")
 _RESIDUAL_KEYS = ("layers", "shortcut")
 
 
@@ -121,7 +120,7 @@ class _Parser:
         missing = [o.name for o in OPTIONS[kind] if o.default is REQUIRED and o.name not in values]
         if missing:
             raise _err(item, f"{kind} needs `{missing[0]}:`", f"e.g. {_example(kind)}")
-        if "bias" in given:
+        if "bias" in given and "bias" in schema:    # a given bias turns conv/linear's switch on
             values["bias"] = True
         name = name or self._default_name(kind)
         if name in self.seen:
@@ -136,8 +135,12 @@ class _Parser:
             body_layers = self.layers(parts["layers"], f"residual '{name}'")
             if "shortcut" in parts and parts["shortcut"].value is not None:
                 shortcut = self.layers(parts["shortcut"], f"the shortcut of '{name}'", True)
-        return Layer(kind, name, normalise(kind, values), item.line, item.col,
-                     body_layers, shortcut, given)
+        try:
+            options = normalise(kind, values)
+        except SpecError as err:
+            raise err.located(body.file if body is not None else item.file, item.line,
+                              item.col) from None
+        return Layer(kind, name, options, item.line, item.col, body_layers, shortcut, given)
 
     def _kind(self, item: Node) -> tuple[str, Node | None]:
         if item.kind == "scalar" and isinstance(item.value, str):
@@ -209,7 +212,7 @@ def _value(node: Node, opt: Option, sizes: dict[str, int]) -> Any:
             raise _err(node, f"`{opt.name}` must be true or false, got {value!r}",
                        "write true or false")
         return value
-    if kind in ("prob", "positive"):
+    if kind in ("prob", "positive", "number"):
         if isinstance(value, bool) or not isinstance(value, (int, float)) \
                 or not math.isfinite(value):
             raise _err(node, f"`{opt.name}` must be a number, got {value!r}")

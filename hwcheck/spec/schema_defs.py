@@ -1,9 +1,9 @@
 """JSON Schema ``$defs`` shared by the problem and answers schemas: sizes, arrays, seeded
 random draws and the ``network:`` layer vocabulary.
 
-The layer definitions are generated from :data:`hwcheck.engine.network.OPTIONS` and
-:data:`hwcheck.engine.network.GIVEN`, so a new layer type or option reaches the schema without
-being typed twice. Only the descriptions below are written by hand.
+The layer definitions, help text included, are generated from the layer table
+(:data:`hwcheck.engine.layers.LAYERS`), so a new layer type or option reaches the schema
+without being typed twice.
 """
 
 from __future__ import annotations
@@ -12,30 +12,8 @@ from typing import Any
 
 from hwcheck.spec.instance import DISTRIBUTIONS
 from hwcheck.spec.network import _MAX_SIZE, _NAME, _RESIDUAL_KEYS
-from hwcheck.engine.network import GIVEN, OPTIONS, REQUIRED, Option
+from hwcheck.engine.layers import LAYERS, REQUIRED, Option
 
-# What the netspec parser does with each option, for editor hovers. An option missing here
-# still gets a schema; it only lacks the sentence.
-_OPTION_HELP = {
-    "out": "output channels (conv2d) or output features (linear)",
-    "kernel": "kernel size: one size, or [h, w]",
-    "stride": "stride: one size, or [h, w]",
-    "padding": "zero padding on each side: one size, or [h, w]",
-    "dilation": "spacing between kernel taps: one size, or [h, w]",
-    "groups": "blocked connections; must divide the input channels and `out`",
-    "bias": "false drops the bias; an array or random draw gives its values",
-    "ceil_mode": "round the output size up instead of down",
-    "count_include_pad": "average over the padding too",
-    "output_size": "output H and W: one size, or [h, w]",
-    "eps": "added to the variance for numerical stability",
-    "momentum": "running-statistics momentum",
-    "affine": "learnable weight and bias; false drops both",
-    "p": "probability of zeroing an element (identity at evaluation)",
-    "dim": "dimension that sums to 1, counted without the batch; -1 is the last",
-    "weight": "the weight's values: an array or a seeded random draw",
-    "running_mean": "the running mean's values: an array or a seeded random draw",
-    "running_var": "the running variance's values: an array or a seeded random draw",
-}
 _STRIDE_DEFAULT = "defaults to the kernel size"
 
 
@@ -88,10 +66,10 @@ def value_defs() -> dict[str, Any]:
 
 
 def network_defs() -> dict[str, Any]:
-    """``network``, ``layers`` and one ``layer`` per type in OPTIONS."""
-    bare = [kind for kind, opts in OPTIONS.items()
-            if kind != "residual" and not any(o.default is REQUIRED for o in opts)]
-    bodies = {kind: _layer_body(kind) for kind in OPTIONS}
+    """``network``, ``layers`` and one ``layer`` per type in LAYERS, plus ``residual``."""
+    bare = [kind for kind, d in LAYERS.items()
+            if not any(o.default is REQUIRED for o in d.options)]
+    bodies = {kind: _layer_body(kind) for kind in (*LAYERS, "residual")}
     return {
         "network": {
             "type": "object", "required": ["input", "layers"], "additionalProperties": False,
@@ -121,17 +99,18 @@ def network_defs() -> dict[str, Any]:
 
 
 def _layer_body(kind: str) -> dict:
+    d = LAYERS.get(kind)
+    options, params = (d.options, d.params) if d is not None else ((), ())
     props: dict[str, Any] = {"name": ref("layer_name")}
-    for opt in OPTIONS[kind]:
+    for opt in options:
         props[opt.name] = _option(opt)
-    for key in GIVEN.get(kind, ()):
-        given = {**ref("given_value"), "description": _OPTION_HELP.get(key, key)}
-        if key in props:            # `bias: false` switch, or the bias's values
-            props[key] = {"anyOf": [props[key], ref("given_value")],
-                          "description": props[key]["description"]}
+    for param in params:
+        if param.name in props:     # `bias: false` switch, or the bias's values
+            props[param.name] = {"anyOf": [props[param.name], ref("given_value")],
+                                 "description": props[param.name]["description"]}
         else:
-            props[key] = given
-    required = [o.name for o in OPTIONS[kind] if o.default is REQUIRED]
+            props[param.name] = {**ref("given_value"), "description": param.help or param.name}
+    required = [o.name for o in options if o.default is REQUIRED]
     if kind == "residual":
         props[_RESIDUAL_KEYS[0]] = {**ref("layers"), "description": "the residual body"}
         props[_RESIDUAL_KEYS[1]] = {
@@ -156,9 +135,10 @@ def _option(opt: Option) -> dict:
         out = {"count": ref("count"), "size": ref("size"), "int": ref("integer"),
                "bool": {"type": "boolean"},
                "prob": {"type": "number", "minimum": 0, "maximum": 1},
-               "positive": {"type": "number", "exclusiveMinimum": 0}}[opt.type]
+               "positive": {"type": "number", "exclusiveMinimum": 0},
+               "number": {"type": "number"}}[opt.type]
         out = dict(out)
-    help_text = _OPTION_HELP.get(opt.name, opt.name)
+    help_text = opt.help or opt.name
     if opt.default is REQUIRED:
         help_text += " (required)"
     elif opt.default is None:

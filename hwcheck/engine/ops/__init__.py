@@ -10,35 +10,24 @@ global state.  Layouts follow PyTorch: (N, C, H, W) for conv, pools and batchnor
 """
 
 import importlib
+import pkgutil
 
-# Every op by the module that holds it. Loaded on first use (PEP 562), so a solver that
-# needs only linear and softmax does not pay for importing conv, pooling and the RNN.
-_HOME = {
-    "activations": ("log_softmax", "relu_backward", "relu_forward", "sigmoid",
-                    "sigmoid_backward", "sigmoid_forward", "softmax", "softmax_backward",
-                    "softmax_forward", "tanh_backward", "tanh_forward"),
-    "batchnorm": ("batchnorm1d_backward", "batchnorm1d_forward", "batchnorm2d_backward",
-                  "batchnorm2d_forward"),
-    "conv": ("conv2d_backward", "conv2d_forward", "conv2d_output_size"),
-    "linear": ("flatten_backward", "flatten_forward", "linear_backward", "linear_forward"),
-    "losses": ("cross_entropy_backward", "cross_entropy_forward",
-               "cross_entropy_logits_backward", "cross_entropy_logits_forward",
-               "mse_backward", "mse_forward"),
-    "pool": ("avgpool2d_backward", "avgpool2d_forward", "maxpool2d_backward",
-             "maxpool2d_forward", "pool_output_size"),
-    "rnn": ("rnn_backward", "rnn_forward", "rnn_step_jacobians"),
-}
-_WHERE = {name: module for module, names in _HOME.items() for name in names}
-__all__ = sorted(_WHERE)
+# Submodules load on first use (PEP 562), so a solver that needs only linear and softmax does
+# not pay for importing conv, pooling and the RNN. The list comes from the folder itself.
+_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)))
 
 
 def __getattr__(name: str):
-    if name in _HOME:
+    if name in _MODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    # A bare op name (``ops.relu_forward``) is looked up in each module's own ``__all__``;
+    # that loads every module, which only the tests and interactive use do.
+    for module in _MODULES:
+        found = importlib.import_module(f"{__name__}.{module}")
+        if name in getattr(found, "__all__", ()):
+            return getattr(found, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_WHERE) | set(_HOME))
+    return sorted(set(globals()) | set(_MODULES))

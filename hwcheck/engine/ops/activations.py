@@ -10,6 +10,7 @@ import numpy as np
 
 __all__ = [
     "relu_forward", "relu_backward",
+    "leakyrelu_forward", "leakyrelu_backward",
     "sigmoid", "sigmoid_forward", "sigmoid_backward",
     "tanh_forward", "tanh_backward",
     "softmax", "softmax_forward", "softmax_backward",
@@ -28,6 +29,21 @@ def relu_backward(dy, cache):
     """(dx,) with dx = dy * [x > 0]; the subgradient at 0 is 0, as in torch."""
     (mask,) = cache
     return (np.where(mask, np.asarray(dy, dtype=float), 0.0),)
+
+
+def leakyrelu_forward(x, negative_slope=0.01):
+    """y = x for x > 0, negative_slope * x otherwise, as torch.nn.LeakyReLU.  Any shape.
+    Returns (y, cache) with cache = (mask, negative_slope), mask = x > 0."""
+    x = np.asarray(x, dtype=float)
+    mask = x > 0
+    return np.where(mask, x, negative_slope * x), (mask, negative_slope)
+
+
+def leakyrelu_backward(dy, cache):
+    """(dx,) with dx = dy where x > 0, else negative_slope * dy (at 0 too, as in torch)."""
+    mask, negative_slope = cache
+    dy = np.asarray(dy, dtype=float)
+    return (np.where(mask, dy, negative_slope * dy),)
 
 
 def sigmoid(x):

@@ -14,23 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["conv2d_forward", "conv2d_backward", "conv2d_output_size", "pair"]
+from .shapes import output_size, pair
 
-
-def pair(v, name: str = "value") -> tuple[int, int]:
-    """Normalise an int or a 2-sequence to a pair of ints, like torch's ``_pair``."""
-    if isinstance(v, (int, np.integer)):
-        return int(v), int(v)
-    t = tuple(int(a) for a in v)
-    if len(t) != 2:
-        raise ValueError(f"{name} must be an int or a pair, got {v!r}")
-    return t  # type: ignore[return-value]
-
-
-def conv2d_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0,
-                       dilation: int = 1) -> int:
-    """floor((size + 2*padding - dilation*(kernel-1) - 1) / stride) + 1, torch's rule."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+__all__ = ["conv2d_forward", "conv2d_backward"]
 
 
 class ConvCache(NamedTuple):
@@ -91,8 +77,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv2d: Cin={cin}, Cout={cout} and weight {w.shape} do not fit groups={groups}")
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ValueError("conv2d: stride and dilation must be >= 1 and padding >= 0")
-    ho = conv2d_output_size(h, kh, stride[0], padding[0], dilation[0])
-    wo = conv2d_output_size(wd, kw, stride[1], padding[1], dilation[1])
+    ho = output_size(h, kh, stride[0], padding[0], dilation[0])
+    wo = output_size(wd, kw, stride[1], padding[1], dilation[1])
     if ho < 1 or wo < 1:
         raise ValueError(f"conv2d: kernel {kh}x{kw} (dilation {dilation}) is larger than padded input {h}x{wd}")
     ph, pw = padding

@@ -10,27 +10,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .conv import pair
+from .shapes import output_size, pair
 
 __all__ = [
-    "pool_output_size",
     "maxpool2d_forward", "maxpool2d_backward",
     "avgpool2d_forward", "avgpool2d_backward",
 ]
-
-
-def pool_output_size(size: int, kernel: int, stride: int, padding: int = 0,
-                     dilation: int = 1, ceil_mode: bool = False) -> int:
-    """Output length along one axis, torch's ``pooling_output_shape``.
-
-    out = floor_or_ceil((size + 2p - d(k-1) - 1) / s) + 1; with ceil_mode the last window
-    must still start inside the input or the left padding, i.e. (out-1)*s < size + p.
-    """
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
 
 
 def _geometry(x, kernel, stride, padding, dilation, ceil_mode, what):
@@ -44,7 +29,7 @@ def _geometry(x, kernel, stride, padding, dilation, ceil_mode, what):
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         # torch refuses this too: a window could then lie wholly in the padding.
         raise ValueError(f"{what}: padding {p} must be at most half the kernel {k}")
-    out = tuple(pool_output_size(x.shape[2 + a], k[a], s[a], p[a], d[a], ceil_mode) for a in (0, 1))
+    out = tuple(output_size(x.shape[2 + a], k[a], s[a], p[a], d[a], ceil_mode) for a in (0, 1))
     if min(out) < 1:
         raise ValueError(f"{what}: output would be {out[0]}x{out[1]} for input {x.shape[2:]}")
     return k, s, p, d, out
@@ -58,7 +43,7 @@ class MaxPoolCache(NamedTuple):
 def maxpool2d_forward(x, kernel, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Max pooling, as torch.nn.functional.max_pool2d.
 
-    x (N, C, H, W) -> y (N, C, Ho, Wo), Ho = pool_output_size(H, kh, sh, ph, dh, ceil_mode).
+    x (N, C, H, W) -> y (N, C, Ho, Wo), Ho = output_size(H, kh, sh, ph, dh, ceil_mode).
         y[n,c,r,s] = max_{i,j valid} x[n, c, r*sh + i*dh - ph, s*sw + j*dw - pw]
     stride defaults to kernel.  Padding cells never win.  Ties go to the first maximum in
     row-major window order; a NaN wins (the last NaN, as in torch's CPU kernel).
@@ -141,7 +126,7 @@ def avgpool2d_forward(x, kernel, stride=None, padding=0, ceil_mode=False,
                       count_include_pad=True, divisor_override=None):
     """Average pooling, as torch.nn.functional.avg_pool2d (same defaults).
 
-    x (N, C, H, W) -> y (N, C, Ho, Wo), Ho = pool_output_size(H, kh, sh, ph, 1, ceil_mode).
+    x (N, C, H, W) -> y (N, C, Ho, Wo), Ho = output_size(H, kh, sh, ph, 1, ceil_mode).
         y[n,c,r,s] = sum_{i,j} xpad[n, c, r*sh + i, s*sw + j] / D[r,s]
     with zero padding, and D = divisor_override, or the window's area clipped as in
     _avg_divisor (padding counted iff count_include_pad).  Returns (y, AvgPoolCache).

@@ -1,0 +1,116 @@
+"""The vocabulary of the layer table: options, parameters and the record for one layer type.
+
+Nothing here knows a particular layer; ``table.py`` fills :data:`LAYERS` with them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+REQUIRED = object()
+
+#: Quantity names the solvers give themselves; a layer named like one would hide it.
+RESERVED = ("input", "target", "loss", "upstream", "lr", "grad", "new")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One layer option with PyTorch's default. ``type``: count (int ≥ 1), size (int ≥ 0),
+    int, pair (count or [h, w]), pair0 (size or [h, w]), bool, prob (0 ≤ p ≤ 1), positive
+    (float > 0) or number (any finite float). A ``None`` default is filled in by the layer's
+    own rule (a pool's stride is its kernel). ``help`` is the sentence an editor shows."""
+
+    name: str
+    type: str
+    default: Any = REQUIRED
+    help: str = ""
+
+
+# Init rules: (shape, the layer's parameter shapes, a zero-argument rng factory) → array.
+Init = Callable[[tuple, Mapping[str, tuple], Callable[[], np.random.Generator]], np.ndarray]
+
+
+def ones(shape, shapes, rng) -> np.ndarray:
+    return np.ones(shape)
+
+
+def zeros(shape, shapes, rng) -> np.ndarray:
+    return np.zeros(shape)
+
+
+def fan_in_normal(of: str = "weight") -> Init:
+    """A seeded N(0, 1) draw scaled by 1/√fan_in, fan_in being the product of all but the
+    first dimension of parameter ``of`` (PyTorch's init scale for conv and linear; the draw is
+    normal rather than torch's uniform, so existing keys keep their values)."""
+
+    def init(shape, shapes, rng):
+        fan_in = math.prod(shapes[of][1:])
+        return rng().standard_normal(shape) / np.sqrt(fan_in)
+
+    return init
+
+
+@dataclass(frozen=True)
+class Param:
+    """A learned or given array of a layer. A ``buffer`` (batchnorm's running statistics) may
+    be given in a spec but is neither learned nor counted."""
+
+    name: str
+    init: Init
+    help: str = ""
+    buffer: bool = False
+
+
+class ShapeError(ValueError):
+    """A shape rule refuses its input; the caller places it at the layer."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+# A shape rule maps (layer, input shape) to (output shape, parameter shapes, positions): the
+# parameters present with these options, and how many positions they are applied at, which
+# makes the mult-adds (torchinfo at batch 1: parameter count × positions).
+Rule = Callable[[Any, tuple], tuple[tuple, dict, int]]
+# forward(layer, x, params) → (y, cache) on batched arrays; params by name, None when absent.
+Forward = Callable[[Any, Any, Mapping[str, Any]], tuple[Any, Any]]
+# backward(layer, dy, cache) → (dx, {param name: gradient}); absent parameters are left out.
+Backward = Callable[[Any, Any, Any], tuple[Any, dict]]
+
+
+def same_shape(layer, shape: tuple) -> tuple[tuple, dict, int]:
+    return shape, {}, 0
+
+
+@dataclass(frozen=True)
+class LayerDef:
+    """Everything about one layer type.
+
+    ``torch`` names its ``torch.nn`` namesake (a ``Lazy`` class when torch needs the input
+    size) and ``torch_kwargs`` turns our normalised options into its keyword arguments;
+    ``torch_mode`` is the mode whose arithmetic ``forward`` reproduces (batchnorm uses batch
+    statistics: train; dropout is the identity: eval). ``example`` is a small input shape
+    (no batch dimension) and options that the completeness tests run it on. ``variants`` are
+    known-slip backward passes, keyed by the variant name a spec may ask for.
+    """
+
+    options: tuple[Option, ...]
+    forward: Forward
+    backward: Backward
+    torch: str
+    example: tuple[tuple[int, ...], Mapping[str, Any]]
+    params: tuple[Param, ...] = ()
+    shape: Rule = same_shape
+    torch_kwargs: Callable[[Mapping[str, Any]], dict] = dict
+    torch_mode: str = "train"
+    variants: Mapping[str, Backward] = field(default_factory=dict)
+
+    @property
+    def given(self) -> tuple[str, ...]:
+        """Names a spec may give values for (parameters and buffers)."""
+        return tuple(p.name for p in self.params)
