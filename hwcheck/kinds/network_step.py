@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwcheck.engine.graph import SOFTMAX_DIAGONAL
+from hwcheck.engine.layers import initial_params
 from hwcheck.engine.network import walk
 from hwcheck.engine.solvers import Solution
 from hwcheck.engine.solvers.gradient import LOSSES
@@ -106,23 +107,18 @@ def network(spec, inst: Instance):
 
 
 def parameters(net, summary, inst: Instance) -> dict:
-    """Given weights, or a seeded draw scaled by 1/√fan_in (PyTorch's init scale)."""
+    """Given weights, or the layer table's initial values (seeded per parameter)."""
     params = {}
     shapes = {s.name: s.param_shapes for s in summary.layers}
     for layer, _ in walk(net.layers):
-        for pname, shape in shapes.get(layer.name, {}).items():
-            if pname.startswith("running_"):
-                continue
+        own = shapes.get(layer.name, {})
+        start = initial_params(
+            layer, own, lambda p, n=layer.name: inst.rng(zlib.crc32(f"{n}.{p}".encode())),
+            given=layer.given)
+        for pname, shape in own.items():
             node = layer.given.get(pname)
-            if node is not None:
-                params[f"{layer.name}.{pname}"] = draw(node, shape, inst, f"{layer.name}.{pname}")
-            elif layer.kind.startswith("batchnorm"):
-                params[f"{layer.name}.{pname}"] = np.ones(shape) if pname == "weight" \
-                    else np.zeros(shape)
-            else:
-                fan_in = int(np.prod(shapes[layer.name]["weight"][1:]))
-                rng = inst.rng(zlib.crc32(f"{layer.name}.{pname}".encode()))
-                params[f"{layer.name}.{pname}"] = rng.standard_normal(shape) / np.sqrt(fan_in)
+            key = f"{layer.name}.{pname}"
+            params[key] = start[pname] if node is None else draw(node, shape, inst, key)
     return params
 
 
