@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 
 from hwcheck.engine.layers import LAYERS, REQUIRED, Option, ShapeError, output_size, pair
-from hwcheck.errors import SpecError
 
 __all__ = ["GIVEN", "OPTIONS", "REQUIRED", "Layer", "LayerSummary", "Network", "Option",
            "Summary", "layer", "normalise", "output_size", "pair", "summarize", "walk"]
@@ -40,6 +39,16 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
 
 #: Given values (explicit arrays or seeded draws) that a layer may carry, left unresolved.
 GIVEN: dict[str, tuple[str, ...]] = {kind: d.given for kind, d in LAYERS.items() if d.given}
+
+
+class NetworkError(ValueError):
+    """A layer list that cannot be built or run, at the layer's line when it has one; the
+    spec layer turns it into a located SpecError."""
+
+    def __init__(self, message: str, hint: str | None = None, line: int = 0,
+                 col: int = 0) -> None:
+        super().__init__(message)
+        self.message, self.hint, self.line, self.col = message, hint, line, col
 
 
 @dataclass(frozen=True)
@@ -99,20 +108,20 @@ def normalise(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """Fill in torch's defaults and turn every pair option into an (h, w) tuple.
 
     Idempotent. Expects checked values (netspec checks types and ranges with line numbers);
-    a missing required option or an unknown one is a SpecError without a position.
+    a missing required option or an unknown one is a NetworkError without a position.
     """
     if kind not in OPTIONS:
-        raise SpecError(f"unknown layer type {kind!r}", hint="types: " + ", ".join(OPTIONS))
+        raise NetworkError(f"unknown layer type {kind!r}", hint="types: " + ", ".join(OPTIONS))
     schema = {o.name: o for o in OPTIONS[kind]}
     for name in options:
         if name not in schema:
-            raise SpecError(f"{kind} has no option {name!r}",
+            raise NetworkError(f"{kind} has no option {name!r}",
                             hint="options: " + (", ".join(schema) or "none"))
     out: dict[str, Any] = {}
     for opt in OPTIONS[kind]:
         value = options.get(opt.name, opt.default)
         if value is REQUIRED:
-            raise SpecError(f"{kind} needs `{opt.name}:`")
+            raise NetworkError(f"{kind} needs `{opt.name}:`")
         if opt.type in ("pair", "pair0") and value is not None:
             value = pair(value)
         out[opt.name] = value
@@ -136,10 +145,10 @@ def walk(layers: Sequence[Layer], depth: int = 0) -> Iterator[tuple[Layer, int]]
 
 
 def summarize(input_shape: tuple[int, ...], layers: Sequence[Layer]) -> Summary:
-    """Propagate ``input_shape`` through ``layers``; a SpecError names the layer that fails."""
+    """Propagate ``input_shape`` through ``layers``; a NetworkError names the layer that fails."""
     shape = tuple(input_shape)
     if not shape or any(type(d) is not int or d < 1 for d in shape):
-        raise SpecError(f"input shape {shape} must be one or more whole numbers ≥ 1",
+        raise NetworkError(f"input shape {shape} must be one or more whole numbers ≥ 1",
                         hint="e.g. input: [3, 32, 32]")
     rows: list[LayerSummary] = []
     out = _run(layers, shape, 0, rows)
@@ -188,6 +197,6 @@ def _residual(lay: Layer, shape: tuple[int, ...], depth: int,
     return body
 
 
-def _fail(lay: Layer, message: str, hint: str | None = None) -> SpecError:
-    return SpecError(f"{lay.kind} '{lay.name}': {message}", line=lay.line, col=lay.col,
+def _fail(lay: Layer, message: str, hint: str | None = None) -> NetworkError:
+    return NetworkError(f"{lay.kind} '{lay.name}': {message}", line=lay.line, col=lay.col,
                      hint=hint)

@@ -16,7 +16,8 @@ from typing import Any, Mapping
 
 from hwcheck.errors import FormulaError, SpecError
 from hwcheck.engine.layers import RESERVED
-from hwcheck.engine.network import GIVEN, OPTIONS, REQUIRED, Layer, Network, Option, normalise
+from hwcheck.engine.network import (GIVEN, OPTIONS, REQUIRED, Layer, Network, NetworkError, Option,
+                                    normalise)
 from hwcheck.formula.notation import int_expr
 from hwcheck.spec.yamlio import Node
 
@@ -46,8 +47,8 @@ def parse_network(node: Node, sizes: Mapping[str, int] | None = None) -> Network
     net = Network(shape, parser.layers(node.value["layers"], "network"), node.line, node.col)
     try:
         net.summary()
-    except SpecError as err:
-        raise err.located(file=node.file) from None
+    except NetworkError as err:
+        raise _located(err, node.file, node.line, node.col) from None
     return net
 
 
@@ -137,9 +138,9 @@ class _Parser:
                 shortcut = self.layers(parts["shortcut"], f"the shortcut of '{name}'", True)
         try:
             options = normalise(kind, values)
-        except SpecError as err:
-            raise err.located(body.file if body is not None else item.file, item.line,
-                              item.col) from None
+        except NetworkError as err:
+            raise _located(err, body.file if body is not None else item.file, item.line,
+                           item.col) from None
         return Layer(kind, name, options, item.line, item.col, body_layers, shortcut, given)
 
     def _kind(self, item: Node) -> tuple[str, Node | None]:
@@ -261,3 +262,9 @@ def _unknown(node: Node, key: str, known: tuple[str, ...], what: str) -> SpecErr
     hint = f"did you mean `{close[0]}`?" if close else \
         f"expected one of: {', '.join(known)}" if known else "it takes no options"
     return SpecError(f"{what} {key!r}", file=node.file, line=line, col=col, hint=hint)
+
+
+def _located(err: NetworkError, file: str | None, line: int, col: int) -> SpecError:
+    """The engine's error at the layer's own line, else at the node that holds it."""
+    return SpecError(err.message, hint=err.hint, file=file, line=err.line or line,
+                     col=err.col if err.line else col)
