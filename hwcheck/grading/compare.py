@@ -12,6 +12,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from hwcheck.grading.results import EntryMismatch, MoreMismatches
+
 LOOSE = 5e-3   # relative to the array's largest entry: students round to 3–4 digits
 
 
@@ -21,6 +23,7 @@ class Slip:
 
     slug: str
     message: str
+    reveals_key: bool = False   # a spec author's words about the key, which may state it
 
 
 def allowed_error(want: np.ndarray, tol) -> np.ndarray:
@@ -63,17 +66,15 @@ def fit_shape(got: np.ndarray, want_shape: tuple) -> np.ndarray | None:
     return None
 
 
-def entry_feedback(got, want, ok: np.ndarray, limit: int = 4) -> tuple[str, ...]:
-    """Which entries are off (1-based, as the homework indexes them)."""
+def entry_feedback(got, want, ok: np.ndarray, limit: int = 4) -> tuple:
+    """Which entries are off (1-based, as the homework indexes them), the first ``limit``
+    one by one."""
     bad = np.argwhere(~ok)
-    lines = []
-    for idx in bad[:limit]:
-        where = ", ".join(str(i + 1) for i in idx)
-        lines.append(f"entry [{where}]: yours {_num(got[tuple(idx)])}, "
-                     f"expected {_num(want[tuple(idx)])}")
+    found: list = [EntryMismatch(tuple(int(i) + 1 for i in idx), float(got[tuple(idx)]),
+                                 float(want[tuple(idx)])) for idx in bad[:limit]]
     if len(bad) > limit:
-        lines.append(f"… and {len(bad) - limit} more of {ok.size} entries")
-    return tuple(lines)
+        found.append(MoreMismatches(len(bad) - limit, int(ok.size)))
+    return tuple(found)
 
 
 def diagnose(got, want, alternatives=(), tol=None, precision: float = 0.0) -> Slip | None:
@@ -138,7 +139,3 @@ def _shifted(got: np.ndarray, want: np.ndarray) -> int | None:
             if np.any(b) and loosely_equal(a, b) and not loosely_equal(got, want):
                 return axis + 1
     return None
-
-
-def _num(x: float) -> str:
-    return f"{x:.6g}"

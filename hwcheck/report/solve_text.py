@@ -7,7 +7,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from hwcheck.report.console import fmt_number
+from hwcheck.report.numbers import fmt_number
 
 SPARK = "▁▂▃▄▅▆▇█"
 
