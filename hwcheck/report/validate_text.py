@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.text import Text
 
 from hwcheck.report.details import detail_text
@@ -15,7 +14,7 @@ def render(checks, console) -> None:
         mark = Text("ok  ", style="green") if c.ok else Text("FAIL", style="bold red")
         # soft_wrap: a `FILE:LINE:COL: message` line stays one line, whatever the width.
         message = " ".join([c.message, *map(detail_text, c.details)])
-        console.print(mark, escape(clean(f"{where}: {message}", limit=400)), soft_wrap=True)
+        console.print(mark, Text(clean(f"{where}: {message}", limit=400)), soft_wrap=True)
     bad = sum(not c.ok for c in checks)
     style = "bold red" if bad else "bold green"
     console.print(Text(f"{len(checks)} checks: {len(checks) - bad} ok, {bad} failing", style=style))
