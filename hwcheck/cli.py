@@ -15,6 +15,7 @@ import typer
 
 from hwcheck import __version__
 from hwcheck.errors import HwcheckError
+from hwcheck.report import FORMATS   # the table only: no renderer is imported with it
 
 app = typer.Typer(
     name="hwcheck",
@@ -128,16 +129,13 @@ def solve(
         solve_text.render(solved, console.stdout())
 
 
-GRADE_FORMATS = ("text", "json", "junit", "gradescope", "github", "csv")
-
-
 @command
 def grade(
     targets: List[str] = typer.Argument(..., metavar="ANSWERS|DIR...",
                                         help="Answers files, or folders of them."),
     problems: Optional[Path] = PROBLEMS_OPT,
     fmt: str = typer.Option("text", "--format", "-f",
-                            help="text, json, junit, gradescope, github or csv."),
+                            help=", ".join(FORMATS) + "."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
                                           help="Write the report here (atomically) "
                                                "instead of stdout."),
@@ -166,10 +164,10 @@ def grade(
     from hwcheck.grading.grader import Grader
     from hwcheck.grading.results import exit_code
 
-    _choice(fmt, GRADE_FORMATS, "--format")
+    _choice(fmt, tuple(FORMATS), "--format")
     files = batch.collect(targets)
-    if fmt == "gradescope" and len(files) > 1:
-        raise HwcheckError(f"--format gradescope grades one submission; got {len(files)} files",
+    if FORMATS[fmt].single and len(files) > 1:
+        raise HwcheckError(f"--format {fmt} grades one submission; got {len(files)} files",
                            hint="run once per submission, or use --format json or csv")
     grader = Grader(load_catalog(problems).specs)
     if len(files) == 1 and not Path(targets[0]).is_dir():
@@ -288,30 +286,16 @@ def _grade_batch(grader, files, jobs):
 
 
 def _emit(submissions, fmt: str, output, hide_expected: bool, root: str | None) -> None:
+    from hwcheck import report
     from hwcheck.report import output as out
 
-    if fmt == "text":  # each format imports only its own renderer (rich only for text)
-        from hwcheck.report import console, grade_text
+    console = None
     if fmt == "text" and output is None:
-        grade_text.render(submissions, console.stdout(), hide_expected=hide_expected,
-                          file_name_root=root)
-        return
-    if fmt == "text":
-        import io
+        from hwcheck.report import console as consoles
 
-        from rich.console import Console
-
-        buf = io.StringIO()
-        grade_text.render(submissions, Console(file=buf, width=80, color_system=None),
-                          hide_expected=hide_expected, file_name_root=root)
-        text = buf.getvalue()
-    else:
-        import importlib
-
-        module = importlib.import_module("hwcheck.report." + {
-            "json": "grade_json", "junit": "junit", "gradescope": "gradescope",
-            "github": "github", "csv": "csv_report"}[fmt])
-        text = module.render(submissions, hide_expected=hide_expected)
+        console = consoles.stdout()   # colour and width of the terminal, if it is one
+    text = report.render(fmt, submissions, hide_expected=hide_expected, file_name_root=root,
+                         console=console)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:

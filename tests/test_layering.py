@@ -149,3 +149,11 @@ def test_the_reader_catches_a_violation(tmp_path, monkeypatch):
     found = {m for m, _ in imports(bad)}
     assert {"hwcheck.report", "torch", "yaml", "hwcheck.keys"} <= found
     assert len(_pure_violations(bad)) >= 4
+
+
+@pytest.mark.parametrize("path", _sources("grading"), ids=lambda p: module_name(p))
+def test_grading_does_not_import_the_report_layer(path):
+    """Results carry numbers and structured details; only hwcheck.report formats them."""
+    bad = [f"{_where(path, line)} imports {mod}" for mod, line in imports(path)
+           if _under(mod, ("hwcheck.report", "hwcheck.cli", "rich"))]
+    assert not bad, "\n".join(bad)

@@ -17,7 +17,8 @@ from rich.console import Console
 from hwcheck.errors import HwcheckError
 from hwcheck.report import csv_report, github, grade_json, grade_text, gradescope, junit
 from hwcheck.report.output import write_atomic
-from hwcheck.grading.results import Notice, PartResult, ProblemResult, Submission
+from hwcheck.grading.results import (Counterexample, EntryMismatch, Note, Notice, PartResult,
+                                     ProblemResult, Submission)
 from tests.golden import assert_golden
 
 # ---- fixtures: the seed submission as the grader would report it, and a small batch ----
@@ -30,16 +31,17 @@ def seed_submission() -> Submission:
         PartResult("W", "wrong", 0.0, 4.0,
                    feedback="Drops the softmax cross term: ∂E/∂z₁ is q₁ − p₁, not −p₁(1−q₁).",
                    diagnosis="softmax-diagonal-only", line=7, col=6,
-                   answer="[[1.0016, 0.0016], [0, -1]]",
-                   expected="[[0.99138, -0.00862], [0, -1]]",
-                   details=("at [1,1]: got 1.0016", "expected 0.99138 at [1,1]")),
+                   answer_value=((1.0016, 0.0016), (0.0, -1.0)),
+                   expected=((0.99138, -0.00862), (0.0, -1.0)),
+                   details=(EntryMismatch((1, 1), 1.0016, 0.99138),),
+                   feedback_reveals_key=True),
         PartResult("B", "wrong", 0.0, 3.0, feedback="Same slip as in W.",
                    diagnosis="softmax-diagonal-only", line=8, col=6,
-                   answer="[0.0016, 0]", expected="[-0.00862, 0]"),
+                   answer_value=(0.0016, 0.0), expected=(-0.00862, 0.0)),
     ), line=6)
     p3 = ProblemResult("p3", "Parameter count of a CNN", 5.0, 5.0, (
-        PartResult("params", "correct", 5.0, 5.0, line=5, col=5, answer="513466",
-                   expected="513466"),), line=5)
+        PartResult("params", "correct", 5.0, 5.0, line=5, col=5, answer_value=513466.0,
+                   expected=513466.0),), line=5)
     p2 = ProblemResult("p2", "One-stage detectors and NMS", 0.0, 6.0, (
         PartResult("one_stage_advantages", "needs_review", 0.0, 3.0,
                    feedback="Mentions speed; does not mention a single forward pass.",
@@ -58,11 +60,9 @@ def seed_submission() -> Submission:
                    diagnosis="indices-off-by-one", line=15, col=10,
                    answer="sum(x[i+u-1, j+v-1] * g[ceil(i/2), ceil(j/2)]/4 * "
                           "s[i+u-1,j+v-1]*(1-s[i+u-1,j+v-1]) for i in 1..2n for j in 1..2m)",
-                   expected="sum(x[i+u-1, j+v-1] * g[ceil(i/2), ceil(j/2)]/4 * "
-                            "s[i,j]*(1-s[i,j]) for i in 1..2n for j in 1..2m)",
-                   details=("counterexample: instance n=2, m=3, k=3",
-                            "at [u,v] = [1,2]: yours 0.01342, expected 0.02291",
-                            "expected 0.02291 at [1,2]")),
+                   expected=((0.0107, 0.02291), (-0.0031, 0.0044)),
+                   details=(Counterexample("instance n=2, m=3, k=3", (("u", 1), ("v", 2)),
+                                           0.01342, 0.02291),)),
     ), seed=4242, line=12)
     return Submission("examples/seed-answers.yaml", "ada", 9.0, 30.0, (p5, p3, p2, p1),
                       notices=(Notice("unknown key 'p55'", line=20, col=1,
@@ -88,7 +88,7 @@ HOSTILE = ("\x1b[31mred\x07 \n::set-output name=x::y ::error::pwned [bold]markup
 
 def hostile_submission() -> Submission:
     part = PartResult("W", "wrong", 0.0, 4.0, feedback=HOSTILE, line=3, col=4,
-                      answer=HOSTILE, details=(HOSTILE,), diagnosis="sign-flipped")
+                      answer=HOSTILE, details=(Note(HOSTILE),), diagnosis="sign-flipped")
     review = PartResult("why", "needs_review", 0.0, 2.0, feedback=HOSTILE, answer=HOSTILE,
                         suggested=1.0, line=5)
     missing = PartResult("B", "missing", 0.0, 3.0, feedback="No answer given.")
@@ -175,7 +175,8 @@ DESIGN_TOP = {"file", "student", "score", "max_score", "problems"}
 DESIGN_PROBLEM = {"id", "score", "max_score", "parts"}
 DESIGN_PART = {"name", "status", "score", "max_score", "feedback", "diagnosis", "line"}
 EXTRA_TOP, EXTRA_PROBLEM = {"notices"}, {"title", "seed", "line"}
-EXTRA_PART = {"col", "answer", "expected", "details", "suggested"}
+EXTRA_PART = {"col", "answer", "expected", "details", "suggested", "answer_value",
+              "expected_value", "rubric", "counterexample"}
 
 
 def test_json_keys_match_design():
@@ -206,11 +207,16 @@ def test_json_batch_and_error_rows():
 def test_json_hide_expected():
     doc = json.loads(grade_json.render([seed_submission()], hide_expected=True))
     text = json.dumps(doc)
-    assert '"expected"' not in text
+    assert '"expected' not in text and '"want"' not in text and '"rubric"' not in text
     dk = doc["problems"][3]["parts"][2]
-    # the half of a line that does not give the key away stays
-    assert dk["details"] == ["counterexample: instance n=2, m=3, k=3",
-                             "at [u,v] = [1,2]: yours 0.01342"]
+    # the half of a counterexample that does not give the key away stays
+    assert dk["details"] == ["counterexample: instance n=2, m=3, k=3, at u=1, v=2: "
+                             "yours 0.01342"]
+    assert dk["counterexample"] == {"instance": "instance n=2, m=3, k=3",
+                                    "at": {"u": 1, "v": 2}, "got": 0.01342}
+    w = doc["problems"][0]["parts"][0]
+    assert "q₁ − p₁" not in w["feedback"] and w["diagnosis"] == "softmax-diagonal-only"
+    assert w["answer_value"] == [[1.0016, 0.0016], [0.0, -1.0]]
     for value in KEY_VALUES:
         assert value not in text
 

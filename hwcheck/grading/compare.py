@@ -20,6 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from hwcheck.grading.results import EntryMismatch, MoreMismatches
+
 #: written precision is believed only down to this fraction of the answer's largest entry:
 #: a slip still has the key's leading digits; a rounding at least has its leading digit
 PRECISION_CAP, ROUNDING_CAP = 0.05, 0.5
@@ -34,6 +36,7 @@ class Slip:
 
     slug: str
     message: str
+    reveals_key: bool = False   # a spec author's words about the key, which may state it
 
 
 def scale_of(want) -> float:
@@ -85,17 +88,15 @@ def fit_shape(got: np.ndarray, want_shape: tuple) -> np.ndarray | None:
     return None
 
 
-def entry_feedback(got, want, ok: np.ndarray, limit: int = 4) -> tuple[str, ...]:
-    """Which entries are off (1-based, as the homework indexes them)."""
+def entry_feedback(got, want, ok: np.ndarray, limit: int = 4) -> tuple:
+    """Which entries are off (1-based, as the homework indexes them), the first ``limit``
+    one by one."""
     bad = np.argwhere(~ok)
-    lines = []
-    for idx in bad[:limit]:
-        where = ", ".join(str(i + 1) for i in idx)
-        lines.append(f"entry [{where}]: yours {_num(got[tuple(idx)])}, "
-                     f"expected {_num(want[tuple(idx)])}")
+    found: list = [EntryMismatch(tuple(int(i) + 1 for i in idx), float(got[tuple(idx)]),
+                                 float(want[tuple(idx)])) for idx in bad[:limit]]
     if len(bad) > limit:
-        lines.append(f"… and {len(bad) - limit} more of {ok.size} entries")
-    return tuple(lines)
+        found.append(MoreMismatches(len(bad) - limit, int(ok.size)))
+    return tuple(found)
 
 
 def diagnose(got, want, alternatives, tol, precision=0.0,
@@ -177,7 +178,3 @@ def _shifted(got: np.ndarray, want: np.ndarray, tol) -> int | None:
             if np.any(b) and matches(a, b, tol) and not matches(got, want, tol):
                 return axis + 1
     return None
-
-
-def _num(x: float) -> str:
-    return f"{x:.6g}"

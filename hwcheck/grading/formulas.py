@@ -16,6 +16,7 @@ from hwcheck.errors import FormulaError
 from hwcheck.formula import IndexOutOfRange, evaluate, parse
 from hwcheck.grading.compare import Slip
 from hwcheck.kinds import instances as kind_instances
+from hwcheck.grading.results import Counterexample, Note
 
 RTOL, ATOL = 1e-7, 1e-9
 
@@ -24,7 +25,7 @@ RTOL, ATOL = 1e-7, 1e-9
 class FormulaOutcome:
     status: str                    # correct, wrong or invalid
     message: str = ""
-    details: tuple = ()
+    details: tuple = ()            # results.Note / results.Counterexample
     values: tuple = ()             # the formula's value on each instance evaluated
     slip: Slip | None = None       # a diagnosis the evaluation itself established
 
@@ -48,7 +49,7 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
                                 lambda: evaluate(f, env, index=list(zip(part.index, want.shape)),
                                                  shape=want.shape))
         except IndexOutOfRange as exc:
-            return FormulaOutcome("wrong", exc.message, (f"on {_instance(solved)}",),
+            return FormulaOutcome("wrong", exc.message, (Note(f"on {_instance(solved)}"),),
                                   tuple(values), _edge_slip(exc))
         except FormulaError as exc:
             return FormulaOutcome("invalid", _where(exc), (), tuple(values))
@@ -56,9 +57,8 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
         bad = ~close(got, want)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            where = ", ".join(f"{v}={i + 1}" for v, i in zip(part.index, idx)) or "value"
-            detail = (f"counterexample: {_instance(solved)}, at {where}: yours "
-                      f"{got[idx]:.6g}, expected {want[idx]:.6g}")
+            at = tuple((v, i + 1) for v, i in zip(part.index, idx))
+            detail = Counterexample(_instance(solved), at, float(got[idx]), float(want[idx]))
             return FormulaOutcome("wrong", "", (detail,), tuple(values))
     return FormulaOutcome("correct", "", (), tuple(values))
 

@@ -19,8 +19,8 @@ from hwcheck.formula import evaluate, parse
 from hwcheck.grading.compare import Slip
 from hwcheck.grading.numeric_text import read_numeric_text
 from hwcheck.kinds import slips, solve_spec
-from hwcheck.report.console import fmt_array
-from hwcheck.grading.results import PartResult, ProblemResult, Submission
+from hwcheck.grading.results import (Note, PartResult, ProblemResult, RubricMatch, Submission,
+                                     value_of)
 from hwcheck.grading.rubric import matched_points, suggested_points
 
 YAML11_WORDS = ("yes", "no", "on", "off", "y", "n")
@@ -84,7 +84,7 @@ class Grader:
         base.update(line=node.line, col=node.col)
         key0 = self.key(spec, 0, student).solution.parts[part.name]
         if part.answer != "text":
-            base["expected"] = fmt_array(key0)
+            base["expected"] = value_of(key0)
         if part.answer == "text":
             return self._text(part, node, base), None
         if node.kind == "scalar" and isinstance(node.value, str):
@@ -95,6 +95,7 @@ class Grader:
             if part.answer != "formula":
                 written = _numbers_in(node.value)
                 if written is not None:
+                    base["answer"] = node.value
                     return self._judge(spec, part, *written, student, key0, base, done)
             return self._formula(spec, part, node.value, student, base, done)
         return self._numeric(spec, part, node, student, key0, base, done)
@@ -103,15 +104,12 @@ class Grader:
         if node.kind != "scalar" or not isinstance(node.value, str):
             return PartResult(status="invalid", feedback="Write this answer as text.",
                               answer=str(node.plain()), **base)
-        hits = matched_points(node.value, part.rubric)
-        found = [f"{p.point} (\"{hit}\")" for p, hit in hits if hit]
-        lacking = [p.point for p, hit in hits if not hit]
+        rubric = tuple(RubricMatch(p.point, hit, float(p.points))
+                       for p, hit in matched_points(node.value, part.rubric))
         suggested = suggested_points(node.value, part.rubric, part.points)
         feedback = f"Needs review by course staff; suggested {suggested:g} of {part.points:g}."
-        details = tuple(f"mentions: {f}" for f in found) + tuple(f"expected point not found: {m}"
-                                                                 for m in lacking)
         return PartResult(status="needs_review", feedback=feedback, answer=node.value,
-                          details=details, suggested=suggested, **base)
+                          rubric=rubric, suggested=suggested, **base)
 
     def _numeric(self, spec, part, node, student, key0, base, done):
         want = np.asarray(key0, dtype=float)
@@ -126,7 +124,7 @@ class Grader:
     def _judge(self, spec, part, got, precision, student, key0, base, done):
         """A numeric answer (``precision``: each entry's written half-unit) against the key."""
         want = np.asarray(key0, dtype=float)
-        base["answer"] = fmt_array(got)
+        base["answer_value"] = value_of(got)
         fitted = compare.fit_shape(got, want.shape)
         if fitted is None:
             tol = part.tolerance or spec.tolerance
@@ -159,7 +157,7 @@ class Grader:
         if out.status == "invalid":
             return PartResult(status="invalid", feedback=out.message, **base), None
         slip = self._formula_slip(spec, part, text, student, out)
-        details = ((out.message,) if slip and out.message else ()) + out.details
+        details = ((Note(out.message),) if slip and out.message else ()) + out.details
         result = self._wrong(base, slip, details, fallback=out.message)
         mine = None
         if part.carry_forward or any(p.carry_forward and p.carry_forward.source == part.name
@@ -174,7 +172,7 @@ class Grader:
     def _formula_slip(self, spec, part, text, student, out) -> Slip | None:
         for m in part.mistakes:
             if m.formula and grade_formula.same_text(m.formula, text):
-                return Slip(m.name, m.feedback)
+                return Slip(m.name, m.feedback, reveals_key=bool(m.feedback))
         if out.slip or not out.values:
             return out.slip
         want = np.asarray(self.key(spec, 0, student).solution.parts[part.name], dtype=float)
@@ -191,7 +189,7 @@ class Grader:
         """Known mistakes and slips, each as the value it produces on the spec's instance."""
         alts = []
         for m in part.mistakes:
-            slip = Slip(m.name, m.feedback or m.name)
+            slip = Slip(m.name, m.feedback or m.name, reveals_key=bool(m.feedback))
             if m.value is not None:
                 alts.append((slip, np.asarray(m.value, dtype=float)))
             elif m.variant:
@@ -210,7 +208,7 @@ class Grader:
         feedback = slip.message if slip else (fallback or "Does not match the key.")
         return PartResult(status="wrong", feedback=feedback,
                           diagnosis=slip.slug if slip else None, details=tuple(details),
-                          **base)
+                          feedback_reveals_key=bool(slip and slip.reveals_key), **base)
 
     def _carry(self, spec, part, result, mine, student, done) -> PartResult:
         """Credit for a part that is right given the student's own wrong earlier part."""
@@ -228,6 +226,7 @@ class Grader:
             if rebuilt is None or not grade_formula.close(value, rebuilt).all():
                 return result
         return _with(result, score=cf.credit * float(part.points), diagnosis="carry-forward",
+                     feedback_reveals_key=False,
                      feedback=f"Consistent with your own {source_part.name}, which was "
                               f"wrong: {cf.credit:.0%} carry-forward credit.")
 

@@ -1,15 +1,91 @@
 """Grading results: frozen dataclasses that every report format renders.
 
-Text in ``answer``, ``feedback`` and ``details`` may echo what a student wrote; every
-renderer escapes it for its own format (``hwcheck.report.textsafe`` for terminals).
+Results hold numbers and structured details, never formatted numbers: only ``hwcheck.report``
+turns them into text. Text in ``answer``, ``feedback`` and ``Note`` may echo what a student
+wrote; every renderer escapes it for its own format (``hwcheck.report.textsafe`` for
+terminals).
+
+What ``--hide-expected`` withholds is decided here, on the data, by ``withhold_key``; every
+renderer shows the view it returns. The rule:
+
+- the key's value (``expected``), the key side of a mismatch or counterexample (``want``)
+  and the rubric's key points with the synonyms that matched are withheld;
+- a ``Note`` or a feedback marked ``reveals_key`` is withheld. A spec's mistake feedback is
+  marked so: it is the author's prose about the key and may state it (p5's states p4's key),
+  so the hidden view keeps only the mistake's name (``diagnosis``);
+- hwcheck's own sentences (slips, formula errors, carry-forward, shape messages) state no
+  value of the key and are shown, as are the student's own values and the scores.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Union
 
 STATUSES = ("correct", "wrong", "invalid", "missing", "needs_review")
 FAILING = ("wrong", "invalid", "missing")
+
+# A number, or nested tuples of numbers (a vector, a matrix): hashable, unlike an ndarray,
+# so results stay comparable and picklable across batch workers.
+Value = Union[float, tuple]
+
+WITHHELD_FEEDBACK = "A known mistake; its explanation is withheld while the key is hidden."
+
+
+def value_of(x) -> Value:
+    """A float or nested tuples of floats from a number, list or numpy array."""
+    if hasattr(x, "tolist"):
+        x = x.tolist()
+    if isinstance(x, (list, tuple)):
+        return tuple(value_of(e) for e in x)
+    return float(x)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line of prose about a part: a formula error, where it was evaluated, a spec's note."""
+
+    text: str
+    reveals_key: bool = False
+
+
+@dataclass(frozen=True)
+class EntryMismatch:
+    """One entry of a numeric answer that is off. ``want`` is None in the hidden view."""
+
+    index: tuple[int, ...]        # 1-based, as the homework indexes
+    got: float
+    want: float | None
+
+
+@dataclass(frozen=True)
+class MoreMismatches:
+    """The mismatches not listed one by one."""
+
+    count: int
+    of: int                       # entries in the answer
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """The first instance and element where a formula differs from the key."""
+
+    instance: str                 # "the spec's instance (n=2, m=3, k=3)"
+    at: tuple[tuple[str, int], ...]  # index name → 1-based position; () for a single value
+    got: float
+    want: float | None            # None in the hidden view
+
+
+@dataclass(frozen=True)
+class RubricMatch:
+    """A text part's key point and the synonym of it that the answer uses (None: none)."""
+
+    point: str
+    synonym: str | None
+    points: float
+
+
+Detail = Union[Note, EntryMismatch, MoreMismatches, Counterexample]
 
 
 @dataclass(frozen=True)
@@ -22,10 +98,14 @@ class PartResult:
     diagnosis: str | None = None  # a slug: sign-flipped, softmax-diagonal-only, …
     line: int = 0                 # the answer's own line in the answers file (0: none)
     col: int = 0
-    answer: str | None = None     # the student's answer, for display
-    expected: str | None = None   # the key, for display (hidden with --hide-expected)
-    details: tuple[str, ...] = ()  # per-entry feedback, a counterexample
+    answer: str | None = None     # the answer as written, when it is text (formula, prose,
+    #                               or input that could not be read as numbers)
+    answer_value: Value | None = None  # a numeric answer as read
+    expected: Value | None = None      # the key's value on the spec's instance
+    details: tuple[Detail, ...] = ()
+    rubric: tuple[RubricMatch, ...] = ()
     suggested: float | None = None  # rubric's suggested points for needs_review parts
+    feedback_reveals_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,11 +138,34 @@ class Submission:
     problems: tuple[ProblemResult, ...] = ()
     notices: tuple[Notice, ...] = ()
     error: str | None = None      # the file could not be graded at all
+    key_withheld: bool = False    # this is the --hide-expected view (see withhold_key)
 
     @property
     def failing(self) -> bool:
         return self.error is not None or any(
             p.status in FAILING for pr in self.problems for p in pr.parts)
+
+
+def withhold_key(sub: Submission) -> Submission:
+    """The view of ``sub`` that ``--hide-expected`` lets a renderer show (the module's rule)."""
+    if sub.key_withheld:
+        return sub
+    problems = tuple(replace(pr, parts=tuple(_withheld_part(p) for p in pr.parts))
+                     for pr in sub.problems)
+    return replace(sub, problems=problems, key_withheld=True)
+
+
+def _withheld_part(part: PartResult) -> PartResult:
+    details = []
+    for d in part.details:
+        if isinstance(d, (EntryMismatch, Counterexample)):
+            details.append(replace(d, want=None))
+        elif not (isinstance(d, Note) and d.reveals_key):
+            details.append(d)
+    feedback = WITHHELD_FEEDBACK if part.feedback_reveals_key and part.feedback else \
+        part.feedback
+    return replace(part, expected=None, details=tuple(details), rubric=(), feedback=feedback,
+                   feedback_reveals_key=False)
 
 
 def exit_code(submissions, min_score: float | None = None) -> int:

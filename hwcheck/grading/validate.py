@@ -20,6 +20,7 @@ class Check:
     ok: bool
     message: str
     col: int = 0
+    details: tuple = ()   # a failing part's structured details (grading.results)
 
 
 def validate(paths, specs: dict) -> list[Check]:
@@ -53,7 +54,8 @@ def check_spec(spec: Spec) -> list[Check]:
         checks.append(Check(spec.file, ref.line, ok,
                             f"{spec.id} {part.name}: reference formula "
                             + ("matches the solver" if ok else
-                               f"is {result.status}: {result.feedback} {' '.join(result.details)}")))
+                               f"is {result.status}: {result.feedback}"),
+                            details=() if ok else result.details))
     for test in spec.tests:
         result = _grade_one(grader, spec, test.part, test.answer)
         ok = result.status == test.status and (test.diagnosis is None or

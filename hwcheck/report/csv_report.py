@@ -15,7 +15,8 @@ import csv
 import io
 import re
 
-from hwcheck.report.console import fmt_number
+from hwcheck.report.details import view
+from hwcheck.report.numbers import fmt_number
 from hwcheck.report.textsafe import clean
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -40,8 +41,8 @@ def _num(x) -> str:
 
 
 def render(submissions, *, hide_expected: bool = False) -> str:
-    """``hide_expected`` is accepted for a uniform API; CSV holds scores only."""
-    subs = list(submissions)
+    """CSV holds scores only, so the hidden view (``hide_expected``) looks the same."""
+    subs = view(submissions, hide_expected)
     problem_ids: list[str] = []
     for sub in subs:
         for pr in sub.problems:

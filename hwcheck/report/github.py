@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from hwcheck.report.console import fmt_number
-from hwcheck.report.grade_json import message_lines
+from hwcheck.report.details import message_lines, view
+from hwcheck.report.numbers import fmt_number
 from hwcheck.grading.results import FAILING
 from hwcheck.report.textsafe import clean
 
@@ -42,15 +42,15 @@ def _pts(x) -> str:
     return fmt_number(x, 6)
 
 
-def _message(part, hide_expected: bool) -> str:
+def _message(part) -> str:
     headline = f"{part.status}, {_pts(part.score)}/{_pts(part.max_score)} points" + (
         f" ({part.diagnosis})" if part.diagnosis else "")
-    return "\n".join(message_lines(part, hide_expected, headline))
+    return "\n".join(message_lines(part, headline))
 
 
 def render(submissions, *, hide_expected: bool = False) -> str:
     out: list[str] = []
-    for sub in submissions:
+    for sub in view(submissions, hide_expected):
         if sub.error is not None:
             out.append(command("error", sub.error, file=sub.file))
             continue
@@ -66,6 +66,6 @@ def render(submissions, *, hide_expected: bool = False) -> str:
                 line = part.line or problem.line or 1
                 col = part.col if part.line else 0
                 kind = "notice" if part.status == "needs_review" else "error"
-                out.append(command(kind, _message(part, hide_expected), file=sub.file,
+                out.append(command(kind, _message(part), file=sub.file,
                                    line=line, col=col, title=f"{problem.id} {part.name}"))
     return "".join(line + "\n" for line in out)

@@ -1,7 +1,10 @@
 """``hwcheck grade --format json`` (DESIGN §4; stable keys, extra keys allowed).
 
-Also home of the two helpers every grade renderer shares: what ``--hide-expected`` hides,
-and a JSON encoder that is safe to print on a terminal.
+``answer`` and ``expected`` are the strings a person reads (rounded); ``answer_value`` and
+``expected_value`` are the numbers themselves, full precision (null where not finite).
+The hidden view (``--hide-expected``) has no ``expected`` keys at all.
+
+Also home of a JSON encoder that is safe to print on a terminal (Gradescope uses it too).
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import json
 import math
 import re
 
-from hwcheck.report.console import fmt_number
+from hwcheck.grading.results import Counterexample
+from hwcheck.report.details import answer_text, details_of, expected_text, view
 
 # json.dumps escapes C0 controls itself; C1 controls (a lone \x9b is a terminal CSI) and the
 # JavaScript line separators would otherwise pass through raw with ensure_ascii=False.
@@ -25,63 +29,6 @@ def dumps(doc) -> str:
     return text.replace("##[", "#\\u0023[")
 
 
-# "entry [1, 2]: yours 0.5, expected 0.25" keeps its first half under --hide-expected.
-_KEY_TAIL = re.compile(r"[,;]?\s*\bexpected\b.*$", re.IGNORECASE | re.DOTALL)
-
-
-def _hidden(lines, status: str) -> list[str]:
-    # An invalid answer was never compared with the key, and its message ("expected a
-    # number") is how the student learns to fix it; keep it whole.
-    if status == "invalid":
-        return list(lines)
-    kept = []
-    for line in lines:
-        if line.lstrip().lower().startswith("expected"):
-            continue
-        cut = _KEY_TAIL.sub("", line).rstrip(" ,;:")
-        if cut.strip():
-            kept.append(cut)
-    return kept
-
-
-def feedback_of(part, hide_expected: bool = False) -> str:
-    """The part's feedback; with ``hide_expected``, without what states the key."""
-    if not hide_expected:
-        return part.feedback
-    return "\n".join(_hidden(part.feedback.split("\n"), part.status))
-
-
-def details_of(part, hide_expected: bool = False) -> tuple[str, ...]:
-    if not hide_expected:
-        return tuple(part.details)
-    return tuple(_hidden(part.details, part.status))
-
-
-def message_lines(part, hide_expected: bool, headline: str | None = None) -> list[str]:
-    """A part's feedback as lines for a plain-text report (GitHub, Gradescope, JUnit):
-    ``headline`` first (a needs_review part gets the review note instead), then the
-    feedback, the diagnosis, the details, the answer and, unless hidden, the key."""
-    lines = [ln for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
-    if part.status == "needs_review":
-        # The note says it once, whatever the grader's own feedback says.
-        lines = [ln for ln in lines if not ln.lower().startswith("needs review")]
-        note = "Needs review by course staff"
-        if part.suggested is not None:
-            note += f" (suggested {fmt_number(part.suggested, 6)} of " \
-                    f"{fmt_number(part.max_score, 6)} points)"
-        lines.insert(0, note)
-    elif headline:
-        lines.insert(0, headline)
-    if part.diagnosis and (headline is None or part.diagnosis not in headline):
-        lines.append(f"diagnosis: {part.diagnosis}")
-    lines += details_of(part, hide_expected)
-    if part.answer is not None:
-        lines.append(f"your answer: {part.answer}")
-    if part.expected is not None and not hide_expected:
-        lines.append(f"expected: {part.expected}")
-    return lines
-
-
 def num(x):
     """A score as a JSON float; NaN and infinities are not JSON, so they become null."""
     if x is None:
@@ -90,32 +37,55 @@ def num(x):
     return x if math.isfinite(x) else None
 
 
-def part_doc(part, hide_expected: bool = False) -> dict:
+def value(x):
+    """A number or nested tuple of numbers as JSON: lists, and null for NaN and infinities."""
+    if isinstance(x, tuple):
+        return [value(e) for e in x]
+    return num(x)
+
+
+def _counterexample(part) -> dict | None:
+    for d in part.details:
+        if isinstance(d, Counterexample):
+            doc = {"instance": d.instance, "at": dict(d.at), "got": num(d.got)}
+            if d.want is not None:
+                doc["want"] = num(d.want)
+            return doc
+    return None
+
+
+def part_doc(part, key_withheld: bool = False) -> dict:
     doc = {
         "name": part.name, "status": part.status,
         "score": num(part.score), "max_score": num(part.max_score),
-        "feedback": feedback_of(part, hide_expected), "diagnosis": part.diagnosis,
+        "feedback": part.feedback, "diagnosis": part.diagnosis,
         # 0 means "no line" in results.py; null says so without looking like a position.
         "line": part.line or None,
         "col": part.col or None,
-        "answer": part.answer,
+        "answer": answer_text(part),
     }
-    if not hide_expected:
-        doc["expected"] = part.expected
-    doc["details"] = list(details_of(part, hide_expected))
+    if not key_withheld:
+        doc["expected"] = expected_text(part)
+    doc["details"] = details_of(part)
     doc["suggested"] = num(part.suggested)
+    doc["answer_value"] = value(part.answer_value)
+    if not key_withheld:
+        doc["expected_value"] = value(part.expected)
+        doc["rubric"] = [{"point": m.point, "synonym": m.synonym, "points": num(m.points)}
+                         for m in part.rubric]
+    doc["counterexample"] = _counterexample(part)
     return doc
 
 
-def problem_doc(problem, hide_expected: bool = False) -> dict:
+def problem_doc(problem, key_withheld: bool = False) -> dict:
     return {
         "id": problem.id, "score": num(problem.score), "max_score": num(problem.max_score),
-        "parts": [part_doc(p, hide_expected) for p in problem.parts],
+        "parts": [part_doc(p, key_withheld) for p in problem.parts],
         "title": problem.title, "seed": problem.seed, "line": problem.line or None,
     }
 
 
-def submission_doc(sub, hide_expected: bool = False) -> dict:
+def submission_doc(sub) -> dict:
     if sub.error is not None:
         doc = {"file": sub.file, "error": sub.error}
         if sub.student is not None:
@@ -124,7 +94,7 @@ def submission_doc(sub, hide_expected: bool = False) -> dict:
     return {
         "file": sub.file, "student": sub.student,
         "score": num(sub.score), "max_score": num(sub.max_score),
-        "problems": [problem_doc(p, hide_expected) for p in sub.problems],
+        "problems": [problem_doc(p, sub.key_withheld) for p in sub.problems],
         "notices": [{"message": n.message, "line": n.line or None, "col": n.col or None,
                      "hint": n.hint} for n in sub.notices],
     }
@@ -132,7 +102,7 @@ def submission_doc(sub, hide_expected: bool = False) -> dict:
 
 def render(submissions, *, hide_expected: bool = False) -> str:
     """One submission → its object; several → ``{"submissions": [...]}``."""
-    subs = list(submissions)
+    subs = view(submissions, hide_expected)
     if len(subs) == 1:
-        return dumps(submission_doc(subs[0], hide_expected)) + "\n"
-    return dumps({"submissions": [submission_doc(s, hide_expected) for s in subs]}) + "\n"
+        return dumps(submission_doc(subs[0])) + "\n"
+    return dumps({"submissions": [submission_doc(s) for s in subs]}) + "\n"

@@ -19,8 +19,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from hwcheck.report.console import fmt_number
-from hwcheck.report.grade_json import details_of, feedback_of
+from hwcheck.report.details import answer_text, details_of, expected_text, view
+from hwcheck.report.numbers import fmt_number
 from hwcheck.grading.results import FAILING, STATUSES
 from hwcheck.report.textsafe import clean
 
@@ -69,9 +69,9 @@ def render(submissions: Sequence, console, *, hide_expected: bool = False,
     ``file_name_root`` is stripped from the front of file names, so a batch shows
     ``ada.yaml`` rather than ``/long/path/submissions/ada.yaml``.
     """
-    subs = list(submissions)
+    subs = view(submissions, hide_expected)
     if len(subs) == 1:
-        _detailed(subs[0], console, hide_expected, _name(subs[0].file, file_name_root))
+        _detailed(subs[0], console, _name(subs[0].file, file_name_root))
         return
     for sub in subs:
         _compact(sub, console, _name(sub.file, file_name_root))
@@ -88,7 +88,7 @@ def _name(file: str, root: str | None) -> str:
 
 # ---- one submission ---------------------------------------------------------------
 
-def _detailed(sub, console, hide_expected: bool, name: str) -> None:
+def _detailed(sub, console, name: str) -> None:
     head = Text.assemble(safe(name, "bold"))
     if sub.student is not None:
         head.append("  student ", style="dim").append_text(safe(sub.student, "bold"))
@@ -99,15 +99,15 @@ def _detailed(sub, console, hide_expected: bool, name: str) -> None:
     for notice in sub.notices:
         console.print(notice_line(name, notice))
     for problem in sub.problems:
-        console.print(_panel(problem, hide_expected))
+        console.print(_panel(problem, sub.key_withheld))
     console.print(_summary(sub))
 
 
-def _panel(problem, hide_expected: bool) -> Panel:
+def _panel(problem, key_withheld: bool) -> Panel:
     title = Text.assemble(safe(problem.id, "bold"), ": ", safe(problem.title),
                           ("  " + f"{_pts(problem.score)}/{_pts(problem.max_score)}",
                            "bold " + _score_style(problem.score, problem.max_score)))
-    return Panel(_parts_table(problem.parts, hide_expected), title=title, title_align="left",
+    return Panel(_parts_table(problem.parts, key_withheld), title=title, title_align="left",
                  box=box.ROUNDED, padding=(0, 1))
 
 
@@ -115,7 +115,7 @@ def _score_style(score, max_score) -> str:
     return "green" if score >= max_score else ("red" if score <= 0 else "yellow")
 
 
-def _parts_table(parts, hide_expected: bool):
+def _parts_table(parts, key_withheld: bool):
     """The parts table (part, status, points, your answer, expected), then the feedback
     of every part that has some, full width beneath it: 80 columns cannot hold both."""
     # expand + ratios share the 80 columns; fold (not ellipsis) so nothing is hidden.
@@ -125,7 +125,7 @@ def _parts_table(parts, hide_expected: bool):
     table.add_column("status", no_wrap=True)
     table.add_column("points", no_wrap=True, justify="right")
     table.add_column("your answer", overflow="fold", ratio=3)
-    if not hide_expected:
+    if not key_withheld:
         table.add_column("expected", overflow="fold", ratio=2)
     notes = Table(box=None, show_header=False, expand=True, pad_edge=False,
                   padding=(0, 1, 0, 0))
@@ -133,28 +133,30 @@ def _parts_table(parts, hide_expected: bool):
     notes.add_column("feedback", overflow="fold", ratio=1)
     for part in parts:
         label, style = STATUS.get(part.status, (part.status, ""))
-        answer = safe(part.answer, limit=ANSWER_CHARS) if part.answer is not None \
+        shown = answer_text(part)
+        answer = safe(shown, limit=ANSWER_CHARS) if shown is not None \
             else Text("—", style="dim")
         row = [safe(part.name, "bold"), Text(label, style=style),
                Text(f"{_pts(part.score)}/{_pts(part.max_score)}"), answer]
-        if not hide_expected:
-            row.append(safe(part.expected) if part.expected is not None else Text(""))
+        if not key_withheld:
+            expected = expected_text(part)
+            row.append(safe(expected) if expected is not None else Text(""))
         table.add_row(*row)
-        feedback = _feedback(part, hide_expected)
+        feedback = _feedback(part)
         if feedback.plain.strip():
             notes.add_row(safe(part.name, "bold"), feedback)
     return Group(table, Text(""), notes) if notes.row_count else table
 
 
-def _feedback(part, hide_expected: bool) -> Text:
-    lines = [safe(ln) for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()]
+def _feedback(part) -> Text:
+    lines = [safe(ln) for ln in part.feedback.split("\n") if ln.strip()]
     if part.diagnosis:
         lines.append(safe(f"diagnosis: {part.diagnosis}", "italic"))
     if (part.status == "needs_review" and part.suggested is not None
             and "suggested" not in part.feedback.lower()):
         lines.append(Text(f"suggested {_pts(part.suggested)} of {_pts(part.max_score)} points",
                           style="cyan"))
-    lines += [safe(d, "dim") for d in details_of(part, hide_expected)]
+    lines += [safe(d, "dim") for d in details_of(part)]
     return Text("\n").join(lines)
 
 

@@ -14,8 +14,9 @@ Choices:
 
 from __future__ import annotations
 
-from hwcheck.report.console import fmt_number
-from hwcheck.report.grade_json import dumps, message_lines, num
+from hwcheck.report.details import message_lines, view
+from hwcheck.report.grade_json import dumps, num
+from hwcheck.report.numbers import fmt_number
 from hwcheck.grading.results import STATUSES
 
 
@@ -23,8 +24,8 @@ def _pts(x) -> str:
     return fmt_number(x, 6)
 
 
-def _test(problem, part, hide_expected: bool) -> dict:
-    lines = message_lines(part, hide_expected)
+def _test(problem, part) -> dict:
+    lines = message_lines(part)
     review = part.status == "needs_review"
     return {
         "name": f"{problem.id} {part.name}",
@@ -55,7 +56,7 @@ def _summary(sub) -> str:
 
 
 def render(submissions, *, hide_expected: bool = False) -> str:
-    subs = list(submissions)
+    subs = view(submissions, hide_expected)
     if not subs:
         doc = {"score": 0.0, "output": "No submission was graded.", "tests": []}
     elif subs[0].error is not None:
@@ -64,7 +65,7 @@ def render(submissions, *, hide_expected: bool = False) -> str:
     else:
         sub = subs[0]
         doc = {"score": num(sub.score), "output": _summary(sub),
-               "tests": [_test(pr, p, hide_expected) for pr in sub.problems for p in pr.parts]}
+               "tests": [_test(pr, p) for pr in sub.problems for p in pr.parts]}
     doc["output_format"] = "text"
     doc["visibility"] = "visible"
     return dumps(doc) + "\n"

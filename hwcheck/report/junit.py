@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from hwcheck.report.console import fmt_number
-from hwcheck.report.grade_json import feedback_of, message_lines
+from hwcheck.report.details import message_lines, view
+from hwcheck.report.numbers import fmt_number
 from hwcheck.grading.results import FAILING
 from hwcheck.report.textsafe import clean
 
@@ -33,29 +33,29 @@ def _pts(x) -> str:
     return fmt_number(x, 6)
 
 
-def _body(part, hide_expected: bool) -> str:
-    lines = message_lines(part, hide_expected)
+def _body(part) -> str:
+    lines = message_lines(part)
     lines.append(f"points: {_pts(part.score)}/{_pts(part.max_score)}")
     return _xml("\n".join(lines))
 
 
-def _testcase(suite, sub, problem, part, hide_expected: bool) -> str:
+def _testcase(suite, sub, problem, part) -> str:
     case = ET.SubElement(suite, "testcase", classname=_xml(problem.id), name=_xml(part.name),
                          file=_xml(sub.file), time="0")
     if part.line:
         case.set("line", str(part.line))
     if part.status in FAILING:
-        first = next((ln for ln in feedback_of(part, hide_expected).split("\n") if ln.strip()),
+        first = next((ln for ln in part.feedback.split("\n") if ln.strip()),
                      part.status)
         elem = ET.SubElement(case, "failure", message=_xml(first, 200), type=part.status)
-        elem.text = _body(part, hide_expected)
+        elem.text = _body(part)
         return "failure"
     if part.status == "needs_review":
         elem = ET.SubElement(case, "skipped", message="needs review")
-        elem.text = _body(part, hide_expected)
+        elem.text = _body(part)
         return "skipped"
     out = ET.SubElement(case, "system-out")
-    out.text = _body(part, hide_expected)
+    out.text = _body(part)
     return "passed"
 
 
@@ -69,7 +69,7 @@ def _properties(parent, **values) -> None:
 def render(submissions, *, hide_expected: bool = False) -> str:
     root = ET.Element("testsuites", name="hwcheck")
     totals = dict(tests=0, failures=0, errors=0, skipped=0)
-    for sub in submissions:
+    for sub in view(submissions, hide_expected):
         if sub.error is not None:
             suite = ET.SubElement(root, "testsuite", name=_xml(sub.file), tests="1",
                                   failures="0", errors="1", skipped="0", time="0")
@@ -85,7 +85,7 @@ def render(submissions, *, hide_expected: bool = False) -> str:
             _properties(suite, file=sub.file, student=sub.student, title=problem.title,
                         score=_pts(problem.score), max_score=_pts(problem.max_score),
                         seed=problem.seed)
-            outcomes = [_testcase(suite, sub, problem, part, hide_expected)
+            outcomes = [_testcase(suite, sub, problem, part)
                         for part in problem.parts]
             counts = dict(tests=len(outcomes), failures=outcomes.count("failure"), errors=0,
                           skipped=outcomes.count("skipped"))

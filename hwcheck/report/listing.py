@@ -1,13 +1,14 @@
-"""``hwcheck list``: one row per problem."""
+"""``hwcheck list``: one row per problem. Spec text is ``Text``, so brackets print as written."""
 
 from __future__ import annotations
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 
 def render(catalog, console) -> None:
-    table = Table(box=box.SIMPLE_HEAD, title=f"Problems in {catalog.folder}",
+    table = Table(box=box.SIMPLE_HEAD, title=Text(f"Problems in {catalog.folder}"),
                   title_justify="left")
     table.add_column("id", style="bold")
     table.add_column("title", overflow="fold")
@@ -15,6 +16,6 @@ def render(catalog, console) -> None:
     table.add_column("points", justify="right")
     table.add_column("parts", overflow="fold")
     for spec in catalog.specs.values():
-        table.add_row(spec.id, spec.title, spec.kind, f"{spec.points:g}",
-                      ", ".join(p.name for p in spec.parts))
+        table.add_row(Text(spec.id), Text(spec.title), spec.kind, f"{spec.points:g}",
+                      Text(", ".join(p.name for p in spec.parts)))
     console.print(table)

@@ -1,4 +1,8 @@
-"""``hwcheck solve``: the worked key as a person reads it."""
+"""``hwcheck solve``: the worked key as a person reads it.
+
+Text from a spec (statement, names, rubric points) goes to rich as ``Text``, never as a
+markup string: ``s[d, e]`` and ``[y, 1 - y]`` print as written, not as style tags.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from hwcheck.report.console import fmt_number
+from hwcheck.report.numbers import fmt_number
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -35,7 +39,7 @@ def _one(solved, console) -> None:
         meta += f", student {solved.student} (seed {solved.instance.student_seed})"
     console.print(Text(meta, style="dim"))
     if spec.statement:
-        console.print(spec.statement)
+        console.print(Text(spec.statement))
     if solved.view == "layers":
         console.print(layer_table(solved.summary))
     elif sol.given:
@@ -63,7 +67,7 @@ def _values(title: str, items) -> Table:
             value = "\n".join(f"{k}:\n{matrix(v)}" for k, v in value.items())
         else:
             value = matrix(value)
-        table.add_row(str(name), value)
+        table.add_row(Text(str(name)), Text(value))
     return table
 
 
@@ -76,7 +80,7 @@ def layer_table(summary) -> Table:
     table.add_column("Mult-adds", justify="right", footer=f"{summary.total_mult_adds:,}")
     for s in summary.layers:
         indent = "  " * s.depth
-        table.add_row(f"{indent}{s.name} ({s.kind})", str(list(s.output_shape)),
+        table.add_row(Text(f"{indent}{s.name} ({s.kind})"), str(list(s.output_shape)),
                       f"{s.params:,}" if s.params else "--",
                       f"{s.mult_adds:,}" if s.mult_adds else "--")
     return table
@@ -101,7 +105,8 @@ def norm_chart(norms: dict) -> Table:
     table.add_column("lag T", justify="right")
     for name, n in norms.items():
         style = "red" if n[-1] > 1 else "blue"
-        table.add_row(name, f"{n[0]:.3g}", Text(sparkline(n), style=style), f"{n[-1]:.3g}")
+        table.add_row(Text(str(name)), f"{n[0]:.3g}", Text(sparkline(n), style=style),
+                      f"{n[-1]:.3g}")
     return table
 
 
@@ -113,5 +118,5 @@ def _rubric(spec) -> Table:
     table.add_column("pts", justify="right")
     for part in spec.parts:
         for r in part.rubric:
-            table.add_row(part.name, r.point, f"{r.points:g}")
+            table.add_row(Text(part.name), Text(r.point), f"{r.points:g}")
     return table

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.text import Text
 
+from hwcheck.report.details import detail_text
 from hwcheck.report.textsafe import clean
 
 
@@ -13,7 +13,8 @@ def render(checks, console) -> None:
         where = f"{c.file}:{c.line}:{c.col or 1}" if c.line else c.file
         mark = Text("ok  ", style="green") if c.ok else Text("FAIL", style="bold red")
         # soft_wrap: a `FILE:LINE:COL: message` line stays one line, whatever the width.
-        console.print(mark, escape(clean(f"{where}: {c.message}", limit=400)), soft_wrap=True)
+        message = " ".join([c.message, *map(detail_text, c.details)])
+        console.print(mark, Text(clean(f"{where}: {message}", limit=400)), soft_wrap=True)
     bad = sum(not c.ok for c in checks)
     style = "bold red" if bad else "bold green"
     console.print(Text(f"{len(checks)} checks: {len(checks) - bad} ok, {bad} failing", style=style))
