@@ -33,7 +33,7 @@ from hwcheck.spec.catalog import load_catalog
 from hwcheck.errors import HwcheckError
 from hwcheck.grading.grader import Grader
 from hwcheck.report import csv_report, github, grade_json, grade_text
-from hwcheck.grading.results import STATUSES
+from hwcheck.spec.load import STATUSES
 from hwcheck.spec.yamlio import MAX_DEPTH, Node, load_bytes, load_text
 
 ROOT = Path(__file__).resolve().parent.parent

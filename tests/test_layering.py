@@ -1,13 +1,18 @@
-"""DESIGN §5's architecture rule, checked on the source with ``ast``.
+"""The architecture rule, checked on the source with ``ast``: each folder of ``hwcheck``
+imports only from the folders below it (ARCHITECTURE.md, "Layers").
 
-- ``hwcheck/engine/ops/``, ``hwcheck/engine/solvers/``, ``hwcheck/engine/layers/`` (the layer
-  table) and ``hwcheck/engine/graph.py`` import nothing but numpy, the standard library and
-  other ``hwcheck.engine`` modules: no YAML, files, printing or rich;
-- no module under ``hwcheck`` imports torch (it is an optional cross-check for the tests);
-- nothing imports upward: ops never import solvers, and solvers never import the grading,
-  report, CLI, key or spec layers.
+    cli, __main__, api          anything
+    report/                     grading.results (data), kinds, spec, formula, engine, errors; rich
+    grading/                    kinds, spec, formula, engine, errors; never report or cli
+    kinds/, spec/               each other, formula, engine, errors; yaml (one layer: the
+                                loader checks each kind's sections through the kind
+                                registry, and the kinds read the Spec model)
+    formula/                    errors; numpy
+    engine/                     numpy only: no YAML, files, printing, rich or hwcheck.errors
+    errors.py                   nothing: every layer raises its family
 
-Every import counts, including those inside functions (a lazy import is still a dependency).
+Every import counts, including those inside functions (a lazy import is still a dependency),
+and every module of the package falls under exactly one rule. No module imports torch.
 """
 
 from __future__ import annotations
@@ -22,9 +27,20 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "hwcheck"
 STDLIB = set(sys.stdlib_module_names)
 
-PURE_ALLOWED = ("numpy", "hwcheck.engine")
-UPWARD_FROM_SOLVERS = ("hwcheck.grading.grader", "hwcheck.report", "hwcheck.cli", "hwcheck.kinds",
-                       "hwcheck.spec.load", "hwcheck.spec.yamlio")
+_BELOW_SPEC = ("hwcheck.formula", "hwcheck.engine", "hwcheck.errors")
+#: folder → (hwcheck modules it may import, third-party packages it may import)
+RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "errors": ((), ()),
+    "engine": (("hwcheck.engine",), ("numpy",)),
+    "formula": (("hwcheck.formula", "hwcheck.errors"), ("numpy",)),
+    "spec": (("hwcheck.spec", "hwcheck.kinds") + _BELOW_SPEC, ("numpy", "yaml")),
+    "kinds": (("hwcheck.kinds", "hwcheck.spec") + _BELOW_SPEC, ("numpy",)),
+    "grading": (("hwcheck.grading", "hwcheck.kinds", "hwcheck.spec") + _BELOW_SPEC,
+                ("numpy", "yaml")),
+    "report": (("hwcheck.report", "hwcheck.grading.results", "hwcheck.kinds", "hwcheck.spec")
+               + _BELOW_SPEC, ("numpy", "rich")),
+}
+TOP = {"cli", "__main__", "__init__", "api"}   # the entry points: may import any layer
 
 
 def module_name(path: Path) -> str:
@@ -68,12 +84,11 @@ def _under(mod: str, prefixes) -> bool:
     return any(mod == p or mod.startswith(p + ".") for p in prefixes)
 
 
-def _sources(sub: str) -> list[Path]:
-    return sorted((PACKAGE / sub).rglob("*.py"))
+def folder_of(path: Path) -> str:
+    rel = path.relative_to(PACKAGE).parts
+    return rel[0] if len(rel) > 1 else Path(rel[0]).stem
 
 
-PURE = _sources("engine/ops") + _sources("engine/solvers") + _sources("engine/layers") \
-    + [PACKAGE / "engine" / "graph.py"]
 ALL = sorted(PACKAGE.rglob("*.py"))
 
 
@@ -81,79 +96,68 @@ def _where(path, line):
     return f"{path.relative_to(ROOT)}:{line}"
 
 
-def _pure_violations(path: Path) -> list[str]:
+def violations(path: Path) -> list[str]:
+    """The imports of ``path`` that its folder's rule does not allow."""
+    folder = folder_of(path)
+    if folder in TOP:
+        return []
+    internal, third_party = RULES[folder]
     bad = []
     for mod, line in imports(path):
         top = mod.partition(".")[0]
-        if top in STDLIB or _under(mod, PURE_ALLOWED):
+        if top in STDLIB and top != "hwcheck":
             continue
-        if top == "hwcheck" and _under(mod.rpartition(".")[0], PURE_ALLOWED):
-            continue   # `from hwcheck.engine.ops import conv` also lists hwcheck.engine.ops.conv
+        if top == "hwcheck":
+            # `from hwcheck.engine import ops` also lists hwcheck.engine.ops; the package
+            # itself (`from hwcheck import __version__`) is allowed everywhere
+            if mod == "hwcheck.__version__" or _under(mod, internal) \
+                    or _under(mod.rpartition(".")[0], internal):
+                continue
+        elif top in third_party:
+            continue
         bad.append(f"{_where(path, line)} imports {mod}")
     return bad
 
 
-def test_the_rule_sees_the_modules_it_is_about():
-    names = {module_name(p) for p in PURE}
-    assert {"hwcheck.engine.ops.conv", "hwcheck.engine.ops.pool", "hwcheck.engine.graph",
-            "hwcheck.engine.solvers.gradient", "hwcheck.engine.solvers.sgd_step",
-            "hwcheck.engine.solvers.rnn_jacobian", "hwcheck.engine.layers.table"} <= names
-    # and the import reader resolves the forms the package uses
-    assert any(m == "hwcheck.engine.ops.activations" for m, _ in imports(PACKAGE / "engine" / "ops" / "losses.py"))
-    assert any(m == "numpy" for m, _ in imports(PACKAGE / "engine" / "solvers" / "gradient.py"))
+def test_every_module_falls_under_one_rule():
+    folders = {folder_of(p) for p in ALL}
+    assert folders <= set(RULES) | TOP, folders - set(RULES) - TOP
+    # and the rule is about the modules it names
+    names = {module_name(p) for p in ALL}
+    assert {"hwcheck.engine.graph", "hwcheck.engine.ops.conv", "hwcheck.spec.load",
+            "hwcheck.grading.grader", "hwcheck.report.grade_text"} <= names
 
 
-@pytest.mark.parametrize("path", PURE, ids=lambda p: module_name(p))
-def test_ops_and_solvers_import_only_numpy_the_stdlib_and_their_own_layer(path):
-    bad = _pure_violations(path)
+@pytest.mark.parametrize("path", ALL, ids=module_name)
+def test_each_module_imports_only_from_its_own_folder_and_below(path):
+    bad = violations(path)
     assert not bad, "\n".join(bad)
 
 
-def test_network_the_one_module_solvers_may_import_imports_nothing_above_it():
-    bad = [f"{_where(PACKAGE / 'engine' / 'network.py', line)} imports {mod}"
-           for mod, line in imports(PACKAGE / "engine" / "network.py")
-           if mod.partition(".")[0] not in STDLIB
-           and not _under(mod, ("numpy", "hwcheck.errors", "hwcheck.engine.layers"))]
-    assert not bad, "\n".join(bad)
-
-
-@pytest.mark.parametrize("path", ALL, ids=lambda p: module_name(p))
+@pytest.mark.parametrize("path", ALL, ids=module_name)
 def test_nothing_in_the_package_imports_torch(path):
     bad = [f"{_where(path, line)} imports {mod}" for mod, line in imports(path)
            if mod.partition(".")[0] == "torch"]
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("path", _sources("engine/ops"), ids=lambda p: module_name(p))
-def test_ops_do_not_import_solvers_or_the_network(path):
-    bad = [f"{_where(path, line)} imports {mod}" for mod, line in imports(path)
-           if mod.startswith("hwcheck") and not _under(mod, ("hwcheck.engine.ops",))]
-    assert not bad, "\n".join(bad)
-
-
-@pytest.mark.parametrize("path", _sources("engine/solvers") + [PACKAGE / "engine" / "graph.py"], ids=lambda p: module_name(p))
-def test_solvers_do_not_import_upward(path):
-    bad = [f"{_where(path, line)} imports {mod}" for mod, line in imports(path)
-           if _under(mod, UPWARD_FROM_SOLVERS)]
-    assert not bad, "\n".join(bad)
-
-
 def test_the_reader_catches_a_violation(tmp_path, monkeypatch):
-    """The checks are not vacuous: an upward, a YAML and a lazy torch import are all seen."""
-    pkg = tmp_path / "hwcheck" / "solvers"
-    pkg.mkdir(parents=True)
-    bad = pkg / "bad.py"
-    bad.write_text("import numpy as np\nfrom hwcheck.report import solve_text\n"
-                   "def f():\n    import torch\n    import yaml\n    from ..keys import x\n")
+    """The checks are not vacuous: an upward, a YAML, a rich and a lazy torch import in the
+    engine are all seen, and so is a report import from grading."""
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "hwcheck")
+    eng = tmp_path / "hwcheck" / "engine" / "solvers"
+    eng.mkdir(parents=True)
+    bad = eng / "bad.py"
+    bad.write_text("import numpy as np\nfrom hwcheck.report import solve_text\nimport rich\n"
+                   "def f():\n    import torch\n    import yaml\n    from ...kinds import keys\n"
+                   "    from hwcheck.errors import SpecError\n")
     found = {m for m, _ in imports(bad)}
-    assert {"hwcheck.report", "torch", "yaml", "hwcheck.keys"} <= found
-    assert len(_pure_violations(bad)) >= 4
-
-
-@pytest.mark.parametrize("path", _sources("grading"), ids=lambda p: module_name(p))
-def test_grading_does_not_import_the_report_layer(path):
-    """Results carry numbers and structured details; only hwcheck.report formats them."""
-    bad = [f"{_where(path, line)} imports {mod}" for mod, line in imports(path)
-           if _under(mod, ("hwcheck.report", "hwcheck.cli", "rich"))]
-    assert not bad, "\n".join(bad)
+    assert {"hwcheck.report", "torch", "yaml", "hwcheck.kinds", "hwcheck.errors"} <= found
+    assert len(violations(bad)) >= 6
+    grading = tmp_path / "hwcheck" / "grading"
+    grading.mkdir()
+    (grading / "g.py").write_text("from hwcheck.report.numbers import fmt_array\n")
+    assert violations(grading / "g.py") == [
+        "hwcheck/grading/g.py:1 imports hwcheck.report.numbers",
+        "hwcheck/grading/g.py:1 imports hwcheck.report.numbers.fmt_array"]

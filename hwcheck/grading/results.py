@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Union
 
-STATUSES = ("correct", "wrong", "invalid", "missing", "needs_review")
 FAILING = ("wrong", "invalid", "missing")
 
 # A number, or nested tuples of numbers (a vector, a matrix): hashable, unlike an ndarray,

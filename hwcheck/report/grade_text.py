@@ -21,7 +21,8 @@ from rich.text import Text
 
 from hwcheck.report.details import answer_text, details_of, expected_text, view
 from hwcheck.report.numbers import fmt_number
-from hwcheck.grading.results import FAILING, STATUSES
+from hwcheck.grading.results import FAILING
+from hwcheck.spec.load import STATUSES
 from hwcheck.report.textsafe import clean
 
 # label, style: the glyph carries the colour on a TTY, the word carries it when piped.

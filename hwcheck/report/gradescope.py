@@ -17,7 +17,7 @@ from __future__ import annotations
 from hwcheck.report.details import message_lines, view
 from hwcheck.report.grade_json import dumps, num
 from hwcheck.report.numbers import fmt_number
-from hwcheck.grading.results import STATUSES
+from hwcheck.spec.load import STATUSES
 
 
 def _pts(x) -> str:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hwcheck.grading.results import STATUSES
 from hwcheck.kinds import KINDS, SECTIONS, all_variants
-from hwcheck.spec.load import ANSWER_KINDS
+from hwcheck.spec.load import ANSWER_KINDS, STATUSES
 from hwcheck.spec.schema_defs import network_defs, ref, value_defs
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

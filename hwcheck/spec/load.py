@@ -18,6 +18,8 @@ from hwcheck.spec.readers import (boolean as _bool, integer as _int, mapping as 
 from hwcheck.spec.yamlio import Node, load_file
 
 ANSWER_KINDS = ("numeric", "integer", "formula", "text")
+#: what grading can say of a part; a spec's self-tests name one of them
+STATUSES = ("correct", "wrong", "invalid", "missing", "needs_review")
 #: The keys every spec may have; the rest are its kind's sections (``hwcheck.kinds``).
 GENERIC_KEYS = {"id", "title", "points", "statement", "kind", "sizes", "vary", "variants",
                 "parts", "tests", "tolerance", "$schema"}
@@ -249,7 +251,9 @@ def _tests(node: Node | None, part_names: set[str]) -> tuple[SelfTest, ...]:
                           hint="parts: " + ", ".join(sorted(part_names)))
         if "answer" not in opts or "status" not in opts:
             raise t.error("a test needs `answer` and `status`", cls=SpecError)
-        tests.append(SelfTest(part=part, answer=opts["answer"],
-                              status=_text(opts["status"]),
+        status = _text(opts["status"])
+        if status not in STATUSES:
+            raise _unknown(opts["status"], status, STATUSES, "status")
+        tests.append(SelfTest(part=part, answer=opts["answer"], status=status,
                               diagnosis=_text(opts.get("diagnosis"), None), line=t.line))
     return tuple(tests)
