@@ -145,3 +145,18 @@ def test_a_sum_from_zero_is_off_by_one(tmp_path):
     text = ('p1:\n  dL/dK: "sum(x[i+u-2, j+v-1] * g[ceil(i/2), ceil(j/2)] / 4 * s[i, j]'
             ' * (1 - s[i, j]) for i in 1..2n for j in 1..2m)"\n')
     assert _status(tmp_path, text, "p1", "dL/dK") == ("wrong", "index-off-by-one")
+
+
+# --- the expected precision is said before and after grading ---------------------------
+
+def test_the_precision_is_stated_in_template_solve_and_the_report(tmp_path):
+    from tests.helpers import run
+
+    template = run("template", "p5").stdout
+    assert "W: a 2 x 2 matrix of numbers, to 4 significant digits" in template
+    assert "graded to 4 significant digits" in " ".join(run("solve", "p5").stdout.split())
+    assert '"precision": "the exact value"' in run("solve", "p3", "--format", "json").stdout
+    answers = tmp_path / "a.yaml"
+    answers.write_text("p5:\n  W: [[0.99, -0.01], [0, -1]]\n")
+    doc = run("grade", answers, "--format", "json").stdout
+    assert "expects 4 significant digits" in doc and '"diagnosis": "rounding"' in doc

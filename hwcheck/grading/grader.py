@@ -87,6 +87,8 @@ class Grader:
             base["expected"] = value_of(key0)
         if part.answer == "text":
             return self._text(part, node, base), None
+        if part.answer != "formula":
+            base["tolerance"] = part.tolerance or spec.tolerance
         if node.kind == "scalar" and isinstance(node.value, str):
             if part.answer != "formula" and node.value.strip().lower() in YAML11_WORDS:
                 return PartResult(status="invalid", answer=node.value, feedback=(

@@ -105,6 +105,7 @@ class PartResult:
     rubric: tuple[RubricMatch, ...] = ()
     suggested: float | None = None  # rubric's suggested points for needs_review parts
     feedback_reveals_key: bool = False
+    tolerance: object | None = None  # a numeric part's spec Tolerance: the precision it expects
 
 
 @dataclass(frozen=True)

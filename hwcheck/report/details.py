@@ -10,6 +10,7 @@ from __future__ import annotations
 from hwcheck.grading.results import (Counterexample, EntryMismatch, MoreMismatches, Note,
                                      withhold_key)
 from hwcheck.report.numbers import fmt_array, fmt_number
+from hwcheck.report.precision import precision_text
 
 
 def view(submissions, hide_expected: bool = False) -> list:
@@ -46,7 +47,16 @@ def rubric_lines(part) -> list[str]:
 
 
 def details_of(part) -> list[str]:
-    return rubric_lines(part) + [detail_text(d) for d in part.details]
+    return rubric_lines(part) + [detail_text(d) for d in part.details] + precision_lines(part)
+
+
+def precision_lines(part) -> list[str]:
+    """For a wrong number that no slip explains, or a rounding: the precision the part
+    expects, so that it can be fixed."""
+    if part.status != "wrong" or part.tolerance is None or part.answer_value is None \
+            or part.diagnosis not in (None, "rounding"):
+        return []
+    return [f"expects {precision_text(part.tolerance)}"]
 
 
 def answer_text(part) -> str | None:

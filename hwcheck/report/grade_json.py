@@ -14,6 +14,7 @@ import math
 import re
 
 from hwcheck.grading.results import Counterexample
+from hwcheck.report.precision import precision_text
 from hwcheck.report.details import answer_text, details_of, expected_text, view
 
 # json.dumps escapes C0 controls itself; C1 controls (a lone \x9b is a terminal CSI) and the
@@ -74,6 +75,8 @@ def part_doc(part, key_withheld: bool = False) -> dict:
         doc["rubric"] = [{"point": m.point, "synonym": m.synonym, "points": num(m.points)}
                          for m in part.rubric]
     doc["counterexample"] = _counterexample(part)
+    if part.tolerance is not None:
+        doc["precision"] = precision_text(part.tolerance)
     return doc
 
 

@@ -11,6 +11,8 @@ def precision_text(tol) -> str:
         return f"{tol.decimals} decimal place{'s' * (tol.decimals != 1)}"
     if tol.sigfigs is not None:
         return f"{tol.sigfigs} significant digit{'s' * (tol.sigfigs != 1)}"
+    if not tol.rtol > 0:
+        return "the exact value" if not tol.atol > 0 else f"within ±{tol.atol:g}"
     digits = significant_digits(tol.rtol)
     return (f"{digits} significant digits (each entry within {tol.rtol * 100:g}% of its "
             f"matrix's largest entry)")

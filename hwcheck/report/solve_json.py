@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from hwcheck.report.precision import precision_text
+
 
 def plain(value):
     """Arrays, numpy scalars and nested containers as JSON-ready Python values."""
@@ -29,8 +31,7 @@ def document(solved) -> dict:
         "problem": spec.id, "title": spec.title, "points": spec.points, "kind": spec.kind,
         "sizes": dict(solved.instance.sizes),
         "given": plain(sol.given),
-        "parts": {p.name: {"value": plain(sol.parts.get(p.name)), "points": p.points,
-                           "reference": p.reference} for p in spec.parts},
+        "parts": {p.name: _part(spec, p, sol) for p in spec.parts},
         "steps": [{"name": s.name, "value": plain(s.value)} for s in sol.steps],
     }
     if solved.student is not None:
@@ -45,6 +46,14 @@ def document(solved) -> dict:
     if solved.norms is not None:
         doc["norms"] = plain(solved.norms)
     return doc
+
+
+def _part(spec, part, sol) -> dict:
+    out = {"value": plain(sol.parts.get(part.name)), "points": part.points,
+           "reference": part.reference}
+    if part.answer not in ("formula", "text"):
+        out["precision"] = precision_text(part.tolerance or spec.tolerance)
+    return out
 
 
 def render(solved_list, stream) -> None:

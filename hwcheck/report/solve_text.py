@@ -11,6 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from hwcheck.report.precision import precision_text
 from hwcheck.report.numbers import fmt_number
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -53,9 +54,20 @@ def _one(solved, console) -> None:
     else:
         console.print(_values("Answer key", ((p.name, sol.parts[p.name]) for p in spec.parts
                                              if p.answer != "text")))
+        for line in _precisions(spec):
+            console.print(Text(line, style="dim"))
         if any(p.answer == "text" for p in spec.parts):
             console.print(_rubric(spec))
     console.print()
+
+
+def _precisions(spec) -> list[str]:
+    """What precision each numeric part is graded to, said before anyone is graded."""
+    by_text: dict[str, list[str]] = {}
+    for p in spec.parts:
+        if p.answer not in ("formula", "text"):
+            by_text.setdefault(precision_text(p.tolerance or spec.tolerance), []).append(p.name)
+    return [f"{', '.join(names)}: graded to {text}" for text, names in by_text.items()]
 
 
 def _values(title: str, items) -> Table:

@@ -7,6 +7,7 @@ import textwrap
 import numpy as np
 
 from hwcheck.kinds import solve_spec
+from hwcheck.report.precision import precision_text
 
 
 def skeleton(specs) -> str:
@@ -35,7 +36,7 @@ def describe(spec, part) -> str:
     if part.answer == "text":
         return f"free text ({part.points:g} points, reviewed by staff)"
     if part.answer == "integer":
-        return "a whole number"
+        return f"a whole number ({precision_text(part.tolerance or spec.tolerance)})"
     if part.answer == "formula":
         names = [n for n, _ in (spec.section("symbols").items()
                                 if spec.section("symbols") is not None else ())]
@@ -47,7 +48,8 @@ def describe(spec, part) -> str:
         if size:
             text += f"; or the {size} for the spec's own instance"
         return text
-    return f"a {size}" if size else "a number"
+    what = f"a {size}" if size else "a number"
+    return f"{what}, to {precision_text(part.tolerance or spec.tolerance)}"
 
 
 def _shape(spec, part):
