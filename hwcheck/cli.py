@@ -92,7 +92,7 @@ def list_problems(problems: Optional[Path] = PROBLEMS_OPT):
     from hwcheck.spec.catalog import load_catalog
     from hwcheck.report import console, listing
 
-    listing.render(load_catalog(problems), console.stdout())
+    listing.render(load_catalog(problems, solve=True), console.stdout())
 
 
 @command

@@ -146,6 +146,9 @@ BROKEN = {
                      "target has shape (3,); the network needs (2,)"),
     "unknown-solver-variant": ("p5.yaml", "variant: softmax-diagonal", "variant: softmax",
                                "unknown solver variant 'softmax'"),
+    # only the solver knows its quantities: `list` solves each spec's own instance for it
+    "misspelt-quantity": ("p5.yaml", "quantity: new.c.weight", "quantity: new.c.weigth",
+                          "unknown quantity 'new.c.weigth'"),
 }
 
 

@@ -44,7 +44,10 @@ class Catalog:
                          else "see `hwcheck list` for the problem ids")
 
 
-def load_catalog(explicit: str | Path | None = None) -> Catalog:
+def load_catalog(explicit: str | Path | None = None, solve: bool = False) -> Catalog:
+    """Every spec in the problems folder. With ``solve``, each spec's own instance is also
+    solved, so that a name only the solver can check (a part's ``quantity:``) is refused
+    here as it would be by ``solve`` and ``grade`` (the six seed keys take ~40 ms)."""
     folder = problems_dir(explicit)
     specs: dict[str, Spec] = {}
     for path in sorted(folder.glob("*.yaml"), key=lambda p: _natural(p.stem)):
@@ -53,6 +56,10 @@ def load_catalog(explicit: str | Path | None = None) -> Catalog:
             raise UsageError(f"problem id '{spec.id}' is used twice",
                              file=str(path), hint=f"also in {specs[spec.id].file}")
         specs[spec.id] = spec
+        if solve:
+            from hwcheck.kinds import solve_spec   # the kinds read the Spec model: lazily
+
+            solve_spec(spec)
     if not specs:
         raise UsageError(f"{folder} holds no *.yaml problem specs",
                          hint="pass --problems with the folder that holds p1.yaml, p2.yaml, …")
