@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwcheck.errors import FormulaError
-from hwcheck.formula import IndexOutOfRange, evaluate, parse
+from hwcheck.formula import IndexOutOfRange, evaluate
+from hwcheck.formula.read import Context, parse_answer
 
 INSTANCES = 3          # the spec's own, then two random ones (sizes varied where symbolic)
 RTOL, ATOL = 1e-7, 1e-9
@@ -25,14 +26,37 @@ class FormulaOutcome:
     message: str = ""
     details: tuple = ()
     values: tuple = ()             # the formula's value on each instance evaluated
+    read_as: str | None = None     # the canonical formula, when it differs from the text
+    notes: tuple = ()              # how an ambiguity was read; what was dropped
 
 
-def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOutcome:
+def context(grader, spec, part, student, extra_env=None, indexing: int = 1) -> Context:
+    """The names a reader may meet in ``part``: symbols with their ranks (from the
+    spec's own instance), the part's index variables, sizes and declared functions."""
+    env = dict(grader.key(spec, 0, student).solution.env)
+    if extra_env:
+        env.update(extra_env[0])
+    sizes = frozenset(spec.sizes)
+    symbols = {k: int(np.ndim(v)) for k, v in env.items() if k not in sizes}
+    return Context(symbols, tuple(part.index), sizes,
+                   dict(getattr(spec, "functions", None) or {}), indexing)
+
+
+def read(grader, spec, part, text: str, student, extra_env=None,
+         indexing: int = 1) -> tuple:
+    """(Formula, Reading) for what a student wrote; FormulaError if it cannot be read."""
+    return parse_answer(text, context(grader, spec, part, student, extra_env, indexing))
+
+
+def outcome(grader, spec, part, text: str, student, extra_env=None,
+            indexing: int = 1) -> FormulaOutcome:
     """Evaluate ``text`` for ``part`` on every instance and compare with the key."""
     try:
-        f = parse(text)
+        f, reading = read(grader, spec, part, text, student, extra_env, indexing)
     except FormulaError as exc:
         return FormulaOutcome("invalid", _where(exc, text))
+    shown = dict(read_as=reading.read_as, notes=reading.notes)
+    text = reading.canonical
     values = []
     for number in range(instances(spec)):
         solved = grader.key(spec, number, student)
@@ -47,9 +71,9 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
                                                  shape=want.shape))
         except IndexOutOfRange as exc:
             return FormulaOutcome("wrong", exc.message, (f"on {_instance(solved)}",),
-                                  tuple(values))
+                                  tuple(values), **shown)
         except FormulaError as exc:
-            return FormulaOutcome("invalid", _where(exc), (), tuple(values))
+            return FormulaOutcome("invalid", _where(exc), (), tuple(values), **shown)
         values.append(got)
         bad = ~close(got, want)
         if bad.any():
@@ -57,8 +81,8 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
             where = ", ".join(f"{v}={i + 1}" for v, i in zip(part.index, idx)) or "value"
             detail = (f"counterexample: {_instance(solved)}, at {where}: yours "
                       f"{got[idx]:.6g}, expected {want[idx]:.6g}")
-            return FormulaOutcome("wrong", "", (detail,), tuple(values))
-    return FormulaOutcome("correct", "", (), tuple(values))
+            return FormulaOutcome("wrong", "", (detail,), tuple(values), **shown)
+    return FormulaOutcome("correct", "", (), tuple(values), **shown)
 
 
 def instances(spec) -> int:
@@ -72,10 +96,12 @@ def close(got: np.ndarray, want: np.ndarray) -> np.ndarray:
         return np.abs(got - want) <= ATOL + RTOL * np.maximum(np.abs(want), scale)
 
 
-def value_on(grader, spec, part, text: str, student, number: int = 0, extra_env=None):
+def value_on(grader, spec, part, text: str, student, number: int = 0, extra_env=None,
+             indexing: int = 1):
     """A formula's value on one instance (for diagnosis and carry-forward), or None."""
     try:
-        f = parse(text)
+        f, reading = read(grader, spec, part, text, student, extra_env, indexing)
+        text = reading.canonical
         solved = grader.key(spec, number, student)
         want = np.asarray(solved.solution.parts[part.name], dtype=float)
         env = dict(solved.solution.env)

@@ -26,6 +26,8 @@ class PartResult:
     expected: str | None = None   # the key, for display (hidden with --hide-expected)
     details: tuple[str, ...] = ()  # per-entry feedback, a counterexample
     suggested: float | None = None  # rubric's suggested points for needs_review parts
+    read_as: str | None = None    # the canonical formula graded, when it differs from answer
+    notes: tuple[str, ...] = ()   # how the reader took an ambiguity; what it dropped
 
 
 @dataclass(frozen=True)

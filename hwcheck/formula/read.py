@@ -1,0 +1,136 @@
+"""What a student wrote → the canonical notation the grader evaluates, with notes.
+
+    reading = read(r"\\frac14 g_{\\lceil d/2\\rceil,\\lceil e/2\\rceil}", ctx)
+    reading.canonical   # 'g[ceil(d / 2), ceil(e / 2)] / 4'
+    formula, reading = parse_answer(text, ctx)   # the canonical text, parsed and checked
+
+Text already in canonical notation (and naming only known names) is kept exactly as
+written. Anything else (LaTeX, Unicode math, everyday ASCII such as `1/4 g[i][j]` or
+`x^2`) goes through ``reader``, which writes canonical text; that text is then parsed by
+``syntax.parse`` like any other, so every limit of the formula engine still applies. The
+raw input is capped at ``MAX_LENGTH`` characters before any reading starts.
+"""
+
+from __future__ import annotations
+
+from hwcheck.errors import FormulaError
+from hwcheck.formula.context import Context, Reading
+from hwcheck.formula.lexer import CMD, END, NAME, OP, Token, tokenize
+from hwcheck.formula.limits import MAX_LENGTH
+from hwcheck.formula.reader import COMPARE, MAX_OUTPUT, Parser
+from hwcheck.formula.syntax import Formula, parse
+from hwcheck.formula.unicode import is_unicode, to_latex
+
+__all__ = ["Context", "Reading", "read", "parse_answer"]
+
+_DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
+_SEPARATORS = {",", ";"}
+
+
+def parse_answer(text: str, ctx: Context | None = None) -> tuple[Formula, Reading]:
+    """Read and parse a student's formula; FormulaError names anything refused."""
+    reading = read(text, ctx)
+    if reading.canonical == text:
+        return parse(text), reading
+    return parse(reading.canonical, max_length=MAX_OUTPUT), reading
+
+
+def read(text: str, ctx: Context | None = None) -> Reading:
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be text, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"formula is {len(text)} characters; the limit is {MAX_LENGTH}",
+                           hint="split it into simpler parts")
+    ctx = ctx or Context()
+    plain = text.isascii() and "\\" not in text and "$" not in text
+    if plain and ctx.indexing == 1:
+        try:
+            f = parse(text)
+        except FormulaError:
+            f = None
+        if f is not None:
+            if f.names <= ctx.names or not ctx.names:
+                return Reading(text, text)
+            try:  # unknown names: maybe `W_h` for Wh; else keep today's reading
+                return _read(text, ctx)
+            except FormulaError:
+                return Reading(text, text)
+    return _read(text, ctx)
+
+
+def _read(text: str, ctx: Context) -> Reading:
+    body, offset, latex = _undelimit(text)
+    converted = is_unicode(body)
+    if converted:
+        body = to_latex(body)
+    try:
+        tokens = tokenize(body)
+        tokens, notes = _surroundings(body, tokens)
+        parser = Parser(tokens, ctx, latex or "\\" in text)
+        if parser.at(END):
+            raise FormulaError("the formula is empty", hint="write an expression such as "
+                               "`q - p`")
+        value = parser.formula()
+    except FormulaError as exc:
+        if exc.col:
+            exc.col = 0 if converted else exc.col + offset
+        raise
+    except RecursionError:
+        raise FormulaError("the formula is too deeply nested to read",
+                           hint="simplify it") from None
+    if ctx.indexing == 0:
+        notes.append("read with indices counted from 0")
+    return Reading(text, value.text, tuple(notes) + tuple(parser.notes))
+
+
+def _undelimit(text: str) -> tuple[str, int, bool]:
+    stripped = text.strip()
+    lead = len(text) - len(text.lstrip())
+    for open_, close in _DELIMITERS:
+        if stripped.startswith(open_) and stripped.endswith(close) \
+                and len(stripped) >= len(open_) + len(close):
+            inner = stripped[len(open_):len(stripped) - len(close)]
+            return inner, lead + len(open_), True
+    return text, 0, False
+
+
+def _surroundings(body: str, tokens: list[Token]) -> tuple[list[Token], list[str]]:
+    """Drop a left-hand side (`dL/dS[d,e] =`) and a trailing domain clause
+    (`for 1 <= d <= 2n`, `, 1 \\le d \\le 2n`); say what was dropped."""
+    notes: list[str] = []
+    depth, last_eq, cut = 0, -1, -1
+    for k, t in enumerate(tokens):
+        if t.kind == OP and t.text in "([{":
+            depth += 1
+        elif t.kind == OP and t.text in ")]}":
+            depth -= 1
+        elif depth == 0 and t.kind == OP and t.text == "=" and cut < 0:
+            last_eq = k
+        elif depth == 0 and cut < 0 and k > last_eq + 1 and _separator(t) \
+                and _has_comparison(tokens[k + 1:]):
+            cut = k
+    end = len(tokens) - 1
+    if cut >= 0:
+        clause = body[tokens[cut].pos:].strip()
+        notes.append(f"dropped the domain clause `{clause}`")
+        end = cut
+    while end > 0 and tokens[end - 1].kind == OP and tokens[end - 1].text in (".", ",", ";"):
+        end -= 1
+    start = 0
+    if last_eq >= 0 and last_eq < end:
+        lhs = body[tokens[0].pos:tokens[last_eq].pos].strip()
+        if lhs:
+            notes.append(f"dropped the left-hand side `{lhs} =`")
+        start = last_eq + 1
+    return tokens[start:end] + [Token(END, "", tokens[end].pos)], notes
+
+
+def _separator(t: Token) -> bool:
+    return (t.kind == OP and t.text in _SEPARATORS) or \
+        (t.kind == NAME and t.text in ("for", "where", "with")) or \
+        (t.kind == CMD and t.text in ("forall", "quad", "qquad"))
+
+
+def _has_comparison(tokens: list[Token]) -> bool:
+    return any(t.kind in (OP, CMD) and t.text in COMPARE and t.text not in ("=", "==")
+               or t.kind == CMD and t.text == "in" for t in tokens)
