@@ -67,6 +67,9 @@ def _read(text: str, ctx: Context) -> Reading:
         tokens = tokenize(body)
         tokens, notes = _surroundings(body, tokens)
         parser = Parser(tokens, ctx, latex or "\\" in text)
+        if parser.at(END) and any(n.startswith("dropped the left") for n in notes):
+            raise FormulaError("nothing follows the last `=`",
+                               hint="write the expression after the `=`")
         if parser.at(END):
             raise FormulaError("the formula is empty", hint="write an expression such as "
                                "`q - p`")

@@ -147,6 +147,17 @@ class Parser:
             self.fail(f"a comparison {self.describe(t)} in the middle of the formula",
                       hint="write only the expression; a domain clause goes at the end, "
                            "after `for`")
+        if t.kind == NAME and t.text in ("for", "in", "if", "and", "or", "not"):
+            self.fail(f"`{t.text}` at column {t.pos + 1} can only stand inside sum(…), min(…) "
+                      "or max(…)", hint="write sum(EXPR for i in 1..n if i != j); a domain "
+                      "clause such as `for 1 <= d <= 2n` goes at the end")
+        if t.kind == OP and t.text == "..":
+            self.fail("dots `..` outside a sum's range stand for entries that are not written",
+                      hint="write one general entry using "
+                           + (", ".join(self.ctx.indices) or "the index variables"))
+        if t.kind == OP and t.text == ";":
+            self.fail("a `;` or a wide space \\quad in the middle of the formula",
+                      hint="write one expression; a domain clause goes at the end")
         self.fail(f"{self.describe(t)} at column {t.pos + 1} cannot follow what comes before",
                   hint="write products with `*`, indices as x[i, j]")
 
@@ -220,8 +231,8 @@ class Parser:
 
     def power(self) -> V:
         v = self.names.postfix(self.atom())
-        if self.at(OP, "^") or self.at(OP, "**"):
-            return self.names.superscript(v, self.take())
+        while self.at(OP, "^") or self.at(OP, "**"):  # `Wᵀᵀ`, `{W^h}^T`
+            v = self.names.superscript(v, self.take())
         return v
 
     def exponent(self, tok: Token) -> V:

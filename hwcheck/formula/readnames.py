@@ -105,6 +105,10 @@ class Names:
         self.unknown(t)
 
     def unknown(self, t: Token):
+        if self.p.at(OP, "(") or self.p.at(OP, "'"):
+            self.p.fail(f"`{t.text}(…)` is not a function this problem knows", t,
+                        hint="functions: " + ", ".join(sorted(ARITY)) + "; a problem may "
+                        "declare others (such as f) under `functions:`")
         symbols = ", ".join(sorted(self.ctx.symbols)) or "none"
         idx = ", ".join(self.ctx.indices)
         hint = f"this problem's symbols: {symbols}" + (f"; index variables: {idx}" if idx else "")
