@@ -23,7 +23,6 @@ from hwcheck.formula.unicode import is_unicode, to_latex
 
 __all__ = ["Context", "Reading", "read", "parse_answer"]
 
-_DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 _SEPARATORS = {",", ";"}
 
 
@@ -87,14 +86,14 @@ def _read(text: str, ctx: Context) -> Reading:
 
 
 def _undelimit(text: str) -> tuple[str, int, bool]:
-    stripped = text.strip()
-    lead = len(text) - len(text.lstrip())
-    for open_, close in _DELIMITERS:
-        if stripped.startswith(open_) and stripped.endswith(close) \
-                and len(stripped) >= len(open_) + len(close):
-            inner = stripped[len(open_):len(stripped) - len(close)]
-            return inner, lead + len(open_), True
-    return text, 0, False
+    """Math delimiters become spaces of the same width, so columns still point into what
+    the student wrote; `$a$ for $1 \\le d$` mixes math and words and reads as one."""
+    if not any(d in text for d in ("$", "\\(", "\\[")):
+        return text, 0, False
+    body = text.replace("$", " ")
+    for mark in ("\\(", "\\)", "\\[", "\\]"):
+        body = body.replace(mark, "  ")
+    return body, 0, True
 
 
 def _surroundings(body: str, tokens: list[Token]) -> tuple[list[Token], list[str]]:
@@ -114,14 +113,14 @@ def _surroundings(body: str, tokens: list[Token]) -> tuple[list[Token], list[str
             cut = k
     end = len(tokens) - 1
     if cut >= 0:
-        clause = body[tokens[cut].pos:].strip()
+        clause = " ".join(body[tokens[cut].pos:].split())
         notes.append(f"dropped the domain clause `{clause}`")
         end = cut
     while end > 0 and tokens[end - 1].kind == OP and tokens[end - 1].text in (".", ",", ";"):
         end -= 1
     start = 0
     if last_eq >= 0 and last_eq < end:
-        lhs = body[tokens[0].pos:tokens[last_eq].pos].strip()
+        lhs = " ".join(body[tokens[0].pos:tokens[last_eq].pos].split())
         if lhs:
             notes.append(f"dropped the left-hand side `{lhs} =`")
         start = last_eq + 1

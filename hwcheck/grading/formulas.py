@@ -119,6 +119,34 @@ def same_text(a: str, b: str) -> bool:
     return "".join(a.split()) == "".join(b.split())
 
 
+_PAD = 8  # wider than any shift a formula in the homework reads past an edge
+
+
+def same_formula(grader, spec, part, a: str, b: str, student) -> bool:
+    """Whether two formulas are the same function of the symbols, also where the key's
+    arrays end: both are evaluated on the spec's sizes with every array replaced by random
+    values on a larger array, so two spellings of a mistake that reads past an edge (which
+    the key's instance cannot evaluate) are recognised as one."""
+    try:
+        fa, _ = read(grader, spec, part, a, student)
+        fb, _ = read(grader, spec, part, b, student)
+        solved = grader.key(spec, 0, student)
+        want = np.asarray(solved.solution.parts[part.name], dtype=float)
+        rng = np.random.default_rng(20240607)
+        env = {}
+        for name, value in sorted(solved.solution.env.items()):
+            arr = np.asarray(value, dtype=float)
+            env[name] = rng.standard_normal(tuple(d + _PAD for d in arr.shape)) \
+                if arr.ndim else value
+        index = list(zip(part.index, want.shape))
+        with np.errstate(all="ignore"):
+            va = evaluate(fa, env, index=index, shape=want.shape)
+            vb = evaluate(fb, env, index=index, shape=want.shape)
+        return bool(np.all(close(va, vb)))
+    except FormulaError:
+        return False
+
+
 def _env_id(extra_env, number) -> object:
     if not extra_env:
         return None

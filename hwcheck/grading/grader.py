@@ -166,7 +166,9 @@ class Grader:
 
     def _formula_slip(self, spec, part, text, student, out) -> Slip | None:
         for m in part.mistakes:
-            if m.formula and grade_formula.same_text(m.formula, text):
+            if m.formula and (grade_formula.same_text(m.formula, text) or not out.values and
+                              grade_formula.same_formula(self, spec, part, m.formula, text,
+                                                         student)):
                 return Slip(m.name, m.feedback)
         if not out.values:
             return None
