@@ -14,7 +14,7 @@ import pytest
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula import evaluate, parse
-from hwcheck.formula.read import Context, parse_answer, read
+from hwcheck.formula.readers import Context, parse_answer, read
 from hwcheck.grading import formulas as gf
 from tests.helpers import grader
 
@@ -278,7 +278,7 @@ def test_indexing_from_zero():
 
 
 def test_unicode_table_is_consistent():
-    from hwcheck.formula import unicode
+    from hwcheck.formula.readers import unicode
     assert len(unicode._SUPERSCRIPTS) == 39 and len(unicode._SUBSCRIPTS) == 31
     assert unicode.to_latex("x²ᵢ") == "x^{2}_{i}" and unicode.to_latex("qₓ") == "q_{x}"
     assert unicode.to_latex("1−2") == "1-2"

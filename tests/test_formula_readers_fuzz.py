@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula import MAX_LENGTH, MAX_NODES, evaluate
-from hwcheck.formula.read import parse_answer
+from hwcheck.formula.readers import parse_answer
 from hwcheck.grading import formulas as gf
 from tests.helpers import grader
 from tests.test_formula_readers import READINGS

@@ -14,7 +14,7 @@ import numpy as np
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula import IndexOutOfRange, evaluate
-from hwcheck.formula.read import Context, parse_answer
+from hwcheck.formula.readers import Context, parse_answer
 
 INSTANCES = 3          # the spec's own, then two random ones (sizes varied where symbolic)
 RTOL, ATOL = 1e-7, 1e-9

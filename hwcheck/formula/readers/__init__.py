@@ -1,25 +1,30 @@
-"""What a student wrote → the canonical notation the grader evaluates, with notes.
+"""Readers: what a student wrote → the canonical notation the grader evaluates, with notes.
 
     reading = read(r"\\frac14 g_{\\lceil d/2\\rceil,\\lceil e/2\\rceil}", ctx)
-    reading.canonical   # 'g[ceil(d / 2), ceil(e / 2)] / 4'
+    reading.canonical   # '1 / 4 * g[ceil(d / 2), ceil(e / 2)]'
     formula, reading = parse_answer(text, ctx)   # the canonical text, parsed and checked
 
-Text already in canonical notation (and naming only known names) is kept exactly as
-written. Anything else (LaTeX, Unicode math, everyday ASCII such as `1/4 g[i][j]` or
-`x^2`) goes through ``reader``, which writes canonical text; that text is then parsed by
-``syntax.parse`` like any other, so every limit of the formula engine still applies. The
-raw input is capped at ``MAX_LENGTH`` characters before any reading starts.
+Text already in canonical notation (naming only known names) is kept exactly as written.
+Anything else (LaTeX, Unicode math, everyday ASCII such as `1/4 g[i][j]` or `x^2`) is
+read in steps: ``unicode`` rewrites math characters as LaTeX, ``lexer`` makes tokens, a
+left-hand side and a domain clause are dropped here, and ``grammar`` (with ``names``,
+``functions``, ``sums`` and ``refusals``) writes canonical text. That text is parsed by
+``syntax.parse`` like any other, so every limit of the formula engine still applies; the
+raw input is capped at ``MAX_LENGTH`` characters before any reading starts. The readers
+are hand-written (no parsing library): a tokenizer and a recursive-descent parser are
+short, have no dependency to load, and their work is easy to bound.
 """
 
 from __future__ import annotations
 
 from hwcheck.errors import FormulaError
-from hwcheck.formula.context import Context, Reading
-from hwcheck.formula.lexer import CMD, END, NAME, OP, Token, tokenize
 from hwcheck.formula.limits import MAX_LENGTH
-from hwcheck.formula.reader import COMPARE, MAX_OUTPUT, Parser
+from hwcheck.formula.readers.context import Context, Reading
+from hwcheck.formula.readers.grammar import Parser
+from hwcheck.formula.readers.lexer import CMD, END, NAME, OP, Token, tokenize
+from hwcheck.formula.readers.tables import COMPARE, MAX_OUTPUT
+from hwcheck.formula.readers.unicode import is_unicode, to_latex
 from hwcheck.formula.syntax import Formula, parse
-from hwcheck.formula.unicode import is_unicode, to_latex
 
 __all__ = ["Context", "Reading", "read", "parse_answer"]
 

@@ -3,66 +3,20 @@
 A recursive-descent parser over ``lexer`` tokens that writes canonical notation directly:
 each rule returns the canonical text with its precedence and rank (0 scalar, 1 vector, 2
 matrix), so a product can be decided as elementwise or matrix from what its sides are.
-Names, subscripts and functions are resolved in ``readnames``. Recursion is capped at
+Names and subscripts are resolved in ``names``, functions in ``functions``. Recursion is capped at
 ``MAX_DEPTH`` and the output at ``MAX_OUTPUT`` characters, so no input costs more than a
 bounded amount of work; the result still goes through the canonical parser and its limits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hwcheck.errors import FormulaError
-from hwcheck.formula.context import Context
-from hwcheck.formula.lexer import CMD, END, NAME, NUM, OP, Token
-from hwcheck.formula.limits import MAX_DEPTH, MAX_LENGTH
-
-MAX_OUTPUT = 4 * MAX_LENGTH
-ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
-
-# Explicit products: `*`-like ones are always elementwise, `\cdot`-like ones follow the
-# homework's writing, where a dot or juxtaposition between matrices is a matrix product.
-ELEMENTWISE = {"*", ".*", "odot", "circ", "ast"}
-DOT_LIKE = {"cdot", "times", "bullet"}
-COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "=": "==", "!=": "!=",
-           "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=",
-           "geqslant": ">=", "lt": "<", "gt": ">", "ne": "!=", "neq": "!="}
-ATOM_CMDS = {"frac", "dfrac", "tfrac", "cfrac", "sqrt", "lceil", "lfloor", "sum", "exp", "ln",
-             "log", "sigma", "tanh", "max", "min", "pi"}
-REFUSED_CMDS = {
-    "partial": "a derivative symbol `\\partial` cannot be evaluated",
-    "int": "an integral `\\int` cannot be evaluated",
-    "prod": "a product `\\prod` cannot be evaluated",
-    "lim": "a limit `\\lim` cannot be evaluated",
-    "infty": "infinity `\\infty` is not a value a part can have",
-    "dots": "dots `\\dots` stand for entries that are not written",
-    "cdots": "dots `\\cdots` stand for entries that are not written",
-    "ldots": "dots `\\ldots` stand for entries that are not written",
-    "vdots": "dots `\\vdots` stand for entries that are not written",
-    "ddots": "dots `\\ddots` stand for entries that are not written",
-    "begin": "a matrix or environment `\\begin{…}` cannot be part of a formula",
-    "|": "a norm `\\|…\\|` cannot be evaluated",
-    "otimes": "`\\otimes` (a Kronecker or outer product) is ambiguous",
-    "approx": "`\\approx` is not an equation the grader can check",
-    "forall": "`\\forall` belongs to a domain clause, which goes at the end",
-}
-
-
-@dataclass(frozen=True)
-class V:
-    """A read subexpression: canonical ``text``, its precedence, rank and, for a bare
-    symbol or a sum, what later rules need (``name``; ``gen``: body and clauses)."""
-
-    text: str
-    prec: int = ATOM
-    rank: int = 0
-    name: str | None = None
-    gen: tuple | None = None
-
-
-def wrap(v: V, prec: int) -> str:
-    return v.text if v.prec >= prec else f"({v.text})"
-
+from hwcheck.formula.limits import MAX_DEPTH
+from hwcheck.formula.readers.context import Context
+from hwcheck.formula.readers.lexer import CMD, END, NAME, NUM, OP, Token
+from hwcheck.formula.readers.refusals import REFUSED_CMDS, refuse_command, trailing
+from hwcheck.formula.readers.tables import (ADD, ATOM, ATOM_CMDS, DOT_LIKE, ELEMENTWISE,
+                                            MAX_OUTPUT, MUL, NEG, V, wrap)
 
 class Parser:
     def __init__(self, tokens: list[Token], ctx: Context, latex: bool) -> None:
@@ -73,7 +27,7 @@ class Parser:
         self.notes: list[str] = []
         self.bound: list[str] = []
         self.depth = 0
-        from hwcheck.formula.readnames import Names  # it builds on this module's V
+        from hwcheck.formula.readers.names import Names  # it builds on this module's V
         self.names = Names(self)
 
     # --- plumbing -------------------------------------------------------------------------
@@ -131,35 +85,8 @@ class Parser:
     def formula(self) -> V:
         v = self.expr()
         if not self.at(END):
-            self.trailing()
+            trailing(self)
         return v
-
-    def trailing(self):
-        t = self.tok
-        if t.kind == OP and t.text in ")]}":
-            self.fail(f"unmatched `{t.text}` at column {t.pos + 1}",
-                      hint="remove it or add the opening bracket")
-        if t.kind == OP and t.text == ",":
-            self.fail("a comma outside brackets", hint="index with x[i, j]; put a domain "
-                      "clause such as `for 1 <= d <= 2n` at the end")
-        if t.kind == OP and t.text == "=" or (t.kind == OP and t.text in COMPARE) \
-                or (t.kind == CMD and t.text in COMPARE):
-            self.fail(f"a comparison {self.describe(t)} in the middle of the formula",
-                      hint="write only the expression; a domain clause goes at the end, "
-                           "after `for`")
-        if t.kind == NAME and t.text in ("for", "in", "if", "and", "or", "not"):
-            self.fail(f"`{t.text}` at column {t.pos + 1} can only stand inside sum(…), min(…) "
-                      "or max(…)", hint="write sum(EXPR for i in 1..n if i != j); a domain "
-                      "clause such as `for 1 <= d <= 2n` goes at the end")
-        if t.kind == OP and t.text == "..":
-            self.fail("dots `..` outside a sum's range stand for entries that are not written",
-                      hint="write one general entry using "
-                           + (", ".join(self.ctx.indices) or "the index variables"))
-        if t.kind == OP and t.text == ";":
-            self.fail("a `;` or a wide space \\quad in the middle of the formula",
-                      hint="write one expression; a domain clause goes at the end")
-        self.fail(f"{self.describe(t)} at column {t.pos + 1} cannot follow what comes before",
-                  hint="write products with `*`, indices as x[i, j]")
 
     def expr(self) -> V:
         self.enter()
@@ -260,7 +187,7 @@ class Parser:
             if self.at(END):
                 self.fail(f"`{open_}` at column {start.pos + 1} is never closed", start,
                           hint=f"add `{close}`")
-            self.trailing() if not self.at(OP, ",") else self.fail(
+            trailing(self) if not self.at(OP, ",") else self.fail(
                 "a comma inside brackets that are not an index", hint="index with x[i, j]")
         self.take()
         self.depth -= 1
@@ -297,7 +224,7 @@ class Parser:
     def command(self, t: Token) -> V:
         name = t.text
         if name in REFUSED_CMDS:
-            self.refuse_command(t)
+            refuse_command(self, t)
         if name in ("frac", "dfrac", "tfrac", "cfrac"):
             self.take()
             a, b = self.latex_arg(), self.latex_arg()
@@ -321,25 +248,12 @@ class Parser:
             self.depth -= 1
             return self.make(f"{name[1:]}({v.text})", ATOM, v.rank)
         if name == "sum":
-            from hwcheck.formula.readsums import latex_sum  # it builds on this module
+            from hwcheck.formula.readers.sums import latex_sum  # it builds on this module
             return latex_sum(self, self.take())
         if name == "pi":
             self.take()
             return self.make("3.141592653589793", ATOM, 0)
         return self.names.command_name(t)
-
-    def refuse_command(self, t: Token):
-        idx = ", ".join(self.ctx.indices) or "the index variables"
-        hints = {
-            "partial": "write the expression the derivative equals; a left-hand side "
-                       "such as \\frac{\\partial L}{\\partial S_{d,e}} = … is dropped",
-            "begin": "write one general entry using " + idx,
-            "prod": "write the product out with `*`",
-            "dots": "write one general entry using " + idx,
-            "|": "write the expression inside the norm as its own part if it is asked for",
-        }
-        hint = hints.get(t.text) or hints.get("dots" if "dots" in t.text else "", None)
-        self.fail(REFUSED_CMDS[t.text], t, hint=hint or "write the expression it stands for")
 
     def latex_arg(self) -> V:
         """A LaTeX argument: `{…}`, or one character, as in `\\frac14` or `\\frac ab`."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hwcheck.formula.lexer import CMD, END, NAME, OP, Token
-from hwcheck.formula.reader import ATOM, COMPARE, V
+from hwcheck.formula.readers.lexer import CMD, END, NAME, OP, Token
+from hwcheck.formula.readers.tables import ATOM, COMPARE, V
 
 if TYPE_CHECKING:
-    from hwcheck.formula.reader import Parser
+    from hwcheck.formula.readers.grammar import Parser
 
 _AND = {"and", "land", "wedge"}
 _OR = {"or", "lor", "vee"}
