@@ -117,6 +117,10 @@ READINGS = [
      "correct"),
     ("p1", "dL/dS", "0.25 g_{ceil(d/2), ceil(e/2)}", "0.25 * g[ceil(d / 2), ceil(e / 2)]",
      "correct"),
+    ("p1", "dL/dS", "1/4 [g[ceil(d/2), ceil(e/2)]]", "1 / 4 * g[ceil(d / 2), ceil(e / 2)]",
+     "correct"),
+    ("p1", "dL/dS", r"\frac{1}{4} \left[g_{\lceil d/2\rceil, \lceil e/2\rceil}\right]",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
     ("p1", "dL/dS", "g[ceil(d/2), ceil(e/2)] / 2^2", "g[ceil(d / 2), ceil(e / 2)] / 2**2",
      "correct"),
     ("p1", "dL/dC", "1/4 g[ceil(d/2), ceil(e/2)] s[d,e](1-s[d,e])",
@@ -144,6 +148,8 @@ READINGS = [
     ("p6", "jacobian", "diag(h .* (1-h)) Wh", "diag(h * (1 - h)) @ Wh", "correct"),
     ("p6", "jacobian", "np.diag(h*(1-h)) @ Wh", "diag(h * (1 - h)) @ Wh", "correct"),
     ("p6", "jacobian", "(Wh^T diag(h(1-h)))^T", "T(T(Wh) @ diag(h * (1 - h)))", "correct"),
+    ("p6", "jacobian", r"\operatorname{diag}(h(1-h)) T(T(W^h))", "diag(h * (1 - h)) @ T(T(Wh))",
+     "correct"),
     # 4. what surrounds a formula
     ("p1", "dL/dS", r"\frac{\partial L}{\partial S_{d,e}} = \frac14 "
                     r"g_{\lceil d/2\rceil,\lceil e/2\rceil}, 1 \le d \le 2n",

@@ -17,6 +17,8 @@ short, have no dependency to load, and their work is easy to bound.
 
 from __future__ import annotations
 
+import ast
+
 from hwcheck.errors import FormulaError
 from hwcheck.formula.limits import MAX_LENGTH
 from hwcheck.formula.readers.context import Context, Reading
@@ -52,7 +54,7 @@ def read(text: str, ctx: Context | None = None) -> Reading:
             f = parse(text)
         except FormulaError:
             f = None
-        if f is not None:
+        if f is not None and _indexes_names_only(f):
             if f.names <= ctx.names or not ctx.names:
                 return Reading(text, text)
             try:  # unknown names: maybe `W_h` for Wh; else keep today's reading
@@ -60,6 +62,12 @@ def read(text: str, ctx: Context | None = None) -> Reading:
             except FormulaError:
                 return Reading(text, text)
     return _read(text, ctx)
+
+
+def _indexes_names_only(f: Formula) -> bool:
+    """`1/4 [g[i]]` parses as indexing the number 4; it is a product, read it as one."""
+    return all(isinstance(node.value, ast.Name) for node in ast.walk(f.tree)
+               if isinstance(node, ast.Subscript))
 
 
 def _read(text: str, ctx: Context) -> Reading:

@@ -141,7 +141,7 @@ class Parser:
         if t.kind == NAME:
             return t.text not in ("for", "in", "if", "and", "or", "not", "where")
         if t.kind == OP:
-            return t.text == "(" or (t.text == "{" and self.latex) or \
+            return t.text in ("(", "[") or (t.text == "{" and self.latex) or \
                 (t.text == "|" and self.latex)
         if t.kind == CMD:
             return t.text in ATOM_CMDS or t.text in REFUSED_CMDS or self.names.is_name_cmd(t)
@@ -201,6 +201,8 @@ class Parser:
             return self.group("(", ")")
         if t.kind == OP and t.text == "{":
             return self.group("{", "}")
+        if t.kind == OP and t.text == "[":  # `1/4 [g_{…}]`: brackets that do not index
+            return self.group("[", "]")
         if t.kind == OP and t.text == "|":
             self.take()
             self.enter()

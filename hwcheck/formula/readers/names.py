@@ -49,6 +49,8 @@ class Names(Functions):
                    hint="a sum reads sum(EXPR for i in 1..n); a domain clause goes at the end")
         if text == "e" and (p.at(OP, "^") or p.at(OP, "**")) and text not in self.ctx.symbols:
             return self.euler(t)
+        if text == "T" and p.at(OP, "(") and self.ctx.symbols.get("T", 0) == 0:
+            return self.call("T", t)  # T(…) transposes even where T is also a size
         if self.known(text):
             return self.symbol(text)
         fn = self.function(text)
