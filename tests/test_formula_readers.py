@@ -325,6 +325,8 @@ REFUSED = [
     (r"\sum_{d=1}^{n} g_{d,e}", "already in use"),
     ("g[d, e] ⊗ s[d, e]", "Kronecker"),
     ("g[d, e] 😀", "cannot be read in a formula"),
+    ("g[①, e]", "cannot be read in a formula"),
+    ("g[d, e] / ٤", "cannot be read in a formula"),
     ("\\", "lone backslash"),
     (r"\sqrt[3]{g_{d,e}}", "root with an index"),
     ("", "empty"),

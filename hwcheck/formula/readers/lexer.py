@@ -15,7 +15,9 @@ from hwcheck.errors import FormulaError
 NUM, NAME, CMD, OP, END = "num", "name", "cmd", "op", "end"
 
 # `1..n` keeps its dots; `1e3` is a number, `2e` is 2 times e.
-_NUMBER = re.compile(r"\d+(?:\.(?!\.)\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"[0-9]+(?:\.(?!\.)[0-9]*)?(?:[eE][-+]?[0-9]+)?"
+                     r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+_DIGITS = "0123456789"
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _TWO = ("**", "..", ".*", "==", "<=", ">=", "!=", "\\\\")
 _ONE = "+-*/^_'(),[]{}=<>|.@&:;!"
@@ -45,7 +47,7 @@ def tokenize(text: str) -> list[Token]:
             i += 1
         elif ch == "\\":
             i = _command(text, i, out)
-        elif ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+        elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)
             out.append(Token(NUM, m.group(), i))
             i = m.end()
