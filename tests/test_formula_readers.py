@@ -373,3 +373,35 @@ def test_reader_output_growth_is_capped():
         nested = f"f'({nested})"
     with pytest.raises(FormulaError, match="grows beyond|limit"):
         parse_answer(nested, ctx)
+
+
+# ---- numeric LaTeX matrices ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, values", [
+    (r"\begin{bmatrix} 1.0016 & 0.0016 \\ 0 & -1 \end{bmatrix}", [[1.0016, 0.0016], [0, -1]]),
+    (r"$W' = \begin{pmatrix} 1 - 0.02 \cdot (-0.081) & 0 \\ 0 & −1 \end{pmatrix}$",
+     [[1.00162, 0], [0, -1]]),
+    (r"\begin{bmatrix} -0.3 \frac{1}{e+1} \\ 0 \end{bmatrix}",
+     [[-0.3 / (np.e + 1)], [0]]),
+    (r"\begin{bmatrix} \frac{e}{e+1} & ½ \end{bmatrix}", [[np.e / (np.e + 1), 0.5]]),
+])
+def test_latex_matrix_values(text, values):
+    from hwcheck.formula.readers.matrix import read_matrix
+    np.testing.assert_allclose(read_matrix(text), values, rtol=1e-12)
+
+
+@pytest.mark.parametrize("text, names", [
+    (r"\begin{bmatrix} 1 & 2 \\ 3 \end{bmatrix}", "different lengths"),
+    (r"\begin{bmatrix} 1 & \dots \end{bmatrix}", "entry (1, 2) is dots"),
+    (r"\begin{bmatrix} x & 1 \end{bmatrix}", "entry (1, 1) `x`: unknown name"),
+    (r"\begin{bmatrix} 1 & 2", "never closed"),
+    (r"\begin{align} 1 \end{align}", "not a matrix"),
+    (r"0.02 \begin{bmatrix} 1 \end{bmatrix} + 1", "text around the matrix"),
+    (r"\begin{bmatrix} 1 & \end{bmatrix}", "entry (1, 2) is empty"),
+    ("[[1, 2]]", "no `\\begin{bmatrix}` found"),
+])
+def test_latex_matrix_refusals(text, names):
+    from hwcheck.formula.readers.matrix import read_matrix
+    with pytest.raises(FormulaError) as info:
+        read_matrix(text)
+    assert names in info.value.message

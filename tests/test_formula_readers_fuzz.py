@@ -137,6 +137,35 @@ def test_any_text(text, k):
     _check(text, k)
 
 
+MATRIX = LATEX + [r"\begin{bmatrix}", r"\end{bmatrix}", r"\begin{pmatrix}", r"\end{pmatrix}",
+                  " & ", r" \\ ", "0.0016", "-1", "e", r"\frac{1}{e+1}"]
+matrix_soup = st.lists(st.sampled_from(MATRIX), max_size=40).map(
+    lambda parts: r"\begin{bmatrix}" + "".join(parts) + r"\end{bmatrix}")
+
+
+def _check_matrix(text: str) -> None:
+    from hwcheck.formula.readers.matrix import read_matrix
+    try:
+        values = read_matrix(text)
+    except FormulaError as exc:
+        assert exc.message
+        return
+    assert values.dtype == np.float64 and values.ndim == 2
+
+
+@FAST
+@given(matrix_soup)
+def test_latex_matrix_soup(text):
+    _check_matrix(text)
+
+
+@pytest.mark.slow
+@SLOW
+@given(matrix_soup)
+def test_latex_matrix_soup_slow(text):
+    _check_matrix(text)
+
+
 @pytest.mark.slow
 @SLOW
 @given(latex_soup, contexts)

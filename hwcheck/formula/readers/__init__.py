@@ -33,15 +33,18 @@ __all__ = ["Context", "Reading", "read", "parse_answer"]
 _SEPARATORS = {",", ";"}
 
 
-def parse_answer(text: str, ctx: Context | None = None) -> tuple[Formula, Reading]:
+def parse_answer(text: str, ctx: Context | None = None, *,
+                 keep_canonical: bool = True) -> tuple[Formula, Reading]:
     """Read and parse a student's formula; FormulaError names anything refused."""
-    reading = read(text, ctx)
+    reading = read(text, ctx, keep_canonical=keep_canonical)
     if reading.canonical == text:
         return parse(text), reading
     return parse(reading.canonical, max_length=MAX_OUTPUT), reading
 
 
-def read(text: str, ctx: Context | None = None) -> Reading:
+def read(text: str, ctx: Context | None = None, *, keep_canonical: bool = True) -> Reading:
+    """``keep_canonical``: text that the canonical parser accepts is kept as written (the
+    reader is tried only for names the context does not know); False reads everything."""
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be text, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -49,7 +52,7 @@ def read(text: str, ctx: Context | None = None) -> Reading:
                            hint="split it into simpler parts")
     ctx = ctx or Context()
     plain = text.isascii() and "\\" not in text and "$" not in text
-    if plain and ctx.indexing == 1:
+    if plain and ctx.indexing == 1 and keep_canonical:
         try:
             f = parse(text)
         except FormulaError:
