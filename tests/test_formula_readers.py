@@ -225,6 +225,22 @@ def test_notes_say_what_was_read(written, note):
     assert note in read(written, ctx).notes
 
 
+@pytest.mark.parametrize("written, canonical", [
+    ("s(1-s)", "s * (1 - s)"),
+    (r"\frac14 s(1-s)", "1 / 4 * (s * (1 - s))"),
+    ("K K", "K @ K"),
+    (r"K \cdot K^T", "K @ T(K)"),
+    ("K * K", "K * K"),
+    ("K ⊙ K", "K * K"),
+])
+def test_matrix_juxtaposition(written, canonical):
+    _, _, ctx = _setup("p1", "dL/dC")
+    reading = read(written, ctx)
+    assert reading.canonical == canonical
+    if "(1" in written:
+        assert any("elementwise product" in n for n in reading.notes)
+
+
 def test_vector_before_matrix_is_said():
     _, _, ctx = _setup("p6", "jacobian")
     reading = read("(h_j * (1-h_j)) W^h", ctx)

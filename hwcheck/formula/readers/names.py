@@ -153,11 +153,24 @@ class Names(Functions):
                 start, base = p.take(), v.name
                 v = self.index(v, self.index_list(")"), start)
                 p.note(f"read {base}(…) as indexing {v.text}")
+            elif p.at(OP, "(") and v.name and v.text == v.name and self.rank(v.name) == 2:
+                return self.idiom(v)
             elif p.at(OP, "'"):
                 p.fail(f"a prime after {v.text} cannot be read", hint="a derivative f'(c) needs "
                        "a function the problem declares; otherwise write the derivative out")
             else:
                 return v
+
+    def idiom(self, v: V) -> V:
+        """`s(1-s)` with s a matrix: the sigmoid-derivative idiom, elementwise, although
+        juxtaposed matrices otherwise multiply as matrices (`diag(…) W^h`)."""
+        p = self.p
+        w = p.group("(", ")")
+        if w.rank != 2:
+            return p.product(v, w, "dot")
+        p.note(f"read {v.text}({w.text}) as the elementwise product {v.text} * ({w.text}); "
+               "write @ for a matrix product")
+        return p.product(v, w, "*")
 
     def brackets(self, v: V) -> V:
         p = self.p
