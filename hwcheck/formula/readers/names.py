@@ -1,5 +1,6 @@
-"""Names, subscripts, superscripts, functions and sums: the part of reading that needs the
-problem's context (which names are arrays, which are indices, which functions it declares).
+"""Names, subscripts and superscripts: the part of reading that needs the problem's context
+(which names are arrays and of what rank, which are indices or sizes). Functions are in
+``functions``, sums in ``sums``.
 """
 
 from __future__ import annotations
@@ -113,8 +114,10 @@ class Names(Functions):
         return None
 
     def split(self, text: str) -> list[str] | None:
-        """`xy` → x, y when both are known names; longest first, bounded by the length."""
-        names = [n for n in self.ctx.names | set(self.p.bound) if n.isalnum()]
+        """`xy` → x, y when both are known names; longer names first, in a fixed order so
+        that a reading never depends on hashing; bounded by the length."""
+        names = sorted((n for n in self.ctx.names | set(self.p.bound) if n.isalnum()),
+                       key=lambda n: (-len(n), n))
         if not names or len(text) > 12:
             return None
         best: dict[int, list[str]] = {0: []}
