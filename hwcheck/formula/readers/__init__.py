@@ -50,6 +50,7 @@ def read(text: str, ctx: Context | None = None, *, keep_canonical: bool = True) 
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"formula is {len(text)} characters; the limit is {MAX_LENGTH}",
                            hint="split it into simpler parts")
+    known = None if ctx is None else ctx.names  # without a context every name is known
     ctx = ctx or Context()
     plain = text.isascii() and "\\" not in text and "$" not in text
     if plain and ctx.indexing == 1 and keep_canonical:
@@ -58,7 +59,7 @@ def read(text: str, ctx: Context | None = None, *, keep_canonical: bool = True) 
         except FormulaError:
             f = None
         if f is not None and _indexes_names_only(f):
-            if f.names <= ctx.names or not ctx.names:
+            if known is None or f.names <= known:
                 return Reading(text, text)
             try:  # unknown names: maybe `W_h` for Wh; else keep today's reading
                 return _read(text, ctx)
@@ -130,7 +131,7 @@ def _surroundings(body: str, tokens: list[Token]) -> tuple[list[Token], list[str
     end = len(tokens) - 1
     if cut >= 0:
         clause = " ".join(body[tokens[cut].pos:].split())
-        notes.append(f"dropped the domain clause `{clause}`")
+        notes.append(f"dropped the domain clause `{_short(clause)}`")
         end = cut
     while end > 0 and tokens[end - 1].kind == OP and tokens[end - 1].text in (".", ",", ";"):
         end -= 1
@@ -138,9 +139,13 @@ def _surroundings(body: str, tokens: list[Token]) -> tuple[list[Token], list[str
     if last_eq >= 0 and last_eq < end:
         lhs = " ".join(body[tokens[0].pos:tokens[last_eq].pos].split())
         if lhs:
-            notes.append(f"dropped the left-hand side `{lhs} =`")
+            notes.append(f"dropped the left-hand side `{_short(lhs)} =`")
         start = last_eq + 1
     return tokens[start:end] + [Token(END, "", tokens[end].pos)], notes
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _separator(t: Token) -> bool:
