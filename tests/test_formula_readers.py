@@ -86,6 +86,11 @@ READINGS = [
      "correct"),
     ("p6", "jacobian", r"W^h \operatorname{diag}(h(1-h))", "Wh @ diag(h * (1 - h))", "wrong"),
     ("p6", "jacobian", r"{W^h}^T", "T(Wh)", "wrong"),
+    ("p3", "params", r"(5 \times 5 \times 3 + 1) \times 32 + (3 \times 3 \times 32 + 1) "
+                     r"\times 48 + (3 \times 3 \times 48 + 1) \times 64 + (4 \times 4 \times 64 + 1)"
+                     r" \times 384 + (384 + 1) \times 192 + (192 + 1) \times 10",
+     "(5 * 5 * 3 + 1) * 32 + (3 * 3 * 32 + 1) * 48 + (3 * 3 * 48 + 1) * 64 + "
+     "(4 * 4 * 64 + 1) * 384 + (384 + 1) * 192 + (192 + 1) * 10", "correct"),
     # 2. Unicode
     ("p1", "dL/dS", "¼ g[⌈d/2⌉, ⌈e/2⌉]", "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
     ("p1", "dL/dS", "½ · ½ g[⌈d/2⌉, ⌈e/2⌉]", "1 / 2 * (1 / 2) * g[ceil(d / 2), ceil(e / 2)]",
@@ -248,6 +253,11 @@ def test_vector_before_matrix_is_said():
     assert any("j is not an index here" in n for n in reading.notes)
     assert any("scales the rows of Wh" in n for n in reading.notes)
     assert not any("Wh @ diag" in n for n in reading.notes)  # never hint a wrong answer
+
+
+def test_without_a_context_canonical_text_is_kept():
+    assert read("e/(e+1)").canonical == "e/(e+1)"
+    assert read("e/(e+1)", Context()).canonical == "exp(1) / (exp(1) + 1)"
 
 
 def test_euler_where_e_is_not_a_name():
