@@ -265,13 +265,15 @@ class Parser:
         if t.kind in (NUM, NAME) and len(t.text) > 1:
             first = Token(t.kind, t.text[0], t.pos)
             rest = Token(t.kind, t.text[1:], t.pos + 1)
-            if t.kind == NUM and not rest.text[0].isdigit():
-                rest = Token(OP if rest.text[0] == "." else NUM, rest.text, t.pos + 1)
-                return self.fail(f"`\\frac{t.text}` is ambiguous", t,
-                                 hint="write \\frac{a}{b} with braces")
+            if t.kind == NUM and not rest.text[0].isdigit():  # `\frac1.5`
+                self.fail(f"`{t.text}` after a LaTeX command is ambiguous", t,
+                          hint="write \\frac{a}{b} with braces")
             self.toks[self.i:self.i + 1] = [first, rest]
         if self.at(CMD):
-            return self.command(self.tok)
+            self.enter()  # `\frac\frac\frac…` nests without brackets
+            v = self.command(self.tok)
+            self.depth -= 1
+            return v
         if self.at(NUM):
             return self.number(self.take())
         if self.at(NAME):
