@@ -54,3 +54,19 @@ def test_latex_answers_say_how_they_were_read(both):
 def test_canonical_answers_carry_no_reading(both):
     plain, _ = both
     assert all(p.read_as is None and not p.notes for pr in plain.problems for p in pr.parts)
+
+
+def test_a_mistake_past_the_edge_is_recognised_in_any_spelling():
+    from hwcheck.grading import formulas as gf
+    from tests.helpers import grader
+
+    g = grader()
+    spec = g.specs["p1"]
+    part = spec.part("dL/dK")
+    mistake = part.mistakes[0].formula
+    other = (r"\frac14\sum_{i=1}^{2n}\sum_{j=1}^{2m} x_{i+u-1,j+v-1} "
+             r"g_{\lfloor (i+1)/2\rfloor,\lfloor (j+1)/2\rfloor} s_{i+u-1,j+v-1}(1-s_{i+u-1,j+v-1})")
+    assert gf.same_formula(g, spec, part, mistake, other, None)
+    shifted_x = other.replace("x_{i+u-1,j+v-1}", "x_{i+u,j+v}")
+    assert not gf.same_formula(g, spec, part, mistake, shifted_x, None)
+    assert not gf.same_formula(g, spec, part, mistake, "zz[u, v]", None)
