@@ -431,3 +431,16 @@ def test_latex_matrix_refusals(text, names):
     with pytest.raises(FormulaError) as info:
         read_matrix(text)
     assert names in info.value.message
+
+
+@pytest.mark.parametrize("written, where", [
+    ("¼ g[⌈d/2⌉, ⌈e/2⌉] + zz", "zz"),
+    ("g[⌈d/2⌉, e] − s[d, e] ++ )", ")"),
+    ("$g_{d,e} - )$", ")$"),
+    ("(g[d, e]", "(g[d, e]"),
+])
+def test_error_columns_point_into_what_was_written(written, where):
+    _, _, ctx = _setup("p1", "dL/dS")
+    with pytest.raises(FormulaError) as info:
+        read(written, ctx)
+    assert written[info.value.col - 1:] == where

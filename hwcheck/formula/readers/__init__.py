@@ -25,7 +25,7 @@ from hwcheck.formula.readers.context import Context, Reading
 from hwcheck.formula.readers.grammar import Parser
 from hwcheck.formula.readers.lexer import CMD, END, NAME, OP, Token, tokenize
 from hwcheck.formula.readers.tables import COMPARE, MAX_OUTPUT
-from hwcheck.formula.readers.unicode import is_unicode, to_latex
+from hwcheck.formula.readers.unicode import is_unicode, to_latex_mapped
 from hwcheck.formula.syntax import Formula, parse
 
 __all__ = ["Context", "Reading", "read", "parse_answer"]
@@ -75,10 +75,10 @@ def _indexes_names_only(f: Formula) -> bool:
 
 
 def _read(text: str, ctx: Context) -> Reading:
-    body, offset, latex = _undelimit(text)
-    converted = is_unicode(body)
-    if converted:
-        body = to_latex(body)
+    body, latex = _undelimit(text)
+    origin = None
+    if is_unicode(body):
+        body, origin = to_latex_mapped(body)
     try:
         tokens = tokenize(body)
         tokens, notes = _surroundings(body, tokens)
@@ -91,8 +91,8 @@ def _read(text: str, ctx: Context) -> Reading:
                                "`q - p`")
         value = parser.formula()
     except FormulaError as exc:
-        if exc.col:
-            exc.col = 0 if converted else exc.col + offset
+        if exc.col and origin is not None:
+            exc.col = origin[min(exc.col - 1, len(origin) - 1)] + 1 if origin else 0
         raise
     except RecursionError:
         raise FormulaError("the formula is too deeply nested to read",
@@ -102,15 +102,15 @@ def _read(text: str, ctx: Context) -> Reading:
     return Reading(text, value.text, tuple(notes) + tuple(parser.notes))
 
 
-def _undelimit(text: str) -> tuple[str, int, bool]:
+def _undelimit(text: str) -> tuple[str, bool]:
     """Math delimiters become spaces of the same width, so columns still point into what
     the student wrote; `$a$ for $1 \\le d$` mixes math and words and reads as one."""
     if not any(d in text for d in ("$", "\\(", "\\[")):
-        return text, 0, False
+        return text, False
     body = text.replace("$", " ")
     for mark in ("\\(", "\\)", "\\[", "\\]"):
         body = body.replace(mark, "  ")
-    return body, 0, True
+    return body, True
 
 
 def _surroundings(body: str, tokens: list[Token]) -> tuple[list[Token], list[str]]:

@@ -185,7 +185,7 @@ class Parser:
         v = self.expr()
         if not self.at(OP, close):
             if self.at(END):
-                self.fail(f"`{open_}` at column {start.pos + 1} is never closed", start,
+                self.fail(f"`{open_}` is never closed", start,
                           hint=f"add `{close}`")
             trailing(self) if not self.at(OP, ",") else self.fail(
                 "a comma inside brackets that are not an index", hint="index with x[i, j]")
@@ -217,7 +217,7 @@ class Parser:
         if t.kind == END:
             self.fail("the formula ends where a value is expected",
                       hint="finish the expression, e.g. `1 - s[d, e]`")
-        self.fail(f"{self.describe(t)} at column {t.pos + 1} where a value is expected",
+        self.fail(f"{self.describe(t)} where a value is expected",
                   hint="check for a doubled operator or a missing operand")
 
     def number(self, t: Token) -> V:
@@ -244,7 +244,7 @@ class Parser:
             v = self.expr()
             close = "rceil" if name == "lceil" else "rfloor"
             if not self.at(CMD, close):
-                self.fail(f"`\\{name}` at column {t.pos + 1} is not closed by `\\{close}`", t,
+                self.fail(f"`\\{name}` is not closed by `\\{close}`", t,
                           hint=f"write \\{name} … \\{close}")
             self.take()
             self.depth -= 1

@@ -63,7 +63,7 @@ def tokenize(text: str) -> list[Token]:
             i += 1
         else:
             what = "a control character" if ord(ch) < 32 or ord(ch) == 127 else repr(ch)
-            raise FormulaError(f"{what} (U+{ord(ch):04X}) at column {i + 1} cannot be read in "
+            raise FormulaError(f"{what} (U+{ord(ch):04X}) cannot be read in "
                                "a formula", col=i + 1,
                                hint="write it in plain ASCII or LaTeX, e.g. `*` for a product")
     out.append(Token(END, "", n))

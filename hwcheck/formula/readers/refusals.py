@@ -33,7 +33,7 @@ REFUSED_CMDS = {
 def trailing(p: Parser):
     t = p.tok
     if t.kind == OP and t.text in ")]}":
-        p.fail(f"unmatched `{t.text}` at column {t.pos + 1}",
+        p.fail(f"unmatched `{t.text}`",
                   hint="remove it or add the opening bracket")
     if t.kind == OP and t.text == ",":
         p.fail("a comma outside brackets", hint="index with x[i, j]; put a domain "
@@ -44,7 +44,7 @@ def trailing(p: Parser):
                   hint="write only the expression; a domain clause goes at the end, "
                        "after `for`")
     if t.kind == NAME and t.text in ("for", "in", "if", "and", "or", "not"):
-        p.fail(f"`{t.text}` at column {t.pos + 1} can only stand inside sum(…), min(…) "
+        p.fail(f"`{t.text}` can only stand inside sum(…), min(…) "
                   "or max(…)", hint="write sum(EXPR for i in 1..n if i != j); a domain "
                   "clause such as `for 1 <= d <= 2n` goes at the end")
     if t.kind == OP and t.text == "..":
@@ -54,7 +54,7 @@ def trailing(p: Parser):
     if t.kind == OP and t.text == ";":
         p.fail("a `;` or a wide space \\quad in the middle of the formula",
                   hint="write one expression; a domain clause goes at the end")
-    p.fail(f"{p.describe(t)} at column {t.pos + 1} cannot follow what comes before",
+    p.fail(f"{p.describe(t)} cannot follow what comes before",
               hint="write products with `*`, indices as x[i, j]")
 
 

@@ -83,7 +83,7 @@ def reducer(p: Parser, fn: str, t: Token) -> V:
             p.take()
             args.append(p.expr())
         if not p.at(OP, ")"):
-            p.fail(f"`{fn}(` at column {start.pos + 1} is not closed", start,
+            p.fail(f"`{fn}(` is not closed", start,
                    hint=f"close it with `)`; a sum reads {fn}(EXPR for i in 1..n)")
         p.take()
         rank = 0 if fn == "sum" else max(a.rank for a in args)

@@ -39,24 +39,31 @@ def is_unicode(text: str) -> bool:
 
 
 def to_latex(text: str) -> str:
+    return to_latex_mapped(text)[0]
+
+
+def to_latex_mapped(text: str) -> tuple[str, list[int]]:
     """Rewrite every known Unicode math character as LaTeX; runs of super- and
-    subscript characters become one ``^{…}`` or ``_{…}`` group."""
+    subscript characters become one ``^{…}`` or ``_{…}`` group. The list gives, for each
+    character written, the index of the character it came from, so errors point at what
+    the student typed."""
     out: list[str] = []
+    origin: list[int] = []
     i = 0
     while i < len(text):
         ch = text[i]
+        start = i
         for table, mark in ((_SUPERSCRIPTS, "^"), (_SUBSCRIPTS, "_")):
             if ch in table:
                 j = i
                 while j < len(text) and text[j] in table:
                     j += 1
-                out.append(mark + "{" + "".join(table[c] for c in text[i:j]) + "}")
+                piece = mark + "{" + "".join(table[c] for c in text[i:j]) + "}"
                 i = j
                 break
         else:
-            if ch in _GREEK:
-                out.append("\\" + _GREEK[ch] + " ")
-            else:
-                out.append(_SYMBOLS.get(ch, ch))
+            piece = "\\" + _GREEK[ch] + " " if ch in _GREEK else _SYMBOLS.get(ch, ch)
             i += 1
-    return "".join(out)
+        out.append(piece)
+        origin.extend([start] * len(piece))
+    return "".join(out), origin
