@@ -31,31 +31,29 @@ REFUSED_CMDS = {
 
 
 def trailing(p: Parser):
+    """What is left after a whole expression was read: name it."""
     t = p.tok
     if t.kind == OP and t.text in ")]}":
-        p.fail(f"unmatched `{t.text}`",
-                  hint="remove it or add the opening bracket")
+        p.fail(f"unmatched `{t.text}`", hint="remove it or add the opening bracket")
     if t.kind == OP and t.text == ",":
-        p.fail("a comma outside brackets", hint="index with x[i, j]; put a domain "
-                  "clause such as `for 1 <= d <= 2n` at the end")
-    if t.kind == OP and t.text == "=" or (t.kind == OP and t.text in COMPARE) \
-            or (t.kind == CMD and t.text in COMPARE):
+        p.fail("a comma outside brackets", hint="index with x[i, j]; put a domain clause "
+               "such as `for 1 <= d <= 2n` at the end")
+    if t.kind in (OP, CMD) and t.text in COMPARE:
         p.fail(f"a comparison {p.describe(t)} in the middle of the formula",
-                  hint="write only the expression; a domain clause goes at the end, "
-                       "after `for`")
+               hint="write only the expression; a domain clause goes at the end, after `for`")
     if t.kind == NAME and t.text in ("for", "in", "if", "and", "or", "not"):
-        p.fail(f"`{t.text}` can only stand inside sum(…), min(…) "
-                  "or max(…)", hint="write sum(EXPR for i in 1..n if i != j); a domain "
-                  "clause such as `for 1 <= d <= 2n` goes at the end")
+        p.fail(f"`{t.text}` can only stand inside sum(…), min(…) or max(…)",
+               hint="write sum(EXPR for i in 1..n if i != j); a domain clause such as "
+                    "`for 1 <= d <= 2n` goes at the end")
     if t.kind == OP and t.text == "..":
         p.fail("dots `..` outside a sum's range stand for entries that are not written",
-                  hint="write one general entry using "
-                       + (", ".join(p.ctx.indices) or "the index variables"))
+               hint="write one general entry using "
+                    + (", ".join(p.ctx.indices) or "the index variables"))
     if t.kind == OP and t.text == ";":
         p.fail("a `;` or a wide space \\quad in the middle of the formula",
-                  hint="write one expression; a domain clause goes at the end")
+               hint="write one expression; a domain clause goes at the end")
     p.fail(f"{p.describe(t)} cannot follow what comes before",
-              hint="write products with `*`, indices as x[i, j]")
+           hint="write products with `*`, indices as x[i, j]")
 
 
 def refuse_command(p: Parser, t: Token):
