@@ -267,7 +267,8 @@ class _Evaluator(Sums):
                 t = self.text(p)
                 raise self.fail(p, f"index {t} of {array} is not a whole number"
                                    + (f" (at {where})" if where else ""),
-                                hint=f"use ceil({t}) or floor({t})")
+                                hint="an index must be a whole number: round it with "
+                                     "ceil(…) or floor(…) where that is what you mean")
         bad = np.zeros(lead, dtype=bool)
         for r, n in zip(rounded, base.dims):
             bad |= (r < 1) | (r > n)

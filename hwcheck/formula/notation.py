@@ -20,10 +20,10 @@ _IMPLICIT = re.compile(r"(?<![A-Za-z_0-9.])(\d+(?:\.\d*)?)(?=[A-Za-z_(])(?![eE][
 _FOR_IN = re.compile(r"\bin\b")
 
 
-def check_text(text: str, *, what: str = "formula") -> None:
+def check_text(text: str, *, what: str = "formula", limit: int = MAX_LENGTH) -> None:
     """Length cap and ASCII only; the error column points at the first bad character."""
-    if len(text) > MAX_LENGTH:
-        raise FormulaError(f"{what} is {len(text)} characters; the limit is {MAX_LENGTH}",
+    if len(text) > limit:
+        raise FormulaError(f"{what} is {len(text)} characters; the limit is {limit}",
                            hint="split it into simpler parts")
     for i, ch in enumerate(text):
         if ord(ch) >= 127 or (ord(ch) < 32 and ch not in "\t\n"):

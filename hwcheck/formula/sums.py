@@ -78,7 +78,8 @@ class Sums:
             return None  # no element counts, so the range is empty
         if not np.all(np.abs(data - np.rint(data)) <= WHOLE):
             raise self.fail(node, f"range end {self.text(node)} is not a whole number",
-                            hint=f"use ceil({self.text(node)}) or floor({self.text(node)})")
+                            hint="a range end must be a whole number: round it with "
+                                 "ceil(…) or floor(…) where that is what you mean")
         value = float(np.min(data) if lowest else np.max(data))
         if abs(value) > MAX_INT:
             raise self.fail(node, f"range end {self.text(node)} is too large")

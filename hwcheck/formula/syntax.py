@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula.check import FUNCTIONS, HINT, Checker
-from hwcheck.formula.limits import MAX_DEPTH, MAX_NODES
+from hwcheck.formula.limits import MAX_DEPTH, MAX_LENGTH, MAX_NODES
 from hwcheck.formula.notation import check_text, rewrite
 
 __all__ = ["FUNCTIONS", "Formula", "parse"]
@@ -49,16 +49,19 @@ class Formula:
         return text
 
 
-def parse(text: str) -> Formula:
-    """Parse and check a formula; FormulaError (with ``col``) names anything refused."""
+def parse(text: str, *, max_length: int = MAX_LENGTH) -> Formula:
+    """Parse and check a formula; FormulaError (with ``col``) names anything refused.
+
+    ``max_length`` is raised only for text a reader wrote from a capped input: `\\frac14`
+    becomes longer canonical text without becoming more work than the node limits allow."""
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be text, not {type(text).__name__}")
-    return _parse(text)
+    return _parse(text, max_length)
 
 
 @lru_cache(maxsize=2048)
-def _parse(text: str) -> Formula:
-    check_text(text)
+def _parse(text: str, max_length: int = MAX_LENGTH) -> Formula:
+    check_text(text, limit=max_length)
     if "\x7f" in text:  # notation.check_text lets DEL through
         col = text.index("\x7f") + 1
         raise FormulaError(f"control character U+007F at column {col}", col=col)

@@ -80,17 +80,10 @@ def combine(order: dict[str, int], values: Sequence[Value],
 def check_same_dims(a: Value, b: Value, op: str, left: object, right: object) -> None:
     if not a.dims or not b.dims or a.dims == b.dims:
         return
-    hint = ("only a plain number combines with a whole array; index both "
-            "(e.g. h[a]*Wh[a, b]) or use diag, outer, @")
-    vec, mat, vname, mname, vec_left = (a, b, left, right, True) if len(a.dims) == 1 else \
-        (b, a, right, left, False)
-    if op == "*" and len(vec.dims) == 1 and len(mat.dims) == 2:
-        if mat.dims[0] == vec.dims[0] and (vec_left or mat.dims[1] != vec.dims[0]):
-            hint = f"to scale the rows of {mname} write diag({vname}) @ {mname}"
-        elif mat.dims[1] == vec.dims[0]:
-            hint = f"to scale the columns of {mname} write {mname} @ diag({vname})"
-    elif op == "*" and len(a.dims) == 1 and len(b.dims) == 1:
-        hint = f"for all products of pairs write outer({left}, {right})"
+    # The hint shows notation with placeholder names, never this problem's arrays: a
+    # concrete `diag(v) @ M` or `M @ diag(v)` would hand out an answer, right or wrong.
+    hint = ("`*` is elementwise: index both arrays, as in v[a] * M[a, b], or combine whole "
+            "arrays with diag(v), outer(u, v), M @ N or T(M)")
     raise FormulaError(f"elementwise {op} needs equal shapes: {left} is {a.dims} and "
                        f"{right} is {b.dims}", hint=hint)
 

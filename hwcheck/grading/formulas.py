@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwcheck.errors import FormulaError
-from hwcheck.formula import IndexOutOfRange, evaluate, parse
+from hwcheck.formula import IndexOutOfRange, evaluate
+from hwcheck.formula.readers import Context, parse_answer
 from hwcheck.grading.compare import Slip
-from hwcheck.kinds import instances as kind_instances
 from hwcheck.grading.results import Counterexample, Note
+from hwcheck.kinds import instances as kind_instances
 
 RTOL, ATOL = 1e-7, 1e-9
 
@@ -28,14 +29,37 @@ class FormulaOutcome:
     details: tuple = ()            # results.Note / results.Counterexample
     values: tuple = ()             # the formula's value on each instance evaluated
     slip: Slip | None = None       # a diagnosis the evaluation itself established
+    read_as: str | None = None     # the canonical formula, when it differs from the text
+    notes: tuple = ()              # how an ambiguity was read; what was dropped
 
 
-def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOutcome:
+def context(grader, spec, part, student, extra_env=None, indexing: int = 1) -> Context:
+    """The names a reader may meet in ``part``: symbols with their ranks (from the
+    spec's own instance), the part's index variables, sizes and declared functions."""
+    env = dict(grader.key(spec, 0, student).solution.env)
+    if extra_env:
+        env.update(extra_env[0])
+    sizes = frozenset(spec.sizes)
+    symbols = {k: int(np.ndim(v)) for k, v in env.items() if k not in sizes}
+    return Context(symbols, tuple(part.index), sizes,
+                   dict(getattr(spec, "functions", None) or {}), indexing)
+
+
+def read(grader, spec, part, text: str, student, extra_env=None,
+         indexing: int = 1) -> tuple:
+    """(Formula, Reading) for what a student wrote; FormulaError if it cannot be read."""
+    return parse_answer(text, context(grader, spec, part, student, extra_env, indexing))
+
+
+def outcome(grader, spec, part, text: str, student, extra_env=None,
+            indexing: int = 1) -> FormulaOutcome:
     """Evaluate ``text`` for ``part`` on every instance and compare with the key."""
     try:
-        f = parse(text)
+        f, reading = read(grader, spec, part, text, student, extra_env, indexing)
     except FormulaError as exc:
         return FormulaOutcome("invalid", _where(exc, text))
+    shown = dict(read_as=reading.read_as, notes=reading.notes)
+    text = reading.canonical
     values = []
     for number in range(instances(spec)):
         solved = grader.key(spec, number, student)
@@ -50,17 +74,17 @@ def outcome(grader, spec, part, text: str, student, extra_env=None) -> FormulaOu
                                                  shape=want.shape))
         except IndexOutOfRange as exc:
             return FormulaOutcome("wrong", exc.message, (Note(f"on {_instance(solved)}"),),
-                                  tuple(values), _edge_slip(exc))
+                                  tuple(values), _edge_slip(exc), **shown)
         except FormulaError as exc:
-            return FormulaOutcome("invalid", _where(exc), (), tuple(values))
+            return FormulaOutcome("invalid", _where(exc), (), tuple(values), **shown)
         values.append(got)
         bad = ~close(got, want)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             at = tuple((v, i + 1) for v, i in zip(part.index, idx))
             detail = Counterexample(_instance(solved), at, float(got[idx]), float(want[idx]))
-            return FormulaOutcome("wrong", "", (detail,), tuple(values))
-    return FormulaOutcome("correct", "", (), tuple(values))
+            return FormulaOutcome("wrong", "", (detail,), tuple(values), **shown)
+    return FormulaOutcome("correct", "", (), tuple(values), **shown)
 
 
 def _edge_slip(exc: IndexOutOfRange) -> Slip | None:
@@ -82,10 +106,12 @@ def close(got: np.ndarray, want: np.ndarray) -> np.ndarray:
         return np.abs(got - want) <= ATOL + RTOL * np.maximum(np.abs(want), scale)
 
 
-def value_on(grader, spec, part, text: str, student, number: int = 0, extra_env=None):
+def value_on(grader, spec, part, text: str, student, number: int = 0, extra_env=None,
+             indexing: int = 1):
     """A formula's value on one instance (for diagnosis and carry-forward), or None."""
     try:
-        f = parse(text)
+        f, reading = read(grader, spec, part, text, student, extra_env, indexing)
+        text = reading.canonical
         solved = grader.key(spec, number, student)
         want = np.asarray(solved.solution.parts[part.name], dtype=float)
         env = dict(solved.solution.env)
@@ -101,6 +127,34 @@ def value_on(grader, spec, part, text: str, student, number: int = 0, extra_env=
 
 def same_text(a: str, b: str) -> bool:
     return "".join(a.split()) == "".join(b.split())
+
+
+_PAD = 8  # wider than any shift a formula in the homework reads past an edge
+
+
+def same_formula(grader, spec, part, a: str, b: str, student) -> bool:
+    """Whether two formulas are the same function of the symbols, also where the key's
+    arrays end: both are evaluated on the spec's sizes with every array replaced by random
+    values on a larger array, so two spellings of a mistake that reads past an edge (which
+    the key's instance cannot evaluate) are recognised as one."""
+    try:
+        fa, _ = read(grader, spec, part, a, student)
+        fb, _ = read(grader, spec, part, b, student)
+        solved = grader.key(spec, 0, student)
+        want = np.asarray(solved.solution.parts[part.name], dtype=float)
+        rng = np.random.default_rng(20240607)
+        env = {}
+        for name, value in sorted(solved.solution.env.items()):
+            arr = np.asarray(value, dtype=float)
+            env[name] = rng.standard_normal(tuple(d + _PAD for d in arr.shape)) \
+                if arr.ndim else value
+        index = list(zip(part.index, want.shape))
+        with np.errstate(all="ignore"):
+            va = evaluate(fa, env, index=index, shape=want.shape)
+            vb = evaluate(fb, env, index=index, shape=want.shape)
+        return bool(np.all(close(va, vb)))
+    except FormulaError:
+        return False
 
 
 def _env_id(extra_env, number) -> object:

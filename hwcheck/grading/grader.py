@@ -67,15 +67,16 @@ class Grader:
 
     def _problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
         done: dict = {}   # part name → (result, student value per instance or None)
+        indexing = getattr(sheet, "indexing", 1)
         for part in spec.parts:
             node = sheet.answers.get((spec.id, part.name))
-            done[part.name] = self._part(spec, part, node, sheet.student, done)
+            done[part.name] = self._part(spec, part, node, sheet.student, done, indexing)
         parts = tuple(r for r, _ in done.values())
         seed = self.key(spec, 0, sheet.student).instance.student_seed if spec.variants else None
         return ProblemResult(spec.id, spec.title, float(sum(p.score for p in parts)),
                              float(spec.points), parts, seed, sheet.problem_lines.get(spec.id, 0))
 
-    def _part(self, spec, part, node, student, done):
+    def _part(self, spec, part, node, student, done, indexing: int = 1):
         base = dict(name=part.name, max_score=float(part.points), score=0.0)
         if node is None or is_blank(node):
             where = dict(line=node.line, col=node.col) if node is not None else {}
@@ -99,7 +100,7 @@ class Grader:
                 if written is not None:
                     base["answer"] = node.value
                     return self._judge(spec, part, *written, student, key0, base, done)
-            return self._formula(spec, part, node.value, student, base, done)
+            return self._formula(spec, part, node.value, student, base, done, indexing)
         return self._numeric(spec, part, node, student, key0, base, done)
 
     def _text(self, part, node, base) -> PartResult:
@@ -150,15 +151,16 @@ class Grader:
             result = _with(result, score=float(part.points) * float(ok.mean()))
         return self._carry(spec, part, result, [fitted], student, done), [fitted]
 
-    def _formula(self, spec, part, text, student, base, done):
+    def _formula(self, spec, part, text, student, base, done, indexing: int = 1):
         base["answer"] = text
-        out = grade_formula.outcome(self, spec, part, text, student)
+        out = grade_formula.outcome(self, spec, part, text, student, indexing=indexing)
+        base.update(read_as=out.read_as, notes=out.notes)
         if out.status == "correct":
             return PartResult(status="correct", **{**base, "score": float(part.points)}), \
                 list(out.values)
         if out.status == "invalid":
             return PartResult(status="invalid", feedback=out.message, **base), None
-        slip = self._formula_slip(spec, part, text, student, out)
+        slip = self._formula_slip(spec, part, out.read_as or text, student, out)
         details = ((Note(out.message),) if slip and out.message else ()) + out.details
         result = self._wrong(base, slip, details, fallback=out.message)
         mine = None
@@ -166,14 +168,17 @@ class Grader:
                                      for p in spec.parts):
             # Carry-forward needs this answer's value on every instance, not just up to
             # the first that failed; nothing else does, so only then is it worth computing.
-            mine = [grade_formula.value_on(self, spec, part, text, student, n)
+            mine = [grade_formula.value_on(self, spec, part, text, student, n,
+                                           indexing=indexing)
                     for n in range(grade_formula.instances(spec))]
             mine = None if any(v is None for v in mine) else mine
         return self._carry(spec, part, result, mine, student, done), mine
 
     def _formula_slip(self, spec, part, text, student, out) -> Slip | None:
         for m in part.mistakes:
-            if m.formula and grade_formula.same_text(m.formula, text):
+            if m.formula and (grade_formula.same_text(m.formula, text) or not out.values and
+                              grade_formula.same_formula(self, spec, part, m.formula, text,
+                                                         student)):
                 return Slip(m.name, m.feedback, reveals_key=bool(m.feedback))
         if out.slip or not out.values:
             return out.slip

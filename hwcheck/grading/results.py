@@ -106,6 +106,8 @@ class PartResult:
     suggested: float | None = None  # rubric's suggested points for needs_review parts
     feedback_reveals_key: bool = False
     tolerance: object | None = None  # a numeric part's spec Tolerance: the precision it expects
+    read_as: str | None = None    # the canonical formula graded, when it differs from answer
+    notes: tuple[str, ...] = ()   # how the reader took an ambiguity; what it dropped
 
 
 @dataclass(frozen=True)
