@@ -176,7 +176,7 @@ DESIGN_PROBLEM = {"id", "score", "max_score", "parts"}
 DESIGN_PART = {"name", "status", "score", "max_score", "feedback", "diagnosis", "line"}
 EXTRA_TOP, EXTRA_PROBLEM = {"notices"}, {"title", "seed", "line"}
 EXTRA_PART = {"col", "answer", "expected", "details", "suggested", "answer_value",
-              "expected_value", "rubric", "counterexample"}
+              "expected_value", "rubric", "counterexample", "read_as", "notes", "precision"}
 
 
 def test_json_keys_match_design():

@@ -324,7 +324,7 @@ def test_generic_answers_schema_takes_any_problem_id():
 
 def test_answers_descriptions_come_from_the_specs(specs):
     props = answers_schema(specs)["properties"]
-    assert set(props) == {"student", *specs}
+    assert set(props) == {"student", "indexing", *specs}
     p5 = props["p5"]
     assert set(p5["properties"]) == {"W", "B"} and p5["additionalProperties"] is False
     assert p5["properties"]["W"]["description"].startswith("W after one step")

@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwcheck.engine import network
+from hwcheck.engine.network import NetworkError
 from hwcheck.errors import SpecError
 from hwcheck.engine.layers import LAYERS
 from hwcheck.engine.layers.base import same_shape
@@ -72,7 +73,7 @@ def _elementwise(draw, name: str):
 def _fits(shape, layers) -> bool:
     try:
         network.summarize(shape, layers)
-    except SpecError:
+    except NetworkError:
         return False
     return True
 

@@ -6,10 +6,9 @@ students write them (ASCII, LaTeX, Unicode, everyday plain text, numbers), about
 - Every label is checked independently of hwcheck's grader (tests/support_corpus.py): each
   entry's hand translation against PyTorch autograd, and, without torch, against finite
   differences in numpy.
-- benchmarks/notation.py grades every entry with hwcheck's real grader. What must hold today
-  and forever: no wrong answer is graded correct. Issue 11's targets (≥ 95 % of the correct
-  ones graded correct, ≥ 80 % of known slips named) are asserted in an xfail test until the
-  LaTeX / Unicode / plain-text readers land.
+- benchmarks/notation.py grades every entry with hwcheck's real grader: no wrong answer is
+  graded correct, and issue 11's targets hold (≥ 95 % of the correct ones graded correct,
+  ≥ 80 % of known slips named).
 """
 
 from __future__ import annotations
@@ -195,7 +194,6 @@ def test_harness_command_prints_the_figures(notation, capsys):
         assert text in out
 
 
-@pytest.mark.xfail(strict=False, reason="issue 11: readers in progress")
 def test_issue_11_targets(notation, graded):
     f = notation.figures(graded)
     assert f.wrong_graded_correct == 0

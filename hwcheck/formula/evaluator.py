@@ -40,11 +40,16 @@ class IndexOutOfRange(FormulaError):
         self.assignment = assignment
 
     @property
-    def shifted_by_one(self) -> bool:
-        """Every dimension read out of range reads the whole range shifted by one
-        (0..n-1 or 2..n+1): the classic off-by-one, not a wrong index expression."""
-        out = [(lo, hi, n) for (lo, hi), n in zip(self.ranges, self.bounds) if lo < 1 or hi > n]
-        return bool(out) and all((lo, hi) in ((0, n - 1), (2, n + 1)) for lo, hi, n in out)
+    def off_by_one(self) -> bool:
+        """The classic off-by-one: no read goes more than one past an edge (index 0 or
+        n + 1), and every dimension read in range is read whole. Swapped indices into an
+        n x (n+1) array also land one past an edge, but leave the other dimension short."""
+        if not self.ranges:
+            return False
+        out = [lo < 1 or hi > n for (lo, hi), n in zip(self.ranges, self.bounds)]
+        return any(out) and all(
+            (lo >= 0 and hi <= n + 1) if o else (lo == 1 and hi == n)
+            for o, (lo, hi), n in zip(out, self.ranges, self.bounds))
 
 
 def evaluate(f: Formula | str, env: Mapping[str, object], *,

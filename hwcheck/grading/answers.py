@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from hwcheck.errors import AnswerError
+from hwcheck.grading.numeric_text import read_cell
 from hwcheck.grading.results import Notice
 from hwcheck.spec import readers
 from hwcheck.spec.yamlio import Node, load_file
 
-META_KEYS = ("student",)
+META_KEYS = ("student", "indexing")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class AnswerSheet:
     answers: dict          # (problem id, part name) → Node
     problem_lines: dict    # problem id → line of its key
     notices: tuple
+    indexing: int = 1      # `indexing: 0` at the top: this student counts from zero
 
 
 class InvalidAnswer(Exception):
@@ -47,9 +49,15 @@ def read_answers(path: str | Path, specs: dict, display: str | None = None) -> A
     notices: list[Notice] = []
     answers: dict = {}
     lines: dict = {}
-    student = None
+    student, indexing = None, 1
     for key, node in root.items():
         line, col = root.key_mark(key)
+        if key == "indexing":
+            if node.value not in (0, 1) or isinstance(node.value, bool):
+                raise node.error("`indexing:` is 0 (indices count from zero) or 1 (the default)",
+                                 cls=AnswerError)
+            indexing = int(node.value)
+            continue
         if key in META_KEYS:
             if node.kind != "scalar" or node.value is None or isinstance(node.value, bool):
                 raise node.error("`student:` must be a name or an id", cls=AnswerError)
@@ -61,7 +69,7 @@ def read_answers(path: str | Path, specs: dict, display: str | None = None) -> A
             continue
         lines[key] = line
         _problem(spec, node, answers, notices, line, col)
-    return AnswerSheet(root.file, student, answers, lines, tuple(notices))
+    return AnswerSheet(root.file, student, answers, lines, tuple(notices), indexing)
 
 
 def _problem(spec, node: Node, answers: dict, notices: list, line: int, col: int) -> None:
@@ -111,9 +119,11 @@ def written_precision(node: Node) -> np.ndarray:
         if n.kind == "seq":
             return [one(item) for item in n.value]
         v = n.value
+        if isinstance(v, str):
+            cell = read_cell(v)
+            return cell[1] if cell is not None else 0.0
         if isinstance(v, float) and math.isfinite(v):
-            text = repr(v)
-            mant, _, exp = text.partition("e")
+            mant, _, exp = (n.text or repr(v)).lower().partition("e")
             return 0.5 * 10.0 ** -(len(mant.partition(".")[2]) - int(exp or 0))
         return 0.5   # an integer: exact to its ones place
     return np.array(one(node), dtype=float)
@@ -164,6 +174,9 @@ def _number(node: Node, where: tuple) -> float:
         return float(v)
     if v is None:
         raise InvalidAnswer(f"{_cell(where)} is empty", node.line, node.col)
+    cell = read_cell(v) if where and str(v).lower() not in ("yes", "no") else None
+    if cell is not None:   # "−0.00862" or "1 - 0.02*0.431" inside a list
+        return cell[0]
     shown = str(v) if len(str(v)) <= 30 else str(v)[:29] + "…"
     hint = " (YAML 1.2 reads `yes`/`no` as text)" if str(v).lower() in ("yes", "no") else ""
     raise InvalidAnswer(f"{_cell(where)} is the text '{shown}', not a number{hint}",

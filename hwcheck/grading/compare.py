@@ -25,8 +25,9 @@ from hwcheck.grading.results import EntryMismatch, MoreMismatches
 #: written precision is believed only down to this fraction of the answer's largest entry:
 #: a slip still has the key's leading digits; a rounding at least has its leading digit
 PRECISION_CAP, ROUNDING_CAP = 0.05, 0.5
-#: factors that explain a slip on their own: 2..10, their reciprocals, and their negatives
-SMALL_FACTORS = tuple(sorted({s * Fraction(k) ** p for k in range(2, 11)
+#: factors that explain a slip on their own: 2..10, the squares of 2..5 (a factor applied
+#: the wrong way round: 4 instead of 1/4 is 16), their reciprocals, and their negatives
+SMALL_FACTORS = tuple(sorted({s * Fraction(k) ** p for k in (*range(2, 11), 16, 25)
                               for p in (1, -1) for s in (1, -1)}))
 
 

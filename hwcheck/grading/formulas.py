@@ -42,7 +42,7 @@ def context(grader, spec, part, student, extra_env=None, indexing: int = 1) -> C
     sizes = frozenset(spec.sizes)
     symbols = {k: int(np.ndim(v)) for k, v in env.items() if k not in sizes}
     return Context(symbols, tuple(part.index), sizes,
-                   dict(getattr(spec, "functions", None) or {}), indexing)
+                   dict(spec.functions), indexing)
 
 
 def read(grader, spec, part, text: str, student, extra_env=None,
@@ -88,8 +88,8 @@ def outcome(grader, spec, part, text: str, student, extra_env=None,
 
 
 def _edge_slip(exc: IndexOutOfRange) -> Slip | None:
-    """Reading a whole range shifted by one past an edge is the classic off-by-one."""
-    if not exc.shifted_by_one:
+    """Reading one past an edge (index 0, or n + 1) is the classic off-by-one."""
+    if not exc.off_by_one:
         return None
     return Slip("index-off-by-one", f"An index is off by one: {exc.message}. Indices run "
                                     "from 1 to the size of each dimension.")

@@ -14,10 +14,8 @@ from hwcheck.grading import compare
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.answers import (AnswerSheet, InvalidAnswer, is_blank, read_answers, to_array,
                              written_precision)
-from hwcheck.errors import FormulaError
-from hwcheck.formula import evaluate, parse
 from hwcheck.grading.compare import Slip
-from hwcheck.grading.numeric_text import read_numeric_text
+from hwcheck.grading.numeric_text import read_numbers
 from hwcheck.kinds import slips, solve_spec
 from hwcheck.grading.results import (Note, PartResult, ProblemResult, RubricMatch, Submission,
                                      value_of)
@@ -67,7 +65,7 @@ class Grader:
 
     def _problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
         done: dict = {}   # part name → (result, student value per instance or None)
-        indexing = getattr(sheet, "indexing", 1)
+        indexing = sheet.indexing
         for part in spec.parts:
             node = sheet.answers.get((spec.id, part.name))
             done[part.name] = self._part(spec, part, node, sheet.student, done, indexing)
@@ -96,7 +94,7 @@ class Grader:
                     f"'{node.value}' is text, not a number (YAML 1.2 reads yes/no/on/off "
                     "as text)"), **base), None
             if part.answer != "formula":
-                written = _numbers_in(node.value)
+                written = read_numbers(node.value)
                 if written is not None:
                     base["answer"] = node.value
                     return self._judge(spec, part, *written, student, key0, base, done)
@@ -242,27 +240,6 @@ def _with(result: PartResult, **changes) -> PartResult:
     from dataclasses import replace
 
     return replace(result, **changes)
-
-
-def _numbers_in(text: str):
-    """A numeric part answered in text: written numbers (``513,466``, a matrix in a string or
-    in LaTeX) or arithmetic on constants (``1 - 0.02*0.431``), as (value, precision);
-    None when it names symbols, so it is graded as a formula."""
-    written = read_numeric_text(text, _constant)
-    if written is not None:
-        return written
-    value = _constant(text)
-    return None if value is None else (np.asarray(value), 0.0)
-
-
-def _constant(text: str) -> float | None:
-    """Arithmetic on numbers alone, through the formula engine's limits; None otherwise."""
-    try:
-        f = parse(text)
-        value = np.asarray(evaluate(f, {}), dtype=float) if not f.names else None
-    except FormulaError:
-        return None
-    return float(value) if value is not None and value.ndim == 0 else None
 
 
 def _shape(shape: tuple) -> str:

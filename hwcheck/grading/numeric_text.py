@@ -1,11 +1,13 @@
-"""Numbers that students write as text, read without evaluating anything.
+"""Numbers that students write as text.
 
 ``513,466`` and ``513 466`` (thousands separators, for a single number), ``−0.5`` (U+2212),
 ``[[0.99, -0.0086], [0, -1]]`` or ``[1 2; 3 4]`` (a matrix in a string), and LaTeX's
 ``\\begin{bmatrix} 1 & 0 \\\\ 0 & -1 \\end{bmatrix}`` (also pmatrix and matrix, in ``$…$``,
-cells may be ``\\frac{a}{b}``). Each reader returns the value with each entry's written
-precision (half a unit in its last decimal, 0 for an exact fraction), or None when the text
-is not a plain numeric form, so that the caller can read it as a formula instead.
+cells may be ``\\frac{a}{b}``), ``513{,}466`` and ``513466 parameters``. Arithmetic on
+numbers alone (``1 - 0.02*0.431``, ``e/(e+1)``) goes through the formula readers and their
+limits. Each reader returns the value with each entry's written precision (half a unit in
+its last decimal, 0 for arithmetic), or None when the text is not numeric, so that the
+caller can read it as a formula instead.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\ufe63": 
                          "\uff0d": "-"})
 _NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 NUMBER = re.compile(_NUM + r"\Z")
+UNIT = re.compile(r"(.*\d)\s+[A-Za-z][A-Za-z ]*\Z")   # 513466 parameters
 THOUSANDS = re.compile(r"([+-]?\d{1,3})((?:([,\u00a0\u202f\u2009 ])\d{3})(?:\3\d{3})*)"
                        r"(\.\d+)?\Z")
 FRAC = re.compile(r"\\[dt]?frac\s*\{\s*(" + _NUM + r")\s*\}\s*\{\s*(" + _NUM + r")\s*\}\Z")
@@ -54,9 +57,12 @@ def _unwrap(s: str) -> str:
 
 
 def _cell(s: str, constant) -> tuple[float, float] | None:
-    s = s.strip()
+    s = s.strip().replace("{,}", ",")
     if NUMBER.match(s):
         return float(s), _precision(s)
+    unit = UNIT.match(s)
+    if unit and (NUMBER.match(unit.group(1)) or THOUSANDS.match(unit.group(1))):
+        return _cell(unit.group(1), None)
     m = THOUSANDS.match(s)
     if m:
         plain = m.group(1) + re.sub(r"\D", "", m.group(2)) + (m.group(4) or "")
@@ -122,3 +128,36 @@ def _regular(table):
     if not np.all(np.isfinite(values)):
         return None
     return values, precision
+
+
+def read_numbers(text: str):
+    """A numeric part answered in text, as (value, precision), or None when it names
+    symbols (then it is graded as a formula)."""
+    written = read_numeric_text(text, constant)
+    if written is not None:
+        return written
+    value = constant(text)
+    return None if value is None else (np.asarray(value), np.asarray(0.0))
+
+
+def read_cell(text: str) -> tuple[float, float] | None:
+    """One cell of a YAML list written as text (``"−0.00862"``, ``"1 - 0.02*0.431"``)."""
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
+        return None
+    return _cell(_unwrap(text.translate(MINUSES).strip()), constant)
+
+
+def constant(text: str) -> float | None:
+    """Arithmetic on numbers alone, read like any answer (``e`` is Euler's number here,
+    since no symbol is in scope); None when it is anything else."""
+    from hwcheck.errors import FormulaError
+    from hwcheck.formula import evaluate
+    from hwcheck.formula.readers import Context, parse_answer
+
+    try:
+        f, _ = parse_answer(text, Context())
+        value = np.asarray(evaluate(f, {}), dtype=float) if not f.names else None
+    except FormulaError:
+        return None
+    return float(value) if value is not None and value.ndim == 0 \
+        and np.isfinite(value) else None

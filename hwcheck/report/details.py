@@ -47,7 +47,14 @@ def rubric_lines(part) -> list[str]:
 
 
 def details_of(part) -> list[str]:
-    return rubric_lines(part) + [detail_text(d) for d in part.details] + precision_lines(part)
+    return reading_lines(part) + rubric_lines(part) + [detail_text(d) for d in part.details] \
+        + precision_lines(part)
+
+
+def reading_lines(part) -> list[str]:
+    """How a formula not written canonically was read, and what the reader decided."""
+    lines = [f"read as: {part.read_as}"] if part.read_as else []
+    return lines + [f"note: {n}" for n in part.notes]
 
 
 def precision_lines(part) -> list[str]:

@@ -75,6 +75,8 @@ def part_doc(part, key_withheld: bool = False) -> dict:
         doc["rubric"] = [{"point": m.point, "synonym": m.synonym, "points": num(m.points)}
                          for m in part.rubric]
     doc["counterexample"] = _counterexample(part)
+    doc["read_as"] = part.read_as
+    doc["notes"] = list(part.notes)
     if part.tolerance is not None:
         doc["precision"] = precision_text(part.tolerance)
     return doc

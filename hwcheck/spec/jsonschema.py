@@ -14,6 +14,7 @@ import copy
 from typing import Any
 
 from hwcheck.kinds import KINDS, SECTIONS, all_variants
+from hwcheck.formula.values import UNARY
 from hwcheck.spec.load import ANSWER_KINDS, STATUSES
 from hwcheck.spec.schema_defs import network_defs, ref, value_defs
 
@@ -58,6 +59,10 @@ def problem_schema() -> dict:
         "variants": {"type": "boolean", "default": False,
                      "description": "per-student instances: the student id seeds every "
                                     "random draw"},
+        "functions": {"type": "object",
+                      "additionalProperties": {"enum": sorted(UNARY)},
+                      "description": "names the homework gives a function, e.g. {f: sigmoid}, "
+                                     "so that answers may write f(c) and f'(c)"},
         **{name: copy.deepcopy(section.schema) for name, section in SECTIONS.items()},
         "parts": {"type": "object", "minProperties": 1, "additionalProperties": ref("part"),
                   "description": "part name (the key in answers files) → its settings"},
@@ -91,7 +96,11 @@ def answers_schema(specs: dict | None = None) -> dict:
         "description": "A student's answers: problem id → answer (one-part problems) or "
                        "part name → answer. Numbers and nested lists are numeric answers; "
                        "text is a formula in index notation, or free text.",
-        "type": "object", "properties": {"student": student},
+        "type": "object",
+        "properties": {"student": student,
+                       "indexing": {"enum": [0, 1], "default": 1,
+                                    "description": "0: every index in this file counts "
+                                                   "from zero"}},
         "additionalProperties": generic,
         "$defs": {"answer": _answer_value(),
                   "matrix": value_defs()["matrix"]},

@@ -22,7 +22,7 @@ ANSWER_KINDS = ("numeric", "integer", "formula", "text")
 STATUSES = ("correct", "wrong", "invalid", "missing", "needs_review")
 #: The keys every spec may have; the rest are its kind's sections (``hwcheck.kinds``).
 GENERIC_KEYS = {"id", "title", "points", "statement", "kind", "sizes", "vary", "variants",
-                "parts", "tests", "tolerance", "$schema"}
+                "functions", "parts", "tests", "tolerance", "$schema"}
 PART_KEYS = {"quantity", "points", "answer", "shape", "index", "reference", "tolerance",
              "mistakes", "carry_forward", "rubric", "partial_credit", "description"}
 
@@ -109,6 +109,7 @@ class Spec:
     sizes: dict = field(default_factory=dict)
     vary: dict = field(default_factory=dict)        # size → (low, high) for random instances
     variants: bool = False                          # per-student instances
+    functions: dict = field(default_factory=dict)   # a student's name → formula function
     tolerance: Tolerance = Tolerance()
     tests: tuple[SelfTest, ...] = ()
     node: Node | None = None                        # the whole spec, for kind-specific sections
@@ -157,7 +158,8 @@ def _spec(node: Node) -> Spec:
                 else _number(node.value["points"]),
                 statement=_text(node.value.get("statement"), ""), kind=kind, file=node.file,
                 parts=parts, sizes=sizes, vary=vary,
-                variants=_bool(node.value.get("variants")), tolerance=tol,
+                variants=_bool(node.value.get("variants")),
+                functions=_functions(node.value.get("functions")), tolerance=tol,
                 tests=_tests(node.value.get("tests"), {p.name for p in parts}), node=node)
     total = sum(p.points for p in parts)
     if abs(total - spec.points) > 1e-9:
@@ -237,6 +239,20 @@ def _rubric(node: Node) -> RubricPoint:
     _no_unknown(node, {"point", "points", "synonyms"}, "rubric key")
     return RubricPoint(point=_text(opts.get("point"), ""), points=_number(opts.get("points"), 1),
                        synonyms=tuple(_text(s).lower() for s in _seq(opts.get("synonyms"))))
+
+
+def _functions(node: Node | None) -> dict:
+    """``functions: {f: sigmoid}``: names the homework gives a function, so that a student's
+    f(c) and f'(c) are read (the formula readers know each function's derivative)."""
+    from hwcheck.formula.values import UNARY
+
+    out = {}
+    for name, target in _map(node, "functions").items():
+        fn = _text(target)
+        if fn not in UNARY:
+            raise _unknown(target, fn, sorted(UNARY), "function")
+        out[name] = fn
+    return out
 
 
 def _tests(node: Node | None, part_names: set[str]) -> tuple[SelfTest, ...]:

@@ -50,6 +50,7 @@ class Node:
     file: str = "<input>"
     quoted: bool = False
     keys: dict = field(default_factory=dict)
+    text: str = ""   # a float as written (5.13e5, 0.50): its precision is in its digits
 
     def plain(self) -> Any:
         """The value as plain Python: dict, list, or scalar."""
@@ -298,7 +299,8 @@ def _make_loader_class(fast: bool):
             line, col = self._mark(event)
             quoted = event.style in ("'", '"', "|", ">")  # libyaml gives '' for plain
             value = event.value if quoted else resolve_scalar(event.value)
-            return Node("scalar", value, line, col, self._name, quoted=quoted)
+            text = event.value if isinstance(value, float) else ""
+            return Node("scalar", value, line, col, self._name, quoted=quoted, text=text)
 
         def _sequence(self, start) -> Node:
             items = []
