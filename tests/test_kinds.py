@@ -147,6 +147,8 @@ BROKEN = {
     "unknown-solver-variant": ("p5.yaml", "variant: softmax-diagonal", "variant: softmax",
                                "unknown solver variant 'softmax'"),
     # only the solver knows its quantities: `list` solves each spec's own instance for it
+    "misspelt-function": ("p1.yaml", "functions: {f: sigmoid}", "functions: {f: sigmod}",
+                          "unknown function 'sigmod' (hint: did you mean 'sigmoid'?)"),
     "misspelt-quantity": ("p5.yaml", "quantity: new.c.weight", "quantity: new.c.weigth",
                           "unknown quantity 'new.c.weigth'"),
 }
