@@ -47,9 +47,15 @@ def test_arithmetic_on_numbers_is_graded_under_the_part_tolerance(tmp_path):
 
 
 @pytest.mark.parametrize("text", ["1,2", "[[1,2],[3]]", "[]", "[[[[[[1]]]]]]", "q - p",
-                                  "1 - 0.02*0.431", r"\begin{bmatrix} a & b \end{bmatrix}"])
+                                  "1 - 0.02*0.431"])
 def test_what_is_not_a_plain_number_is_left_to_the_formula_reader(text):
     assert read_numeric_text(text) is None
+
+
+def test_a_latex_matrix_cell_that_is_not_a_number_is_named(tmp_path):
+    p = part(grade_text(tmp_path, 'p5:\n  W: "\\\\begin{bmatrix} a & 0 \\\\\\\\ 0 & -1'
+                                  ' \\\\end{bmatrix}"\n'), "p5", "W")
+    assert p.status == "invalid" and p.feedback.startswith("entry (1, 1) `a`")
 
 
 def test_written_precision_is_per_entry():

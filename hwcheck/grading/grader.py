@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwcheck.errors import FormulaError
 from hwcheck.grading import compare
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.answers import (AnswerSheet, InvalidAnswer, is_blank, read_answers, to_array,
@@ -94,7 +95,12 @@ class Grader:
                     f"'{node.value}' is text, not a number (YAML 1.2 reads yes/no/on/off "
                     "as text)"), **base), None
             if part.answer != "formula":
-                written = read_numbers(node.value)
+                try:
+                    written = read_numbers(node.value)
+                except FormulaError as exc:   # a LaTeX matrix with a cell it cannot read
+                    return PartResult(status="invalid", answer=node.value,
+                                      feedback=exc.message + (f" (hint: {exc.hint})"
+                                                              if exc.hint else ""), **base), None
                 if written is not None:
                     base["answer"] = node.value
                     return self._judge(spec, part, *written, student, key0, base, done)

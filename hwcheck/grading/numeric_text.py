@@ -3,11 +3,11 @@
 ``513,466`` and ``513 466`` (thousands separators, for a single number), ``−0.5`` (U+2212),
 ``[[0.99, -0.0086], [0, -1]]`` or ``[1 2; 3 4]`` (a matrix in a string), and LaTeX's
 ``\\begin{bmatrix} 1 & 0 \\\\ 0 & -1 \\end{bmatrix}`` (also pmatrix and matrix, in ``$…$``,
-cells may be ``\\frac{a}{b}``), ``513{,}466`` and ``513466 parameters``. Arithmetic on
-numbers alone (``1 - 0.02*0.431``, ``e/(e+1)``) goes through the formula readers and their
-limits. Each reader returns the value with each entry's written precision (half a unit in
-its last decimal, 0 for arithmetic), or None when the text is not numeric, so that the
-caller can read it as a formula instead.
+cells may be arithmetic such as ``\\frac{1}{4}``), ``513{,}466`` and ``513466 parameters``.
+Arithmetic on numbers alone (``1 - 0.02*0.431``, ``e/(e+1)``) goes through the formula
+readers and their limits. Each reader returns the value with each entry's written precision
+(half a unit in its last decimal, 0 for arithmetic), or None when the text is not numeric,
+so that the caller can read it as a formula instead.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 
 import numpy as np
+
+from hwcheck.formula.readers.matrix import is_latex_matrix, read_matrix_cells
 
 MAX_TEXT = 20_000      # the YAML reader's value cap keeps answers far below this
 MAX_ENTRIES = 1 << 16
@@ -25,12 +27,11 @@ NUMBER = re.compile(_NUM + r"\Z")
 UNIT = re.compile(r"(.*\d)\s+[A-Za-z][A-Za-z ]*\Z")   # 513466 parameters
 THOUSANDS = re.compile(r"([+-]?\d{1,3})((?:([,\u00a0\u202f\u2009 ])\d{3})(?:\3\d{3})*)"
                        r"(\.\d+)?\Z")
-FRAC = re.compile(r"\\[dt]?frac\s*\{\s*(" + _NUM + r")\s*\}\s*\{\s*(" + _NUM + r")\s*\}\Z")
-ENV = re.compile(r"\\begin\{([pbBvV]?matrix)\}(.*)\\end\{\1\}\Z", re.S)
 
 
 def read_numeric_text(text: str, constant=None) -> tuple[np.ndarray, np.ndarray] | None:
-    """(value, written precision per entry), or None if ``text`` is not a numeric form.
+    """(value, written precision per entry), or None if ``text`` is not a numeric form; a
+    LaTeX matrix that cannot be read raises FormulaError naming the cell.
     ``constant(cell)`` may read a matrix cell that is arithmetic (``1 - 0.02*0.431``) as an
     exact number, or return None."""
     if not isinstance(text, str) or len(text) > MAX_TEXT:
@@ -41,9 +42,9 @@ def read_numeric_text(text: str, constant=None) -> tuple[np.ndarray, np.ndarray]
     cell = _cell(s, None)
     if cell is not None:
         return np.array(cell[0]), np.array(cell[1])
-    env = ENV.match(s)
-    if env:
-        return _latex_matrix(env.group(2), constant)
+    if is_latex_matrix(s):   # read by the formula readers; FormulaError names the cell
+        values, cells = read_matrix_cells(s)
+        return values, np.array([[_written(c) for c in row] for row in cells], dtype=float)
     if s.startswith("[") and s.endswith("]"):
         return _bracketed(s, constant)
     return None
@@ -67,9 +68,6 @@ def _cell(s: str, constant) -> tuple[float, float] | None:
     if m:
         plain = m.group(1) + re.sub(r"\D", "", m.group(2)) + (m.group(4) or "")
         return float(plain), _precision(plain)
-    m = FRAC.match(s)
-    if m and float(m.group(2)) != 0:
-        return float(m.group(1)) / float(m.group(2)), 0.0
     value = constant(s) if constant is not None and s else None
     return (value, 0.0) if value is not None else None
 
@@ -80,10 +78,10 @@ def _precision(number: str) -> float:
     return 0.5 * 10.0 ** -decimals
 
 
-def _latex_matrix(body: str, constant):
-    rows = [r for r in re.split(r"\\\\", body) if r.strip()]
-    table = [[_cell(c, constant) for c in row.split("&")] for row in rows]
-    return _regular(table)
+def _written(cell: str) -> float:
+    """A cell's written precision: half a unit in its last decimal; 0 for arithmetic."""
+    plain = cell.strip().translate(MINUSES)
+    return _precision(plain) if NUMBER.match(plain) else 0.0
 
 
 def _bracketed(s: str, constant):

@@ -28,6 +28,12 @@ def read_matrix(text: str) -> np.ndarray:
     """The matrix's values as float64 (a column `\\\\`-separated gives shape (n, 1)); a
     left-hand side (`W' =`) and `$` delimiters are dropped. FormulaError names a cell or a
     construct that cannot be read."""
+    return read_matrix_cells(text)[0]
+
+
+def read_matrix_cells(text: str) -> tuple[np.ndarray, list[list[str]]]:
+    """``read_matrix``'s values, with each cell's text as written (its precision is in its
+    digits)."""
     if len(text) > MAX_MATRIX_TEXT:
         raise FormulaError(f"the matrix is {len(text)} characters; the limit is "
                            f"{MAX_MATRIX_TEXT}")
@@ -62,7 +68,7 @@ def read_matrix(text: str) -> np.ndarray:
         raise FormulaError("the matrix is too large")
     values = [[_cell(c, i + 1, j + 1) for j, c in enumerate(row)]
               for i, row in enumerate(cells)]
-    return np.asarray(values, dtype=np.float64)
+    return np.asarray(values, dtype=np.float64), cells
 
 
 def _cell(text: str, row: int, col: int) -> float:
