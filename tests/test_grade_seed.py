@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hwcheck.kinds.keys import solve_spec
-from tests.helpers import EXAMPLES, grader, part
+from tests.support.helpers import EXAMPLES, grader, part
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from hwcheck.errors import HwcheckError
 from hwcheck.report import csv_report, github, grade_json, grade_text, gradescope, junit
 from hwcheck.report.output import write_atomic
 from hwcheck.grading.results import Notice, PartResult, ProblemResult, Submission
-from tests.golden import assert_golden
+from tests.support.golden import assert_golden
 
 # ---- fixtures: the seed submission as the grader would report it, and a small batch ----
 
