@@ -5,7 +5,7 @@ code, its message and position, and for what must never happen on untrusted inpu
 traceback, an internal error, a raw control character, or a line that GitHub's runner would
 read as a workflow command.
 
-Most cases run in this process (``run_in_process``: about 50 ms each instead of an
+Most cases run in this process (``run_in_process``: about 60 ms each instead of an
 interpreter start-up). A case tagged ``isolate:`` runs as ``python -m hwcheck`` in a
 subprocess under a 1.5 GiB address-space limit and a hang guard, and is also checked for a
 peak RSS of a few hundred MB: the cases whose point is memory, or a hang. Those subprocesses

@@ -4,7 +4,7 @@
   output; usage errors are click's, not ``main``'s one-line form.
 - ``run_in_process(args)``: ``hwcheck.cli.main`` as ``python -m hwcheck`` would run it, in
   this process, with its own stdio, cwd, environment, argv and signal handlers, all put back
-  afterwards. About 50 ms a call instead of an interpreter start-up.
+  afterwards. About 60 ms a call instead of an interpreter start-up.
 - ``run_hwcheck(args)``: a real ``python -m hwcheck`` subprocess under an address-space
   limit, with a hang guard and the child's own peak RSS. For what only a process can show:
   memory, hangs, signals, and exit codes that the interpreter itself sets.
@@ -152,7 +152,7 @@ def run_in_process(args, *, timeout: float = HANG_GUARD, cwd: Path = ROOT,
     umask and the recursion limit. A hang is stopped by SIGALRM between bytecodes, so a
     hang inside one C call is not; such cases belong in a subprocess.
     """
-    from hwcheck.cli import main
+    from hwcheck.cli import main   # looked up per call: a test may replace it
 
     args = [str(a) for a in args]
     saved_env = dict(os.environ)
