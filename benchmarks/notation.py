@@ -5,7 +5,7 @@
     python benchmarks/notation.py --misses 0 # figures only
 
 Every entry of tests/corpus/students/answers.yaml (an answer as a student wrote it, its
-label checked independently against PyTorch by tests/support_corpus.py) is written to its own
+label checked independently against PyTorch by tests/support/corpus.py) is written to its own
 temporary answers file and graded in-process by hwcheck's real grader, ``Grader.grade_file``,
 against the shipped problems. The figures are the three of issue 11's "Done when":
 

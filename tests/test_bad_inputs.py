@@ -1,13 +1,15 @@
 """The bad-input corpus (tests/corpus/bad_inputs/cases.yaml), run through the real CLI.
 
-Each case runs ``python -m hwcheck ...`` in a subprocess from the repository root, under a
-1.5 GiB address-space limit and a hang guard, and is checked for its exit code (DESIGN §2),
-its message and position, and for what must never happen on untrusted input: a traceback,
-an internal error, a raw control character, a line that GitHub's runner would read as a
-workflow command, or a peak RSS beyond a few hundred MB.
+Each case runs ``hwcheck.cli.main`` from the repository root and is checked for its exit
+code, its message and position, and for what must never happen on untrusted input: a
+traceback, an internal error, a raw control character, or a line that GitHub's runner would
+read as a workflow command.
 
-The subprocesses of the selected cases are started together on first use (a few at a time),
-so the corpus costs about one interpreter start-up per core rather than per case.
+Most cases run in this process (``run_in_process``: about 60 ms each instead of an
+interpreter start-up). A case tagged ``isolate:`` runs as ``python -m hwcheck`` in a
+subprocess under a 1.5 GiB address-space limit and a hang guard, and is also checked for a
+peak RSS of a few hundred MB: the cases whose point is memory, or a hang. Those subprocesses
+are started together on first use, a few at a time.
 """
 
 from __future__ import annotations
@@ -15,13 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import shutil
 import stat
-import subprocess
-import sys
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,22 +26,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "tests" / "corpus" / "bad_inputs"
+from tests.support.checks import CONTROL, no_workflow_commands
+from tests.support.helpers import ROOT, TESTS
+from tests.support.runners import HANG_GUARD, Run, run_hwcheck, run_in_process
+
+CORPUS = TESTS / "corpus" / "bad_inputs"
 MANIFEST = CORPUS / "cases.yaml"
-HANG_GUARD = 20.0                      # seconds; a hang guard, not a timing assertion
-ADDRESS_SPACE = 3 * 2**29              # 1.5 GiB: a blow-up dies here instead of swapping
 MAX_RSS_MB = 400                       # "a few hundred MB"
 MIB = 1 << 20
 
 CASES = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))   # trusted test data
-
-# Control characters that must never reach a terminal or a log (\t and \n are fine).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# One `::kind props::data` line of `--format github`; props is `k=v,...` with `:` and `,`
-# escaped, so a forged property cannot hide in a value.
-_GITHUB = re.compile(r"::(error|warning|notice)(?: ([^:]*))?::(.*)")
-_GITHUB_PROPS = {"file", "line", "col", "endLine", "endColumn", "title"}
 
 
 # ---- inputs made at run time ---------------------------------------------------------------
@@ -193,63 +184,15 @@ AFTER = {
 
 # ---- running one case ------------------------------------------------------------------------
 
-@dataclass
-class Run:
-    args: list
-    code: int | None
-    stdout: str
-    stderr: str
-    hung: bool
-    seconds: float
-    max_rss_mb: float
-    tmp: Path
+@dataclass(frozen=True)
+class Outcome:
+    run: Run
+    tmp: Path                # the case's own tmp folder
     display: str | None      # the input file as it was named on the command line
 
 
-def _limit_child() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
-
-
-def run_hwcheck(args, *, timeout: float = HANG_GUARD, cwd: Path = ROOT,
-                tmp: Path | None = None, display: str | None = None,
-                env: dict | None = None) -> Run:
-    """``python -m hwcheck ARGS`` with a hang guard; the peak RSS comes from wait4 for
-    exactly this child (and whatever it waited for), not from every child of pytest."""
-    env = {**{k: v for k, v in os.environ.items()
-              if k not in ("HWCHECK_DEBUG", "COLUMNS", "FORCE_COLOR", "PYTHONWARNINGS")},
-           **(env or {})}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    out_path = (tmp or Path("/tmp")) / f".out.{os.getpid()}.{threading.get_ident()}"
-    err_path = out_path.with_suffix(".err")
-    killed = threading.Event()
-    start = time.monotonic()
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "hwcheck", *map(str, args)], cwd=cwd,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                preexec_fn=_limit_child)
-
-        def kill() -> None:
-            killed.set()
-            proc.kill()
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.monotonic() - start
-    stdout = out_path.read_bytes().decode("utf-8", "replace")
-    stderr = err_path.read_bytes().decode("utf-8", "replace")
-    out_path.unlink()
-    err_path.unlink()
-    return Run(list(map(str, args)), None if killed.is_set() else proc.returncode, stdout,
-               stderr, killed.is_set(), seconds, usage.ru_maxrss / 1024, tmp or Path("/tmp"),
-               display)
-
-
-def _prepare(case: dict, tmp: Path) -> Run:
+def _prepare(case: dict, tmp: Path) -> tuple[list, str | None]:
+    """Write the case's input and folder layout into ``tmp``; returns (args, display)."""
     tmp.mkdir(parents=True, exist_ok=True)
     display = None
     if "file" in case:
@@ -262,12 +205,21 @@ def _prepare(case: dict, tmp: Path) -> Run:
         SETUPS[case["setup"]](tmp)
     args = [str(a).replace("{file}", display or "").replace("{tmp}", str(tmp))
             for a in case.get("args", ["grade", "{file}"])]
-    run_dir = tmp / ".runs"
-    run_dir.mkdir(exist_ok=True)
-    run = run_hwcheck(args, tmp=run_dir, display=display)
-    shutil.rmtree(run_dir)
-    run.tmp = tmp
-    return run
+    return args, display
+
+
+def _run_isolated(case: dict, tmp: Path) -> Outcome:
+    args, display = _prepare(case, tmp)
+    scratch = tmp / ".runs"       # the child's output files; gone before the checks look
+    scratch.mkdir(exist_ok=True)
+    run = run_hwcheck(args, scratch=scratch)
+    shutil.rmtree(scratch)
+    return Outcome(run, tmp, display)
+
+
+def _run_here(case: dict, tmp: Path) -> Outcome:
+    args, display = _prepare(case, tmp)
+    return Outcome(run_in_process(args), tmp, display)
 
 
 # ---- the checks every case gets ----------------------------------------------------------------
@@ -279,34 +231,19 @@ def _format(args: list) -> str | None:
     return "text" if args and args[0] == "grade" else None
 
 
-def _no_workflow_commands(text: str, stream: str, fmt: str | None) -> None:
-    for line in text.splitlines():
-        # The runner trims leading blanks before it looks for `::` (ActionCommand.TryParseV2)
-        # and finds `##[` anywhere in a line (ActionCommand.TryParse).
-        assert "##[" not in line, f"{stream} line holds a legacy workflow command: {line!r}"
-        if not line.lstrip().startswith("::"):
-            continue
-        assert stream == "stdout" and fmt == "github", \
-            f"{stream} line starts a workflow command: {line!r}"
-        m = _GITHUB.fullmatch(line)
-        assert m, f"github line is not one of hwcheck's own commands: {line!r}"
-        for prop in filter(None, (m.group(2) or "").split(",")):
-            key, _, value = prop.partition("=")
-            assert key in _GITHUB_PROPS and ":" not in value, f"forged property in {line!r}"
-
-
 def check_common(case: dict, run: Run) -> None:
     both = run.stdout + run.stderr
     assert not run.hung, f"{run.args} did not finish within the {HANG_GUARD:g} s hang guard"
     assert "Traceback" not in both, both[-3000:]
     assert "internal error" not in both, run.stderr
-    assert run.max_rss_mb < MAX_RSS_MB, f"peak RSS {run.max_rss_mb:.0f} MB"
+    if run.max_rss_mb is not None:
+        assert run.max_rss_mb < MAX_RSS_MB, f"peak RSS {run.max_rss_mb:.0f} MB"
     for stream, text in (("stdout", run.stdout), ("stderr", run.stderr)):
-        bad = _CONTROL.search(text)
+        bad = CONTROL.search(text)
         assert bad is None, f"raw control character {bad.group()!r} on {stream}"
     fmt = _format(run.args)
-    _no_workflow_commands(run.stdout, "stdout", fmt)
-    _no_workflow_commands(run.stderr, "stderr", fmt)
+    no_workflow_commands(run.stdout, "stdout", fmt)
+    no_workflow_commands(run.stderr, "stderr", fmt)
     # Every echo of student text is cleaned for these, so no `::` may survive at all
     # (a wrapped line could otherwise start with one).
     assert "::" not in run.stderr, run.stderr
@@ -316,7 +253,8 @@ def check_common(case: dict, run: Run) -> None:
         assert fragment not in both, f"{fragment!r} in the output: code ran"
 
 
-def check_case(case: dict, run: Run) -> None:
+def check_case(case: dict, outcome: Outcome) -> None:
+    run, display = outcome.run, outcome.display
     check_common(case, run)
     allowed = case["exit"] if isinstance(case["exit"], list) else [case["exit"]]
     assert run.code in allowed, (run.code, run.stdout[-2000:], run.stderr)
@@ -327,26 +265,26 @@ def check_case(case: dict, run: Run) -> None:
     elif case.get("one_line", True):
         assert len(err_lines) == 1, f"stderr is not one line: {run.stderr!r}"
     if "at" in case:
-        m = re.match(re.escape(run.display) + r":(\d+):(\d+): \S", run.stderr)
-        assert m, f"no `{run.display}:LINE:COL: message` on stderr: {run.stderr!r}"
+        m = re.match(re.escape(display) + r":(\d+):(\d+): \S", run.stderr)
+        assert m, f"no `{display}:LINE:COL: message` on stderr: {run.stderr!r}"
         if case["at"] != "any":
             assert f"{m.group(1)}:{m.group(2)}" == case["at"], run.stderr
     if case.get("where") == "file":
-        named = run.display or next(a for a in run.args[1:] if "{" not in a and "/" in a)
+        named = display or next(a for a in run.args[1:] if "{" not in a and "/" in a)
         assert run.stderr.startswith(named + ": "), run.stderr
     if "stderr" in case:
         assert case["stderr"] in run.stderr, run.stderr
     if "stdout" in case:
         assert case["stdout"] in " ".join(run.stdout.split()), run.stdout[-3000:]
     if "stdout_line" in case:
-        want = case["stdout_line"].replace("{file}", run.display or "")
+        want = case["stdout_line"].replace("{file}", display or "")
         assert any(ln.rstrip().startswith(want) for ln in run.stdout.splitlines()), run.stdout
     if "part" in case:
         _check_part(case["part"], json.loads(run.stdout))
     if "notice" in case:
         _check_notice(case["notice"], json.loads(run.stdout))
     if case.get("setup") in AFTER:
-        AFTER[case["setup"]](run.tmp, run)
+        AFTER[case["setup"]](outcome.tmp, run)
 
 
 def _check_part(want: dict, doc: dict) -> None:
@@ -383,17 +321,18 @@ def _param(case: dict):
 
 
 @pytest.fixture(scope="module")
-def corpus_runs(request, tmp_path_factory):
-    """Run every selected case once, a few at a time; name → Run (or the exception)."""
+def isolated_runs(request, tmp_path_factory):
+    """Run every selected ``isolate:`` case once, a few subprocesses at a time;
+    name → Outcome (or the exception)."""
     selected = {item.callspec.params["case"]["name"] for item in request.session.items
                 if getattr(item, "originalname", None) == "test_case"
                 and hasattr(item, "callspec")}
     base = tmp_path_factory.mktemp("bad_inputs")
-    todo = [c for c in CASES if c["name"] in selected]
+    todo = [c for c in CASES if c["name"] in selected and "isolate" in c]
 
     def one(case):
         try:
-            return _prepare(case, base / case["name"])
+            return _run_isolated(case, base / case["name"])
         except BaseException as exc:  # reported (or skipped) by the case's own test
             return exc
 
@@ -403,11 +342,14 @@ def corpus_runs(request, tmp_path_factory):
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
-def test_case(case, corpus_runs):
-    run = corpus_runs[case["name"]]
-    if isinstance(run, BaseException):
-        raise run
-    check_case(case, run)
+def test_case(case, request, tmp_path):
+    if "isolate" in case:
+        outcome = request.getfixturevalue("isolated_runs")[case["name"]]
+        if isinstance(outcome, BaseException):
+            raise outcome
+    else:
+        outcome = _run_here(case, tmp_path)
+    check_case(case, outcome)
 
 
 # ---- the manifest itself -------------------------------------------------------------------
@@ -423,11 +365,14 @@ def test_manifest_is_consistent():
         assert set(c["exit"] if isinstance(c["exit"], list) else [c["exit"]]) <= {0, 1, 2}, c
         assert set(c) <= {"name", "file", "generate", "setup", "args", "exit", "stderr",
                           "stdout", "stdout_line", "at", "where", "part", "notice", "forbid",
-                          "xfail", "one_line"}, c
+                          "xfail", "one_line", "isolate"}, c
         assert c.get("generate", "invalid_utf8") in GENERATORS, c
         assert c.get("setup", "empty_folder") in SETUPS, c
         if "xfail" in c:
             assert c["xfail"].startswith("bug: "), c
+        if "isolate" in c:
+            assert isinstance(c["isolate"], str) and c["isolate"].strip(), \
+                f"{c['name']}: `isolate:` says why the case needs a process of its own"
     covered = " ".join(names)
     for topic in ("empty", "comment_only", "top_level_scalar", "top_level_list",
                   "several_documents", "invalid_utf8", "nul_byte", "over_size_cap", "tabs",

@@ -21,7 +21,7 @@ from hwcheck.formula import evaluate, parse
 from hwcheck.grading.grader import Grader
 from hwcheck.engine.ops import conv
 from hwcheck.report import grade_json
-from tests.helpers import PROBLEMS, ROOT
+from tests.support.helpers import PROBLEMS, ROOT
 
 RUN = ROOT / "benchmarks" / "run.py"
 

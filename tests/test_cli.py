@@ -6,7 +6,8 @@ import re
 import pytest
 
 from hwcheck.cli import app
-from tests.helpers import EXAMPLES, ROOT, run
+from tests.support.helpers import EXAMPLES, ROOT
+from tests.support.runners import run
 
 COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
 

@@ -10,7 +10,7 @@ import pytest
 
 from hwcheck.grading import compare
 from hwcheck.grading.numeric_text import read_numeric_text
-from tests.helpers import grade_text, part
+from tests.support.helpers import grade_text, part
 
 
 def _status(tmp_path, text, problem, name):
@@ -156,7 +156,7 @@ def test_a_sum_from_zero_is_off_by_one(tmp_path):
 # --- the expected precision is said before and after grading ---------------------------
 
 def test_the_precision_is_stated_in_template_solve_and_the_report(tmp_path):
-    from tests.helpers import run
+    from tests.support.runners import run
 
     template = run("template", "p5").stdout
     assert "W: a 2 x 2 matrix of numbers, to 4 significant digits" in template

@@ -17,8 +17,9 @@ from hwcheck import report
 from hwcheck.grading.results import FAILING, Counterexample
 from hwcheck.report.numbers import fmt_number
 from hwcheck.spec.catalog import load_catalog
-from tests.golden import assert_golden
-from tests.helpers import EXAMPLES, PROBLEMS, grader, run
+from tests.support.golden import assert_golden
+from tests.support.helpers import EXAMPLES, PROBLEMS, grader
+from tests.support.runners import run
 
 SEED = EXAMPLES / "seed-answers.yaml"
 

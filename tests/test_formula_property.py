@@ -14,7 +14,7 @@ import string
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwcheck.errors import FormulaError
@@ -24,7 +24,6 @@ RNG = np.random.default_rng(7)
 ENV = {"A": RNG.uniform(-2, 2, size=6), "B": RNG.uniform(-2, 2, size=(5, 7)),
        "C": RNG.uniform(0.1, 2, size=(4, 4)), "n": 3, "m": 4}
 OUTPUT = [("d", 3), ("e", 4)]
-SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # --- the reference ---------------------------------------------------------------------
@@ -207,7 +206,6 @@ def outcome(fn):
         return ("whole" if "whole number" in e.message else "error:" + e.message), None
 
 
-@SETTINGS
 @given(formulas())
 def test_vectorised_matches_reference(text):
     f = parse(text)
@@ -222,7 +220,6 @@ def test_vectorised_matches_reference(text):
             (text, got_kind, want_kind)
 
 
-@SETTINGS
 @given(formulas(depth=2))
 def test_names_are_the_free_names(text):
     f = parse(text)
@@ -253,8 +250,7 @@ def survives(text: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=10_000, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=10_000)          # the `slow` marker's own count
 @given(st.one_of(st.lists(st.sampled_from(TOKENS), max_size=40).map("".join),
                  st.text(alphabet=string.printable, max_size=60),
                  formulas(depth=4)))
@@ -262,7 +258,6 @@ def test_fuzz_only_formula_errors_escape(text):
     survives(text)
 
 
-@SETTINGS
 @given(st.lists(st.sampled_from(TOKENS), max_size=30).map("".join))
 def test_token_soup_quick(text):
     survives(text)

@@ -17,20 +17,19 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula import MAX_LENGTH, MAX_NODES, evaluate
 from hwcheck.formula.readers import parse_answer
 from hwcheck.grading import formulas as gf
-from tests.helpers import grader
-from tests.test_formula_readers import READINGS
+from tests.support.helpers import grader
+from tests.support.profiles import examples
+from tests.support.readings import READINGS
 
-_HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
-FAST = settings(max_examples=200, deadline=None, database=None, suppress_health_check=_HEALTH)
-SLOW = settings(max_examples=10_000, deadline=None, database=None,
-                suppress_health_check=_HEALTH)
+FAST = settings(max_examples=examples(200))   # the profile (tests/support/profiles) does the rest
+SLOW = settings(max_examples=10_000)          # the `slow` marker's own count
 
 G = grader()
 TARGETS = [("p1", "dL/dK"), ("p1", "dL/dC"), ("p4", "dE/dz"), ("p6", "jacobian")]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
@@ -35,18 +35,17 @@ from hwcheck.grading.grader import Grader
 from hwcheck.report import csv_report, github, grade_json, grade_text
 from hwcheck.spec.load import STATUSES
 from hwcheck.spec.yamlio import MAX_DEPTH, Node, load_bytes, load_text
+from tests.support.checks import CONTROL
+from tests.support.profiles import examples
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = load_catalog(ROOT / "problems").specs
 GRADER = Grader(SPECS)                         # shared: keys are solved once for every example
 TOTAL = sum(float(s.points) for s in SPECS.values())
 
-_HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
-FAST = settings(max_examples=200, deadline=None, database=None, suppress_health_check=_HEALTH)
-SLOW = settings(max_examples=10_000, deadline=None, database=None,
-                suppress_health_check=_HEALTH)
+FAST = settings(max_examples=examples(200))
+SLOW = settings(max_examples=10_000)          # the `slow` marker's own count
 _GITHUB = re.compile(r"::(error|warning|notice)( [^:]*)?::.*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 # ---- strategies: YAML text and bytes --------------------------------------------------------
@@ -295,7 +294,7 @@ def _check_reports(sub) -> None:
     as_csv = csv_report.render([sub])
     for name, out in [("json", as_json), ("github", as_github), ("text", as_text),
                       ("csv", as_csv)]:
-        assert not _CONTROL.search(out), f"{name}: a control character"
+        assert not CONTROL.search(out), f"{name}: a control character"
         assert "##[" not in out, f"{name}: a legacy workflow command"
         if name != "github":
             assert not any(ln.lstrip().startswith("::") for ln in out.splitlines()), name

@@ -5,7 +5,7 @@ import pytest
 
 from hwcheck.grading.results import Counterexample
 from hwcheck.kinds import solve_spec
-from tests.helpers import grade_text, grader, part
+from tests.support.helpers import grade_text, grader, part
 
 
 def key(problem, name):

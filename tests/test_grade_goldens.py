@@ -8,8 +8,8 @@ import pytest
 from rich.console import Console
 
 from hwcheck.report import github, grade_json, grade_text
-from tests.golden import assert_golden
-from tests.helpers import EXAMPLES, grader
+from tests.support.golden import assert_golden
+from tests.support.helpers import EXAMPLES, grader
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 
 from hwcheck.grading.results import Counterexample, Note
 from hwcheck.kinds import solve_spec
-from tests.helpers import EXAMPLES, grader, part
+from tests.support.helpers import EXAMPLES, grader, part
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 
 from hwcheck.grading.grader import Grader
 from hwcheck.spec.catalog import load_catalog
-from tests.helpers import EXAMPLES, PROBLEMS
+from tests.support.helpers import EXAMPLES, PROBLEMS
 
 
 def _grader() -> Grader:
@@ -53,7 +53,7 @@ def test_canonical_answers_carry_no_reading(both):
 
 def test_a_mistake_past_the_edge_is_recognised_in_any_spelling():
     from hwcheck.grading import formulas as gf
-    from tests.helpers import grader
+    from tests.support.helpers import grader
 
     g = grader()
     spec = g.specs["p1"]

@@ -29,11 +29,9 @@ from hwcheck.spec.catalog import load_catalog
 from hwcheck.grading.grader import Grader
 from hwcheck.report import csv_report, github, grade_json, gradescope, junit
 from hwcheck.grading.results import Submission
-from tests.test_bad_inputs import _CONTROL, _no_workflow_commands, run_hwcheck
-
-ROOT = Path(__file__).resolve().parent.parent
-PROBLEMS = ROOT / "problems"
-EXAMPLES = ROOT / "examples"
+from tests.support.checks import CONTROL, no_workflow_commands
+from tests.support.helpers import EXAMPLES, PROBLEMS, ROOT
+from tests.support.runners import run_hwcheck
 
 # Within the length and element limits (≤ 500 characters, 20,000,000 elements per sum) but
 # about a minute of CPU (60 exp() over 4 × 5,000,000 elements, three instances) before the
@@ -119,7 +117,7 @@ def klass(tmp_path_factory):
 def _cli(work: Path, *args, timeout: float = 120):
     """The CLI on the class folder, from the work folder, with HOME and TMPDIR inside it."""
     return run_hwcheck(["grade", work / "submissions", "--problems", PROBLEMS, *args],
-                       cwd=work, timeout=timeout, tmp=work / "tmp",
+                       cwd=work, timeout=timeout, scratch=work / "tmp",
                        env={"HOME": str(work), "TMPDIR": str(work / "tmp")})
 
 
@@ -194,8 +192,8 @@ def test_no_output_line_is_a_forged_workflow_command(klass, fmt):
     assert run.stdout == "" and run.stderr == "", (run.stdout, run.stderr)
     text = report.read_text(encoding="utf-8")
     report.unlink()
-    assert _CONTROL.search(text) is None, _CONTROL.search(text)
-    _no_workflow_commands(text, "stdout", fmt)
+    assert CONTROL.search(text) is None, CONTROL.search(text)
+    no_workflow_commands(text, "stdout", fmt)
     if fmt == "github":
         commands = [ln for ln in text.splitlines() if ln.startswith("::")]
         assert commands and len(commands) == len(text.splitlines())
@@ -336,6 +334,6 @@ def test_a_heavy_formula_within_the_budget_hits_the_cpu_limit(runaway_files):
 
 def test_one_file_with_a_runaway_formula_is_stopped(runaway_files):
     run = run_hwcheck(["grade", runaway_files[1], "--problems", PROBLEMS, "--format", "json"],
-                      timeout=20, tmp=runaway_files[1].parent)
+                      timeout=20, scratch=runaway_files[1].parent)
     assert not run.hung, "hwcheck grade FILE ran past the 20 s hang guard"
     assert run.code == 1 and "values of work" in run.stdout, (run.code, run.stderr)

@@ -15,7 +15,8 @@ import pytest
 from hwcheck.kinds import KINDS, SECTIONS, VIEWS, ProblemKind, instances
 from hwcheck.spec.jsonschema import problem_schema
 from hwcheck.spec.yamlio import load_file
-from tests.helpers import ROOT, run
+from tests.support.helpers import ROOT
+from tests.support.runners import run
 
 SHIPPED = sorted((ROOT / "problems").glob("*.yaml")) + sorted((ROOT / "examples").rglob("*.yaml"))
 
@@ -176,13 +177,3 @@ def test_a_broken_section_is_refused_by_every_command(broken, command):
     assert fragment in out
     line = next(ln for ln in out.splitlines() if fragment in ln)
     assert re.search(rf"{re.escape(str(path))}:\d+:\d+: ", line), line
-
-
-def test_the_kinds_import_no_layer_above_them():
-    from tests.test_layering import imports
-
-    above = ("hwcheck.grading", "hwcheck.report", "hwcheck.cli")
-    bad = [f"{path.name}:{line} imports {mod}"
-           for path in sorted((ROOT / "hwcheck" / "kinds").glob("*.py"))
-           for mod, line in imports(path) if mod.startswith(above)]
-    assert not bad, "\n".join(bad)

@@ -18,7 +18,7 @@ from hwcheck.engine import graph
 from hwcheck.engine.layers import LAYERS, REQUIRED, initial_params
 from hwcheck.engine.network import layer, summarize
 
-from .gradcheck import numeric_vjp
+from tests.support.gradcheck import numeric_vjp
 
 KINDS = sorted(LAYERS)
 NAME = "L"

@@ -17,11 +17,12 @@ and every module of the package falls under exactly one rule. No module imports 
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import imports as support_imports
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "hwcheck"
@@ -44,40 +45,11 @@ TOP = {"cli", "__main__", "__init__", "api"}   # the entry points: may import an
 
 
 def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+    return support_imports.module_name(path, ROOT)
 
 
 def imports(path: Path) -> list[tuple[str, int]]:
-    """Every module that ``path`` imports, absolute, with its line. ``from X import y``
-    counts as X and as X.y (y may be a submodule); relative imports are resolved."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(alias.name, node.lineno) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            if mod == "__future__":
-                continue
-            found.append((mod, node.lineno))
-            found += [(f"{mod}.{alias.name}", node.lineno) for alias in node.names
-                      if alias.name != "*"]
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__" \
-                and node.args and isinstance(node.args[0], ast.Constant):
-            found.append((str(node.args[0].value), node.lineno))
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module" \
-                and node.args and isinstance(node.args[0], ast.Constant):
-            found.append((str(node.args[0].value), node.lineno))
-    return found
+    return support_imports.imports(path, ROOT)
 
 
 def _under(mod: str, prefixes) -> bool:

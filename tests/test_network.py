@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hwcheck.spec import network as netspec, yamlio
 from hwcheck.engine.network import NetworkError
 from hwcheck.engine.network import Layer, layer, normalise, output_size, summarize, walk
+from tests.support.profiles import examples
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "networks"
 
@@ -107,7 +108,7 @@ def test_pools_default_stride_to_kernel_and_adaptive_pool_sets_the_size():
 
 # ---- sequences and residuals ------------------------------------------------------------------
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(c0=st.integers(1, 4), widths=st.lists(st.integers(1, 16), min_size=1, max_size=6),
        k=st.sampled_from([1, 3, 5]), size=st.integers(1, 12))
 def test_same_padding_stack_matches_closed_form(c0, widths, k, size):

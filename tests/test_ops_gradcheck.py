@@ -7,15 +7,15 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwcheck.engine import ops
-from tests.gradcheck import assert_vjp
+from tests.support.gradcheck import assert_vjp
+from tests.support.profiles import examples
+from tests.support.strategies import conv_cases, pool_cases, seeds
 
-FAST = settings(max_examples=40, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow])
-seeds = st.integers(0, 2**32 - 1)
+FAST = settings(max_examples=examples(40))
 
 
 # ---------------------------------------------------------------- naive references
@@ -87,40 +87,7 @@ def naive_avgpool2d(x, k, s, p, ho, wo, count_include_pad=True, divisor_override
     return y
 
 
-# ---------------------------------------------------------------- strategies
-
-@st.composite
-def conv_cases(draw):
-    groups = draw(st.integers(1, 2))
-    cin_g, cout_g = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    hw = [draw(st.integers(max(1, d[a] * (k[a] - 1) + 1 - 2 * p[a]), d[a] * (k[a] - 1) + 4))
-          for a in (0, 1)]
-    n = draw(st.integers(1, 2))
-    bias = draw(st.booleans())
-    as_int = draw(st.booleans())  # also exercise the int spelling of stride/padding/dilation
-    opts = dict(stride=s[0] if as_int else s, padding=p[0] if as_int else p,
-                dilation=d[0] if as_int else d, groups=groups)
-    if as_int:
-        s, p, d = (s[0],) * 2, (p[0],) * 2, (d[0],) * 2
-        hw = [max(h, d[0] * (k[a] - 1) + 1 - 2 * p[0]) for a, h in enumerate(hw)]
-    return (n, groups * cin_g, *hw), (groups * cout_g, cin_g, *k), bias, opts, (s, p, d), draw(seeds)
-
-
-@st.composite
-def pool_cases(draw, with_dilation):
-    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    p = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
-    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if with_dilation else (1, 1)
-    hw = [draw(st.integers(max(1, d[a] * (k[a] - 1) + 1 - 2 * p[a]), d[a] * (k[a] - 1) + 5))
-          for a in (0, 1)]
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), *hw)
-    return shape, k, s, p, d, draw(st.booleans()), draw(seeds)
-
+# ---------------------------------------------------------------- values
 
 def distinct(rng, shape):
     """Values at least 0.05 apart, so no finite-difference step crosses a max-pool tie."""

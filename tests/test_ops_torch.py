@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from hwcheck.engine import ops
-from tests.test_ops_gradcheck import conv_cases, pool_cases
+from tests.support.profiles import examples
+from tests.support.strategies import conv_cases, pool_cases, seeds
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 pytestmark = pytest.mark.torch
 
 TOL = dict(rtol=1e-9, atol=1e-9)
-CASES = settings(max_examples=40, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-seeds = st.integers(0, 2**32 - 1)
+CASES = settings(max_examples=examples(40))
 
 
 def leaf(a):

@@ -19,7 +19,7 @@ from hwcheck.report import csv_report, github, grade_json, grade_text, gradescop
 from hwcheck.report.output import write_atomic
 from hwcheck.grading.results import (Counterexample, EntryMismatch, Note, Notice, PartResult,
                                      ProblemResult, Submission)
-from tests.golden import assert_golden
+from tests.support.golden import assert_golden
 
 # ---- fixtures: the seed submission as the grader would report it, and a small batch ----
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from tests.helpers import ROOT, run
+from tests.support.helpers import ROOT
+from tests.support.runners import run
 
 
 @pytest.mark.parametrize("which", ["problem", "answers"])

@@ -20,8 +20,8 @@ from hwcheck.spec.catalog import resolve
 from hwcheck.kinds import solve_spec
 from hwcheck.report import solve_json, solve_text
 
-from .golden import assert_golden
-from .helpers import run
+from tests.support.golden import assert_golden
+from tests.support.runners import run
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"

@@ -12,387 +12,35 @@
 - ``rnn_jacobian``: each ∂hⱼ/∂hⱼ₋₁ against differences of one RNN step, each product norm
   against an explicit product, and the product against differences of l steps.
 
-The finite differences run an independent evaluator (``evaluate``) that calls the layers one
-at a time and adds a perturbation at any named output, so an intermediate's gradient is the
-slope of the objective along that output. The losses are written out here in numpy.
+The finite differences run an independent evaluator (``evaluate`` in tests/support/gradcheck.py)
+that calls the layers one at a time and adds a perturbation at any named output, so an
+intermediate's gradient is the slope of the objective along that output. The losses are
+written out there in numpy.
 
-The random networks are shared with ``test_solvers_torch.py``.
+The random networks (tests/support/strategies.py) and their values (tests/support/nets.py)
+are shared with ``test_solvers_torch.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from functools import reduce
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwcheck.engine import network
-from hwcheck.engine.network import NetworkError
-from hwcheck.errors import SpecError
-from hwcheck.engine.layers import LAYERS
-from hwcheck.engine.layers.base import same_shape
 from hwcheck.engine.network import layer
-from hwcheck.engine import graph
 from hwcheck.engine.solvers import gradient, rnn_jacobian, sgd_step
+from hwcheck.errors import SpecError
+from tests.support.gradcheck import (EPS, check_all_grads, check_missing_grads_are_zero,
+                                     evaluate, loss_value, objective)
+from tests.support.nets import Net, ends_in_softmax, random_params, random_problem
+from tests.support.profiles import examples
+from tests.support.strategies import any_nets, small_nets
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-
-EPS = 1e-6
-RTOL, ATOL = 1e-5, 1e-7          # |analytic - fd| <= ATOL + RTOL * max(|analytic|, scale)
-MAX_COORDS = 24                   # finite differences on at most this many entries per array
-
-
-# ---- random networks ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Net:
-    input_shape: tuple
-    layers: tuple
-
-    @property
-    def summary(self):
-        return network.summarize(self.input_shape, self.layers)
-
-
-#: Shape-keeping layers without parameters (the activations, dropout), read from the layer
-#: table so that a new activation is drawn without being listed here.
-ELEMENTWISE = sorted(k for k, d in LAYERS.items() if d.shape is same_shape and not d.params)
-
-
-def _elementwise(draw, name: str):
-    """One of ELEMENTWISE, with torch's default options or with its table example's."""
-    kind = draw(st.sampled_from(ELEMENTWISE))
-    return layer(kind, name, **draw(st.sampled_from([{}, dict(LAYERS[kind].example[1])])))
-
-
-def _fits(shape, layers) -> bool:
-    try:
-        network.summarize(shape, layers)
-    except NetworkError:
-        return False
-    return True
-
-
-def _out_shape(shape, layers):
-    return network.summarize(shape, layers).output_shape
-
-
-class _Names:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, kind):
-        self.n += 1
-        return f"{kind}{self.n}"
-
-
-def _pair(draw, low, high):
-    if draw(st.booleans()):
-        return draw(st.integers(low, high))
-    return [draw(st.integers(low, high)), draw(st.integers(low, high))]
-
-
-def _conv(draw, name, c):
-    divisors = [g for g in range(1, c + 1) if c % g == 0]
-    groups = draw(st.sampled_from(divisors))
-    out = groups * draw(st.integers(1, max(1, 4 // groups)))
-    return layer("conv2d", name, out=out, kernel=_pair(draw, 1, 3), stride=_pair(draw, 1, 2),
-                 padding=_pair(draw, 0, 1), dilation=_pair(draw, 1, 2), groups=groups,
-                 bias=draw(st.booleans()))
-
-
-def _pool(draw, name):
-    kernel = draw(st.integers(1, 3))
-    opts = dict(kernel=kernel, stride=draw(st.sampled_from([None, 1, 2])),
-                padding=draw(st.integers(0, kernel // 2)), ceil_mode=draw(st.booleans()))
-    if draw(st.booleans()):
-        return layer("maxpool2d", name, dilation=draw(st.integers(1, 2)), **opts)
-    return layer("avgpool2d", name, count_include_pad=draw(st.booleans()), **opts)
-
-
-def _residual(draw, names, shape):
-    """body: conv (3x3, pad 1, stride s) [→ batchnorm] → act [→ conv 1x1];
-    shortcut: identity when the shape is kept, else a 1x1 conv with the same stride."""
-    c = shape[0]
-    stride = draw(st.integers(1, 2))
-    out = draw(st.integers(1, 3))
-    body = [layer("conv2d", names("conv"), out=out, kernel=3, padding=1, stride=stride,
-                  bias=draw(st.booleans()))]
-    side = [(n - 1) // stride + 1 for n in shape[1:]]
-    if side[0] * side[1] > 1 and draw(st.booleans()):    # batch statistics need 2+ values
-        body.append(layer("batchnorm2d", names("bn"), affine=draw(st.booleans())))
-    body.append(_elementwise(draw, names("act")))
-    if draw(st.booleans()):
-        body.append(layer("conv2d", names("conv"), out=out, kernel=1))
-    shortcut = None
-    if stride != 1 or out != c or draw(st.booleans()):
-        shortcut = (layer("conv2d", names("proj"), out=out, kernel=1, stride=stride,
-                          bias=draw(st.booleans())),)
-    return dataclasses.replace(layer("residual", names("res")), body=tuple(body),
-                               shortcut=shortcut)
-
-
-@st.composite
-def image_nets(draw, max_side=7):
-    """(C, H, W) input → conv / pool / activation / batchnorm / residual / softmax blocks,
-    then either a flatten → linear head or the image itself as the output."""
-    names = _Names()
-    shape = (draw(st.integers(1, 3)), draw(st.integers(3, max_side)),
-             draw(st.integers(3, max_side)))
-    layers: list = []
-    for _ in range(draw(st.integers(1, 4))):
-        cur = _out_shape(shape, layers)
-        what = draw(st.sampled_from(["conv", "conv", "pool", "act", "bn", "res", "softmax"]))
-        if what == "conv":
-            new = _conv(draw, names("conv"), cur[0])
-        elif what == "pool":
-            new = _pool(draw, names("pool"))
-        elif what == "act":
-            new = _elementwise(draw, names("act"))
-        elif what == "bn":
-            if cur[1] * cur[2] < 2:
-                continue
-            new = layer("batchnorm2d", names("bn"), affine=draw(st.booleans()))
-        elif what == "res":
-            new = _residual(draw, names, cur)
-        else:
-            new = layer("softmax", names("softmax"), dim=draw(st.integers(-3, 2)))
-        if _fits(shape, layers + [new]):
-            layers.append(new)
-    if draw(st.booleans()):
-        layers.append(layer("flatten", names("flatten")))
-        layers.append(layer("linear", names("fc"), out=draw(st.integers(2, 4)),
-                            bias=draw(st.booleans())))
-        if draw(st.booleans()):
-            layers.append(_elementwise(draw, names("act")))
-            layers.append(layer("linear", names("fc"), out=draw(st.integers(2, 4))))
-    if draw(st.booleans()):
-        layers.append(layer("softmax", names("softmax")))
-    return Net(shape, tuple(layers))
-
-
-@st.composite
-def sequence_nets(draw):
-    """(C, L) input: linear on the last axis, batchnorm1d over channels, activations, softmax
-    along either axis, then flatten → linear, optionally softmax."""
-    names = _Names()
-    shape = (draw(st.integers(1, 3)), draw(st.integers(2, 5)))
-    layers: list = []
-    for _ in range(draw(st.integers(1, 4))):
-        what = draw(st.sampled_from(["linear", "bn", "act", "softmax", "dropout"]))
-        if what == "linear":
-            new = layer("linear", names("lin"), out=draw(st.integers(2, 4)),
-                        bias=draw(st.booleans()))
-        elif what == "bn":
-            new = layer("batchnorm1d", names("bn"), affine=draw(st.booleans()))
-        elif what == "act":
-            new = _elementwise(draw, names("act"))
-        elif what == "dropout":
-            new = layer("dropout", names("drop"), p=0.5)
-        else:
-            new = layer("softmax", names("softmax"), dim=draw(st.integers(-2, 1)))
-        layers.append(new)
-    if draw(st.booleans()):
-        layers += [layer("flatten", names("flatten")),
-                   layer("linear", names("fc"), out=draw(st.integers(2, 4)))]
-        if draw(st.booleans()):
-            layers.append(layer("softmax", names("softmax")))
-    return Net(shape, tuple(layers))
-
-
-def vector_nets():
-    """A (F,) input through linear layers and activations, ending in softmax or logits."""
-    @st.composite
-    def build(draw):
-        names = _Names()
-        layers = []
-        for _ in range(draw(st.integers(1, 3))):
-            layers.append(layer("linear", names("fc"), out=draw(st.integers(2, 4)),
-                                bias=draw(st.booleans())))
-            layers.append(_elementwise(draw, names("act")))
-        layers.append(layer("linear", names("fc"), out=draw(st.integers(2, 4))))
-        if draw(st.booleans()):
-            layers.append(layer("softmax", names("softmax")))
-        return Net((draw(st.integers(1, 4)),), tuple(layers))
-    return build()
-
-
-def any_nets():
-    return st.one_of(image_nets(), sequence_nets(), vector_nets())
-
-
-# ---- random values --------------------------------------------------------------------------
-
-def random_params(net: Net, rng) -> dict:
-    """Every parameter of ``net``: weights ~ N(0, 1/fan_in), batchnorm gamma near 1."""
-    params = {}
-    for row in net.summary.layers:
-        for pname, shape in row.param_shapes.items():
-            key = f"{row.name}.{pname}"
-            if row.kind.startswith("batchnorm"):
-                params[key] = (1.0 if pname == "weight" else 0.0) + 0.3 * rng.standard_normal(shape)
-            else:
-                fan_in = int(np.prod(row.param_shapes["weight"][1:]))
-                params[key] = rng.standard_normal(shape) / np.sqrt(fan_in) \
-                    + (0.1 * rng.standard_normal(shape) if pname == "bias" else 0.0)
-    return params
-
-
-def probability_target(shape, rng) -> np.ndarray:
-    """Positive, summing to 1 along the class axis (axis 0 of an unbatched output)."""
-    p = rng.dirichlet(np.ones(shape[0]), size=tuple(shape[1:]) or None)
-    return np.moveaxis(p, -1, 0) if len(shape) > 1 else p
-
-
-def all_layers(layers):
-    return [lay for lay, _ in network.walk(layers)]
-
-
-def ends_in_softmax(layers) -> bool:
-    return bool(layers) and layers[-1].kind == "softmax"
-
-
-# ---- an independent evaluator for finite differences -----------------------------------------
-
-def evaluate(layers, params, x, perturb=None) -> tuple[np.ndarray, dict]:
-    """Run ``layers`` one at a time (each through graph.forward on its own), adding
-    ``perturb[name]`` to the output of the layer called ``name``. Returns the output and
-    every named output (unbatched)."""
-    perturb = perturb or {}
-    outs = {"input": np.asarray(x, dtype=float) + perturb.get("input", 0.0)}
-
-    def run(seq, h):
-        for lay in seq:
-            if lay.kind == "residual":
-                body = run(lay.body, h)
-                short = run(lay.shortcut, h) if lay.shortcut else h
-                y = body + short
-            else:
-                y = graph.forward([lay], params, h).values[lay.name][0]
-            if lay.name in perturb:
-                y = y + perturb[lay.name]
-            outs[lay.name] = y
-            h = y
-        return h
-
-    return run(layers, outs["input"]), outs
-
-
-def loss_value(kind, out, target, softmax_last) -> float:
-    """The losses, written out: CE = −Σ p ln q (q = out after a final softmax, else the
-    softmax of out over its class axis 0); mse = mean((out − target)²)."""
-    if kind == "mse":
-        return float(np.mean((out - target) ** 2))
-    if softmax_last:
-        return float(-np.sum(target * np.log(out)))
-    z = out - out.max(axis=0, keepdims=True)
-    logq = z - np.log(np.exp(z).sum(axis=0, keepdims=True))
-    return float(-np.sum(target * logq))
-
-
-def objective(net, params, x, perturb=None, *, loss=None, target=None, upstream=None,
-              at=None) -> float:
-    out, outs = evaluate(net.layers, params, x, perturb)
-    if loss is not None:
-        return loss_value(loss, out, target, ends_in_softmax(net.layers))
-    return float(np.sum(upstream * outs[at]))
-
-
-def fd_check(f, base: np.ndarray, analytic: np.ndarray, rng, what: str) -> float:
-    """Compare ``analytic`` with central differences of ``f(delta)`` (delta shaped like
-    ``base``) on up to MAX_COORDS entries and along one random direction. Returns the
-    largest difference seen, relative to max(1, max |analytic|).
-
-    An entry where the objective has a kink (a relu output that is exactly 0 and feeds
-    another relu, tied zeros in a max-pool window) has no derivative to compare: there the
-    one-sided slopes disagree by O(1) instead of O(EPS), and the entry is skipped.
-    """
-    analytic = np.asarray(analytic, dtype=float)
-    assert analytic.shape == np.shape(base), f"{what}: shape {analytic.shape} != {np.shape(base)}"
-    size = analytic.size
-    coords = range(size) if size <= MAX_COORDS else rng.choice(size, MAX_COORDS, replace=False)
-    scale = max(1.0, float(np.abs(analytic).max(initial=0.0)))
-    f0 = f(np.zeros(analytic.shape))
-    smooth = np.ones(size, dtype=bool)
-    worst = 0.0
-    for k in coords:
-        d = np.zeros(size)
-        d[k] = EPS
-        d = d.reshape(analytic.shape)
-        plus, minus = f(d), f(-d)
-        if abs((plus - f0) - (f0 - minus)) / EPS > 1e-3 * scale:
-            smooth[k] = False
-            continue
-        num = (plus - minus) / (2 * EPS)
-        got = analytic.reshape(-1)[k]
-        diff = abs(got - num)
-        worst = max(worst, diff / scale)
-        assert diff <= ATOL + RTOL * scale, \
-            f"{what}[{np.unravel_index(k, analytic.shape)}]: solver {got!r}, fd {num!r}"
-    if not smooth.all():
-        return worst    # a random direction would cross the kink
-    v = rng.standard_normal(analytic.shape)
-    plus, minus = f(EPS * v), f(-EPS * v)
-    if abs((plus - f0) - (f0 - minus)) / EPS > 1e-3 * scale * np.sqrt(size):
-        return worst
-    num = (plus - minus) / (2 * EPS)
-    got = float(np.sum(analytic * v))
-    diff = abs(got - num)
-    assert diff <= ATOL + RTOL * scale * np.sqrt(size), \
-        f"{what}: directional derivative {got!r}, fd {num!r}"
-    return max(worst, diff / scale / np.sqrt(size))
-
-
-def check_all_grads(net, params, x, values, rng, **objective_kw) -> float:
-    """Every grad.Q in ``values`` (input, layer outputs, parameters) against differences of
-    the objective; a parameter or layer without a reported gradient must have a zero one."""
-    worst = 0.0
-    for name in ["input"] + [lay.name for lay in all_layers(net.layers)]:
-        key = f"grad.{name}"
-        base = values[name]
-        if key not in values:
-            # only layers beyond the upstream point may lack a gradient
-            assert objective_kw.get("at") is not None, f"no {key}"
-            continue
-
-        def f(d, name=name):
-            return objective(net, params, x, {name: d}, **objective_kw)
-        worst = max(worst, fd_check(f, base, values[key], rng, key))
-    for pname, p in params.items():
-        key = f"grad.{pname}"
-        if key not in values:
-            assert objective_kw.get("at") is not None, f"no {key}"
-            continue
-
-        def f(d, pname=pname):
-            moved = dict(params)
-            moved[pname] = params[pname] + d
-            return objective(net, moved, x, **objective_kw)
-        worst = max(worst, fd_check(f, p, values[key], rng, key))
-    return worst
-
-
-def _missing_grads_are_zero(net, params, x, values, at, rng):
-    """A quantity after the upstream point has no reported gradient: its true one is 0."""
-    for name in [lay.name for lay in all_layers(net.layers)] + list(params):
-        if f"grad.{name}" in values:
-            continue
-        if name in params:
-            def f(d, name=name):
-                moved = dict(params)
-                moved[name] = params[name] + d
-                return objective(net, moved, x, upstream=values["upstream"], at=at)
-            base = params[name]
-        else:
-            def f(d, name=name):
-                return objective(net, params, x, {name: d}, upstream=values["upstream"], at=at)
-            base = values[name]
-        fd_check(f, base, np.zeros(np.shape(base)), rng, f"grad.{name} (unreported)")
+SETTINGS = settings(max_examples=examples(40))
 
 
 WORST: dict = {}   # largest |solver − fd| / max(1, |grad|) per kind of test, for the report
@@ -407,12 +55,8 @@ def _record(test, worst):
 @SETTINGS
 @given(net=any_nets(), loss=st.sampled_from(["cross_entropy", "mse"]), seed=st.integers(0, 2**16))
 def test_gradient_with_a_loss_matches_finite_differences(net, loss, seed):
-    rng = np.random.default_rng(seed)
-    params = random_params(net, rng)
-    x = rng.standard_normal(net.input_shape)
-    out_shape = net.summary.output_shape
-    target = probability_target(out_shape, rng) if loss == "cross_entropy" \
-        else rng.standard_normal(out_shape)
+    case = random_problem(net, seed, loss)
+    params, x, target, rng = case.params, case.x, case.target, case.rng
     values = gradient.solve(net.layers, params, x, loss=loss, target=target)
     want = loss_value(loss, evaluate(net.layers, params, x)[0], target,
                       ends_in_softmax(net.layers))
@@ -423,9 +67,8 @@ def test_gradient_with_a_loss_matches_finite_differences(net, loss, seed):
 @SETTINGS
 @given(net=any_nets(), data=st.data(), seed=st.integers(0, 2**16))
 def test_gradient_from_an_upstream_gradient_matches_finite_differences(net, data, seed):
-    rng = np.random.default_rng(seed)
-    params = random_params(net, rng)
-    x = rng.standard_normal(net.input_shape)
+    case = random_problem(net, seed)
+    params, x, rng = case.params, case.x, case.rng
     rows = [r for r in net.summary.layers]
     at = data.draw(st.sampled_from([r.name for r in rows]), label="upstream_at")
     shape = next(r.output_shape for r in rows if r.name == at)
@@ -433,7 +76,7 @@ def test_gradient_from_an_upstream_gradient_matches_finite_differences(net, data
     values = gradient.solve(net.layers, params, x, upstream=up, upstream_at=at)
     assert np.array_equal(values["grad." + at], up)
     _record("upstream", check_all_grads(net, params, x, values, rng, upstream=up, at=at))
-    _missing_grads_are_zero(net, params, x, values, at, rng)
+    check_missing_grads_are_zero(net, params, x, values, at, rng)
 
 
 def test_gradient_reports_every_named_quantity():
@@ -456,10 +99,8 @@ def test_gradient_reports_every_named_quantity():
         layer("linear", "fc", out=3),
         layer("softmax", "q"),
     ))
-    rng = np.random.default_rng(5)
-    params = random_params(net, rng)
-    x = rng.standard_normal(net.input_shape)
-    target = probability_target((3,), rng)
+    case = random_problem(net, 5, "cross_entropy")
+    params, x, target, rng = case.params, case.x, case.target, case.rng
     values = gradient.solve(net.layers, params, x, loss="cross_entropy", target=target)
     for row in net.summary.layers:
         assert np.shape(values[row.name]) == row.output_shape, row.name
@@ -537,25 +178,15 @@ def sgd_by_hand(net, params, x, target, loss, lr, momentum, weight_decay, steps)
     return theta
 
 
-@st.composite
-def small_nets(draw):
-    """Sequential networks small enough for full finite differences at every step."""
-    return draw(st.one_of(vector_nets(), image_nets(max_side=5), sequence_nets()))
-
-
-@settings(SETTINGS, max_examples=20)
+@settings(max_examples=examples(20))
 @given(net=small_nets(), loss=st.sampled_from(["cross_entropy", "mse"]),
        lr=st.sampled_from([0.02, 0.1, 0.5]), momentum=st.sampled_from([0.0, 0.9]),
        weight_decay=st.sampled_from([0.0, 1e-2]), steps=st.integers(1, 4),
        seed=st.integers(0, 2**16))
 def test_sgd_matches_a_hand_rolled_loop_on_finite_differences(net, loss, lr, momentum,
                                                              weight_decay, steps, seed):
-    rng = np.random.default_rng(seed)
-    params = random_params(net, rng)
-    x = rng.standard_normal(net.input_shape)
-    out_shape = net.summary.output_shape
-    target = probability_target(out_shape, rng) if loss == "cross_entropy" \
-        else rng.standard_normal(out_shape)
+    case = random_problem(net, seed, loss)
+    params, x, target = case.params, case.x, case.target
     got = sgd_step.solve(net.layers, params, x, target, loss=loss, lr=lr, momentum=momentum,
                          weight_decay=weight_decay, steps=steps)
     want = sgd_by_hand(net, params, x, target, loss, lr, momentum, weight_decay, steps)

@@ -4,7 +4,7 @@
     step and part is recomputed with torch from nothing but the JSON's ``given`` values: the
     key must agree to 1e-9 (issue 3's "done when"). The same for per-student variants
     (``--student``) and for the other instances, of other sizes, that grading draws.
-(b) Random layer stacks with random sizes (the generators of test_solvers.py): every output
+(b) Random layer stacks with random sizes (tests/support/strategies.py): every output
     and every gradient that ``gradient.solve`` reports against torch autograd on the same
     network and parameters, residual blocks and training-mode batchnorm included; and
     ``sgd_step.solve`` against ``torch.optim.SGD`` with momentum, weight decay and several
@@ -16,28 +16,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwcheck.spec.catalog import resolve
+from hwcheck.engine.layers import LAYERS
+from hwcheck.engine.network import layer
+from hwcheck.engine.solvers import gradient, sgd_step
 from hwcheck.kinds import solve_spec
 from hwcheck.report.solve_json import document
-from hwcheck.engine.layers import LAYERS
-from hwcheck.engine.solvers import gradient, sgd_step
-
-from .test_solvers import (ELEMENTWISE, SETTINGS, all_layers, any_nets, ends_in_softmax, image_nets,
-                           probability_target, random_params, sequence_nets, vector_nets)
+from hwcheck.spec.catalog import resolve
+from tests.support.helpers import PROBLEMS, ROOT
+from tests.support.nets import Net, all_layers, ends_in_softmax, random_problem
+from tests.support.profiles import examples
+from tests.support.strategies import ELEMENTWISE, any_nets, image_nets, sequence_nets, vector_nets
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 pytestmark = pytest.mark.torch
 
-ROOT = Path(__file__).resolve().parent.parent
-PROBLEMS = ROOT / "problems"
 TOL = 1e-9
 WORST: dict = {}     # largest |hwcheck − torch| per check, for the report
 
@@ -276,15 +275,11 @@ def compare_all(values, net, tp, tx, outs, missing_ok=False):
         close(values[f"grad.{name}"], p.grad, f"grad {name.rpartition('.')[2]}")
 
 
-@settings(SETTINGS, max_examples=80)
+@settings(max_examples=examples(80))
 @given(net=any_nets(), loss=st.sampled_from(["cross_entropy", "mse"]), seed=st.integers(0, 2**16))
 def test_gradient_with_a_loss_agrees_with_autograd(net, loss, seed):
-    rng = np.random.default_rng(seed)
-    params = random_params(net, rng)
-    x = rng.standard_normal(net.input_shape)
-    shape = net.summary.output_shape
-    target = probability_target(shape, rng) if loss == "cross_entropy" \
-        else rng.standard_normal(shape)
+    case = random_problem(net, seed, loss)
+    params, x, target = case.params, case.x, case.target
     values = gradient.solve(net.layers, params, x, loss=loss, target=target)
     tp, tx, outs, out = torch_case(net, params, x)
     E = torch_loss(loss, out, T(target)[None], ends_in_softmax(net.layers))
@@ -293,12 +288,11 @@ def test_gradient_with_a_loss_agrees_with_autograd(net, loss, seed):
     compare_all(values, net, tp, tx, outs)
 
 
-@settings(SETTINGS, max_examples=80)
+@settings(max_examples=examples(80))
 @given(net=any_nets(), data=st.data(), seed=st.integers(0, 2**16))
 def test_gradient_from_an_upstream_gradient_agrees_with_autograd(net, data, seed):
-    rng = np.random.default_rng(seed)
-    params = random_params(net, rng)
-    x = rng.standard_normal(net.input_shape)
+    case = random_problem(net, seed)
+    params, x, rng = case.params, case.x, case.rng
     rows = net.summary.layers
     at = data.draw(st.sampled_from([r.name for r in rows]), label="upstream_at")
     up = rng.standard_normal(next(r.output_shape for r in rows if r.name == at))
@@ -332,15 +326,11 @@ OPTION_CASES = [
 def test_each_layer_option_agrees_with_autograd(kind, options, loss):
     """Every option of every layer, each once on purpose (the random stacks draw them by
     chance): conv → [the layer] → flatten → linear, on a 2×7×6 input."""
-    from hwcheck.engine.network import layer
-
-    from .test_solvers import Net
     net = Net((2, 7, 6), (layer("conv2d", "c0", out=2, kernel=2, padding=1),
                           layer(kind, "it", **options), layer("tanh", "t"),
                           layer("flatten", "f"), layer("linear", "fc", out=3)))
-    rng = np.random.default_rng(len(options))
-    params, x = random_params(net, rng), rng.standard_normal((2, 7, 6))
-    target = probability_target((3,), rng) if loss == "cross_entropy" else rng.standard_normal(3)
+    case = random_problem(net, len(options), loss)
+    params, x, target = case.params, case.x, case.target
     values = gradient.solve(net.layers, params, x, loss=loss, target=target)
     tp, tx, outs, out = torch_case(net, params, x)
     E = torch_loss(loss, out, T(target)[None], False)
@@ -353,13 +343,9 @@ def test_cross_entropy_on_a_spatial_output_sums_over_positions():
     """On a (C, H, W) output, cross_entropy is −Σ p ln q over every position (DESIGN: E =
     −Σ p ln q), which is torch's cross_entropy with reduction='sum', not its default mean
     over the H·W positions. For a single vector, as in every seed problem, the two agree."""
-    from hwcheck.engine.network import layer
-
-    from .test_solvers import Net
     net = Net((2, 3, 4), (layer("conv2d", "c", out=3, kernel=1),))
-    rng = np.random.default_rng(0)
-    params, x = random_params(net, rng), rng.standard_normal((2, 3, 4))
-    target = probability_target((3, 3, 4), rng)
+    case = random_problem(net, 0, "cross_entropy")
+    params, x, target = case.params, case.x, case.target
     values = gradient.solve(net.layers, params, x, loss="cross_entropy", target=target)
     _, _, _, out = torch_case(net, params, x)
     total = F.cross_entropy(out, T(target)[None], reduction="sum")
@@ -368,18 +354,14 @@ def test_cross_entropy_on_a_spatial_output_sums_over_positions():
     assert values["loss"] == pytest.approx(12 * float(mean), rel=1e-12)
 
 
-@settings(SETTINGS, max_examples=40)
+@settings(max_examples=examples(40))
 @given(net=st.one_of(vector_nets(), image_nets(max_side=6), sequence_nets()),
        loss=st.sampled_from(["cross_entropy", "mse"]), lr=st.sampled_from([0.01, 0.1, 0.5]),
        momentum=st.sampled_from([0.0, 0.5, 0.9]), weight_decay=st.sampled_from([0.0, 1e-3, 0.1]),
        steps=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_sgd_agrees_with_torch_optim_sgd(net, loss, lr, momentum, weight_decay, steps, seed):
-    rng = np.random.default_rng(seed)
-    params = random_params(net, rng)
-    x = rng.standard_normal(net.input_shape)
-    shape = net.summary.output_shape
-    target = probability_target(shape, rng) if loss == "cross_entropy" \
-        else rng.standard_normal(shape)
+    case = random_problem(net, seed, loss)
+    params, x, target = case.params, case.x, case.target
     got = sgd_step.solve(net.layers, params, x, target, loss=loss, lr=lr, momentum=momentum,
                          weight_decay=weight_decay, steps=steps)
     tp = {k: T(v).requires_grad_() for k, v in params.items()}

@@ -3,7 +3,7 @@
 tests/corpus/students/answers.yaml holds answers to the seed problems written the ways
 students write them (ASCII, LaTeX, Unicode, everyday plain text, numbers), about half wrong.
 
-- Every label is checked independently of hwcheck's grader (tests/support_corpus.py): each
+- Every label is checked independently of hwcheck's grader (tests/support/corpus.py): each
   entry's hand translation against PyTorch autograd, and, without torch, against finite
   differences in numpy.
 - benchmarks/notation.py grades every entry with hwcheck's real grader: no wrong answer is
@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import yaml
 
-from tests import support_corpus as sc
-from tests.helpers import PROBLEMS, ROOT
+from tests.support import corpus as sc
+from tests.support.helpers import PROBLEMS, ROOT
 
 NOTATION = ROOT / "benchmarks" / "notation.py"
 GENERIC_SLIPS = {"sign-flipped", "transposed", "constant-factor", "sgd-wrong-sign",
@@ -109,7 +109,7 @@ def test_every_shared_meaning_is_used():
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_label_agrees_with_finite_differences(entry):
-    """numpy only: a forward pass written in tests/support_corpus.py, central differences."""
+    """numpy only: a forward pass written in tests/support/corpus.py, central differences."""
     assert sc.independent_label(entry, "fd") == entry["label"], sc.translation(entry)
 
 
@@ -158,7 +158,7 @@ def test_torch_keys_match_the_solver():
     pytest.importorskip("torch")
     import json
 
-    from tests.helpers import run
+    from tests.support.runners import run
 
     def key(problem, part):
         res = run("solve", problem, "--format", "json")

@@ -1,16 +1,14 @@
-"""Shared test helpers: grade YAML text against the shipped problems."""
+"""Paths of the repository, and grading YAML text against the shipped problems."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from hwcheck.spec.catalog import load_catalog
-from hwcheck.cli import app
 from hwcheck.grading.grader import Grader
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+TESTS = ROOT / "tests"
 PROBLEMS = ROOT / "problems"
 EXAMPLES = ROOT / "examples"
 
@@ -34,14 +32,3 @@ def part(submission, problem: str, name: str):
     pr = next(p for p in submission.problems if p.id == problem)
     return next(p for p in pr.parts if p.name == name)
 
-
-def run(*args, cwd: Path | None = None):
-    """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr)."""
-    import os
-
-    old = os.getcwd()
-    os.chdir(cwd or ROOT)
-    try:
-        return CliRunner().invoke(app, [str(a) for a in args])
-    finally:
-        os.chdir(old)

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus" / "students" / "answers.yaml"
 
 REL = 1e-6          # formula translations: equal within this, relative to the key's scale
@@ -166,7 +166,7 @@ def number_agrees(value, key, exact: bool = False) -> bool:
 
 @lru_cache(maxsize=None)
 def given(problem: str) -> dict:
-    from tests.helpers import run
+    from tests.support.runners import run
     res = run("solve", problem, "--format", "json")
     assert res.exit_code == 0, res.output
     return json.loads(res.stdout)["given"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-GOLDENS = Path(__file__).parent / "goldens"
+GOLDENS = Path(__file__).resolve().parents[1] / "goldens"
 
 
 def _normal(text: str) -> str:

@@ -1,0 +1,152 @@
+"""What students write, and what the formula readers must read it as: one row per construct
+of issue 11, shared by the reader tests and the reader fuzzers (which mutate the rows)."""
+
+# (problem, part, written, canonical, verdict)
+READINGS = [
+    # 1. LaTeX
+    ("p1", "dL/dS", r"\frac14 g_{\lceil d/2\rceil,\lceil e/2\rceil}",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
+    ("p1", "dL/dS", r"$\frac{1}{4} g_{\lceil d/2\rceil,\lceil e/2\rceil}$",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
+    ("p1", "dL/dS", r"\(\dfrac{g_{\lceil d/2\rceil,\lceil e/2\rceil}}{4}\)",
+     "g[ceil(d / 2), ceil(e / 2)] / 4", "correct"),
+    ("p1", "dL/dS", r"\tfrac{1}{4}\, g_{\left\lceil \frac{d}{2} \right\rceil, "
+                    r"\left\lceil \frac{e}{2}\right\rceil}",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
+    ("p1", "dL/dS", r"\frac{1}{4} g_{\lfloor \frac{d+1}{2} \rfloor, \lfloor \frac{e+1}{2} \rfloor}",
+     "1 / 4 * g[floor((d + 1) / 2), floor((e + 1) / 2)]", "correct"),
+    ("p1", "dL/dS", r"\frac{1}{4} g_{\lceil d/2\rceil,\lceil e/2\rceil}^{2}",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)]**2", "wrong"),
+    ("p1", "dL/dC", r"\frac14 g_{\lceil d/2\rceil,\lceil e/2\rceil} \cdot s_{d,e}(1-s_{d,e})",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * s[d, e] * (1 - s[d, e])", "correct"),
+    ("p1", "dL/dC", r"\frac14 g_{\lceil d/2\rceil,\lceil e/2\rceil} \times "
+                    r"\sigma(c_{d,e})(1-\sigma(c_{d,e}))",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * sigmoid(c[d, e]) * (1 - sigmoid(c[d, e]))",
+     "correct"),
+    ("p1", "dL/dC", r"\frac14 g_{\lceil d/2\rceil,\lceil e/2\rceil} "
+                    r"\frac{e^{-c_{d,e}}}{(1+e^{-c_{d,e}})^2}",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * (exp(-c[d, e]) / (1 + exp(-c[d, e]))**2)",
+     "correct"),
+    ("p1", "dL/dC", r"\frac14 g_{\lceil d/2\rceil,\lceil e/2\rceil} \cdot "
+                    r"\left(-s_{d,e}(1-s_{d,e})\right)",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * (-s[d, e] * (1 - s[d, e]))", "wrong"),
+    ("p1", "dL/dK", r"\frac{1}{4}\sum_{i=1}^{2n}\sum_{j=1}^{2m} x_{i+u-1,j+v-1} "
+                    r"g_{\lceil i/2\rceil,\lceil j/2\rceil} s_{i,j}(1-s_{i,j})",
+     "1 / 4 * sum(x[i + u - 1, j + v - 1] * g[ceil(i / 2), ceil(j / 2)] * s[i, j] * "
+     "(1 - s[i, j]) for i in 1..2 * n for j in 1..2 * m)", "correct"),
+    ("p1", "dL/dK", r"\sum_{i=1}^{2n}\left(\sum_{j=1}^{2m} \frac{1}{4} x_{i+u-1,j+v-1} "
+                    r"g_{\lceil i/2\rceil,\lceil j/2\rceil} s_{i,j}(1-s_{i,j})\right)",
+     "sum(1 / 4 * x[i + u - 1, j + v - 1] * g[ceil(i / 2), ceil(j / 2)] * s[i, j] * "
+     "(1 - s[i, j]) for i in 1..2 * n for j in 1..2 * m)", "correct"),
+    ("p1", "dL/dK", r"\frac{1}{4}\sum_{i=1}^{2n}\sum_{j=1}^{2m} x_{i+u-1,j+v-1} "
+                    r"g_{\lceil i/2\rceil,\lceil j/2\rceil} S_{i,j}(1-S_{i,j})",
+     "1 / 4 * sum(x[i + u - 1, j + v - 1] * g[ceil(i / 2), ceil(j / 2)] * s[i, j] * "
+     "(1 - s[i, j]) for i in 1..2 * n for j in 1..2 * m)", "correct"),
+    ("p4", "dE/dz", r"q_x - p_x", "q[x] - p[x]", "correct"),
+    ("p4", "dE/dz", r"q_{x} - p_{x}", "q[x] - p[x]", "correct"),
+    ("p4", "dE/dz", r"\frac{e^{z_x}}{\sum_{j=1}^{N} e^{z_j}} - p_x",
+     "exp(z[x]) / sum(exp(z[j]) for j in 1..N) - p[x]", "correct"),
+    ("p4", "dE/dz", r"\frac{\exp(z_x)}{\sum_{j=1}^{N} \exp z_j} - p_x",
+     "exp(z[x]) / sum(exp(z[j]) for j in 1..N) - p[x]", "correct"),
+    ("p4", "dE/dz", r"q_x \sum_{i=1}^{N} p_i - p_x",
+     "q[x] * sum(p[i] for i in 1..N) - p[x]", "correct"),
+    ("p4", "dE/dz", r"q_x - \sum_{i=1, i \neq x}^{N} p_i \cdot 0 - p_x",
+     "q[x] - sum(p[i] * 0 for i in 1..N if i != x) - p[x]", "correct"),
+    ("p4", "dE/dz", r"\ln(e^{q_x}) - p_x", "ln(exp(q[x])) - p[x]", "correct"),
+    ("p4", "dE/dz", r"p_x - q_x", "p[x] - q[x]", "wrong"),
+    ("p6", "jacobian", r"\operatorname{diag}(h \odot (1-h)) W^h",
+     "diag(h * (1 - h)) @ Wh", "correct"),
+    ("p6", "jacobian", r"\mathrm{diag}(h(1-h)) \mathbf{W}^{h}", "diag(h * (1 - h)) @ Wh",
+     "correct"),
+    ("p6", "jacobian", r"\text{diag}(h \circ (1-h))\, W^{h}", "diag(h * (1 - h)) @ Wh",
+     "correct"),
+    ("p6", "jacobian", r"\left({W^h}^{\top} \operatorname{diag}(h(1-h))\right)^{\mathsf T}",
+     "T(T(Wh) @ diag(h * (1 - h)))", "correct"),
+    ("p6", "jacobian", r"\operatorname{diag}(h(1-h)) \cdot W^{h}", "diag(h * (1 - h)) @ Wh",
+     "correct"),
+    ("p6", "jacobian", r"W^h \operatorname{diag}(h(1-h))", "Wh @ diag(h * (1 - h))", "wrong"),
+    ("p6", "jacobian", r"{W^h}^T", "T(Wh)", "wrong"),
+    ("p3", "params", r"(5 \times 5 \times 3 + 1) \times 32 + (3 \times 3 \times 32 + 1) "
+                     r"\times 48 + (3 \times 3 \times 48 + 1) \times 64 + (4 \times 4 \times 64 + 1)"
+                     r" \times 384 + (384 + 1) \times 192 + (192 + 1) \times 10",
+     "(5 * 5 * 3 + 1) * 32 + (3 * 3 * 32 + 1) * 48 + (3 * 3 * 48 + 1) * 64 + "
+     "(4 * 4 * 64 + 1) * 384 + (384 + 1) * 192 + (192 + 1) * 10", "correct"),
+    # 2. Unicode
+    ("p1", "dL/dS", "¼ g[⌈d/2⌉, ⌈e/2⌉]", "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
+    ("p1", "dL/dS", "½ · ½ g[⌈d/2⌉, ⌈e/2⌉]", "1 / 2 * (1 / 2) * g[ceil(d / 2), ceil(e / 2)]",
+     "correct"),
+    ("p1", "dL/dS", "g[⌊(d+1)/2⌋, ⌊(e+1)/2⌋] / 4", "g[floor((d + 1) / 2), floor((e + 1) / 2)] / 4",
+     "correct"),
+    ("p1", "dL/dS", "¾ g[⌈d/2⌉, ⌈e/2⌉]", "3 / 4 * g[ceil(d / 2), ceil(e / 2)]", "wrong"),
+    ("p1", "dL/dC", "¼ g[⌈d/2⌉, ⌈e/2⌉] × s[d,e](1 − s[d,e])",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * s[d, e] * (1 - s[d, e])", "correct"),
+    ("p1", "dL/dC", "¼ g[⌈d/2⌉, ⌈e/2⌉] · σ′(c[d,e])",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * (sigmoid(c[d, e]) * (1 - sigmoid(c[d, e])))",
+     "correct"),
+    ("p1", "dL/dC", "0.25 g[⌈d/2⌉, ⌈e/2⌉] s[d,e] – s[d,e]² · 0.25 g[⌈d/2⌉, ⌈e/2⌉]",
+     "0.25 * g[ceil(d / 2), ceil(e / 2)] * s[d, e] - s[d, e]**2 * 0.25 * "
+     "g[ceil(d / 2), ceil(e / 2)]", "correct"),
+    ("p1", "dL/dK", "Σ_{i=1}^{2n} Σ_{j=1}^{2m} x[i+u−1, j+v−1] g[⌈i/2⌉, ⌈j/2⌉]/4 · s[i,j](1 − s[i,j])",
+     "sum(x[i + u - 1, j + v - 1] * g[ceil(i / 2), ceil(j / 2)] / 4 * s[i, j] * "
+     "(1 - s[i, j]) for i in 1..2 * n for j in 1..2 * m)", "correct"),
+    ("p4", "dE/dz", "qₓ − pₓ", "q[x] - p[x]", "correct"),
+    ("p4", "dE/dz", "q_x − p_x", "q[x] - p[x]", "correct"),
+    ("p4", "dE/dz", "−pₓ + qₓ", "-p[x] + q[x]", "correct"),
+    ("p6", "jacobian", "diag(h ⊙ (1 − h)) · Wʰ", "diag(h * (1 - h)) @ Wh", "correct"),
+    ("p6", "jacobian", "(Whᵀ diag(h∘(1−h)))ᵀ", "T(T(Wh) @ diag(h * (1 - h)))", "correct"),
+    ("p6", "jacobian", "(diag(h(1-h)) Wh)ᵀᵀ", "T(T(diag(h * (1 - h)) @ Wh))", "correct"),
+    # 3. everyday ASCII
+    ("p1", "dL/dS", "1/4 g[ceil(d/2)][ceil(e/2)]", "1 / 4 * g[ceil(d / 2), ceil(e / 2)]",
+     "correct"),
+    ("p1", "dL/dS", "(1/4)g(ceil(d/2), ceil(e/2))", "1 / 4 * g[ceil(d / 2), ceil(e / 2)]",
+     "correct"),
+    ("p1", "dL/dS", "0.25 g_{ceil(d/2), ceil(e/2)}", "0.25 * g[ceil(d / 2), ceil(e / 2)]",
+     "correct"),
+    ("p1", "dL/dS", "1/4 [g[ceil(d/2), ceil(e/2)]]", "1 / 4 * g[ceil(d / 2), ceil(e / 2)]",
+     "correct"),
+    ("p1", "dL/dS", r"\frac{1}{4} \left[g_{\lceil d/2\rceil, \lceil e/2\rceil}\right]",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
+    ("p1", "dL/dS", "g[ceil(d/2), ceil(e/2)] / 2^2", "g[ceil(d / 2), ceil(e / 2)] / 2**2",
+     "correct"),
+    ("p1", "dL/dC", "1/4 g[ceil(d/2), ceil(e/2)] s[d,e](1-s[d,e])",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * s[d, e] * (1 - s[d, e])", "correct"),
+    ("p1", "dL/dC", "1/4 g[ceil(d/2), ceil(e/2)] s[d,e] (1-s[d,e])",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * s[d, e] * (1 - s[d, e])", "correct"),
+    ("p1", "dL/dC", "1/4 * g[ceil(d/2), ceil(e/2)] .* s[d,e] .* (1 - s[d,e])",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * s[d, e] * (1 - s[d, e])", "correct"),
+    ("p1", "dL/dC", "1/4 g[ceil(d/2), ceil(e/2)] * sigmoid'(c[d,e])",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * (sigmoid(c[d, e]) * (1 - sigmoid(c[d, e])))",
+     "correct"),
+    ("p1", "dL/dC", "1/4 g[ceil(d/2), ceil(e/2)] np.exp(-c[d,e]) / (1 + np.exp(-c[d,e]))^2",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)] * exp(-c[d, e]) / (1 + exp(-c[d, e]))**2",
+     "correct"),
+    ("p1", "dL/dK", "1/4 sum(x[i+u-1, j+v-1] g[ceil(i/2), ceil(j/2)] s[i,j](1-s[i,j]) "
+                    "for i in 1..2n for j in 1..2m)",
+     "1 / 4 * sum(x[i + u - 1, j + v - 1] * g[ceil(i / 2), ceil(j / 2)] * s[i, j] * "
+     "(1 - s[i, j]) for i in 1..2 * n for j in 1..2 * m)", "correct"),
+    ("p4", "dE/dz", "q(x) - p(x)", "q[x] - p[x]", "correct"),
+    ("p4", "dE/dz", "math.exp(z[x]) / sum(np.exp(z[j]) for j in 1..N) - p[x]",
+     "exp(z[x]) / sum(exp(z[j]) for j in 1..N) - p[x]", "correct"),
+    ("p4", "dE/dz", "e^z[x] / sum(e^z[j] for j in 1..N) - p[x]",
+     "exp(z[x]) / sum(exp(z[j]) for j in 1..N) - p[x]", "correct"),
+    ("p6", "jacobian", "diag(h(1-h)) W_h", "diag(h * (1 - h)) @ Wh", "correct"),
+    ("p6", "jacobian", "diag(h .* (1-h)) Wh", "diag(h * (1 - h)) @ Wh", "correct"),
+    ("p6", "jacobian", "np.diag(h*(1-h)) @ Wh", "diag(h * (1 - h)) @ Wh", "correct"),
+    ("p6", "jacobian", "(Wh^T diag(h(1-h)))^T", "T(T(Wh) @ diag(h * (1 - h)))", "correct"),
+    ("p6", "jacobian", r"\operatorname{diag}(h(1-h)) T(T(W^h))", "diag(h * (1 - h)) @ T(T(Wh))",
+     "correct"),
+    # 4. what surrounds a formula
+    ("p1", "dL/dS", r"\frac{\partial L}{\partial S_{d,e}} = \frac14 "
+                    r"g_{\lceil d/2\rceil,\lceil e/2\rceil}, 1 \le d \le 2n",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
+    ("p1", "dL/dS", "dL/dS[d,e] = 1/4 g[ceil(d/2), ceil(e/2)] for 1 <= d <= 2n, 1 <= e <= 2m",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
+    ("p1", "dL/dS", r"$\frac{1}{4} g_{\lceil d/2\rceil,\lceil e/2\rceil} \quad "
+                    r"\text{for } 1 \leq d \leq 2n$",
+     "1 / 4 * g[ceil(d / 2), ceil(e / 2)]", "correct"),
+    ("p4", "dE/dz", r"$\frac{\partial E}{\partial z_x} = q_x - p_x$", "q[x] - p[x]", "correct"),
+    ("p4", "dE/dz", "∂E/∂zₓ = qₓ − pₓ, for 1 ≤ x ≤ N", "q[x] - p[x]", "correct"),
+    ("p4", "dE/dz", "dE/dz[x] = q[x] - p[x].", "q[x] - p[x]", "correct"),
+    ("p6", "jacobian", r"\frac{\partial h_j}{\partial h_{j-1}} = (h_j * (1-h_j)) W^h",
+     "diag(h * (1 - h)) @ Wh", "correct"),
+]
