@@ -1,4 +1,4 @@
-"""hwcheck's speed claims (DESIGN.md §7), one command each.
+"""hwcheck's speed claims (README, "Speed"), one command each.
 
     python benchmarks/run.py startup   [--quick] [--runs N]
     python benchmarks/run.py batch     [--quick] [--size N] [--growth]

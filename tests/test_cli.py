@@ -37,7 +37,7 @@ def test_min_score():
     assert run("grade", EXAMPLES / "seed-answers.yaml", "--min-score", "19.5").exit_code == 1
 
 
-def test_grade_json_follows_design():
+def test_grade_json_has_the_stable_keys():
     result = run("grade", EXAMPLES / "seed-answers.yaml", "--format", "json")
     doc = json.loads(result.stdout)
     assert {"file", "student", "score", "max_score", "problems"} <= set(doc)

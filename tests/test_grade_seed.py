@@ -1,4 +1,6 @@
-"""The seed submission is graded exactly as DESIGN §1 says, from the solvers' own keys."""
+"""The seed submission is graded as the project's contract says (p5 wrong with the softmax
+cross term dropped, p3 and p4 right, p1's dL/dS right, dL/dC wrong by sign, dL/dK reading
+outside C, p6's Jacobian right, p2 needs review), from the solvers' own keys."""
 
 import numpy as np
 import pytest

@@ -269,7 +269,7 @@ def test_loss_values_and_conventions():
 
 
 def test_p5_sgd_step_from_ops():
-    """DESIGN §1: the right p5 step gives W ≈ [[0.99138, -0.00862], [0, -1]], B ≈ [-0.00862, 0]."""
+    """The seed homework: the right p5 step gives W ≈ [[0.99138, -0.00862], [0, -1]], B ≈ [-0.00862, 0]."""
     w, b, x, p = np.array([[1.0, 0.0], [0.0, -1.0]]), np.zeros(2), np.ones(2), np.array([0.3, 0.7])
     c, lc = ops.linear_forward(x, w, b)
     z, rc = ops.relu_forward(c)
@@ -347,7 +347,7 @@ def test_rnn_gradients_and_jacobians(t_len, d, h, bias, seed):
 @pytest.mark.parametrize("n,m,k", [(2, 3, 3), (1, 1, 1), (3, 2, 2)])
 def test_p1_block_chain(n, m, k):
     """conv (no pad) -> sigmoid -> 2x2 avg pool; dL/dK by the chain matches finite differences
-    of L = <g, P(K)>, and dL/dS is g spread over each 2x2 tile / 4 (DESIGN §1)."""
+    of L = <g, P(K)>, and dL/dS is g spread over each 2x2 tile / 4 (the seed homework)."""
     rng = np.random.default_rng(7)
     x = rng.standard_normal((1, 1, 2 * n + k - 1, 2 * m + k - 1))
     kern, g = rng.standard_normal((1, 1, k, k)), rng.standard_normal((1, 1, n, m))

@@ -1,5 +1,5 @@
-"""Grade report renderers (hwcheck.report.*): goldens for every format, the keys DESIGN §4
-promises, escaping of hostile student text, and atomic --output writes."""
+"""Grade report renderers (hwcheck.report.*): goldens for every format, the stable JSON
+keys, escaping of hostile student text, and atomic --output writes."""
 
 from __future__ import annotations
 
@@ -171,23 +171,23 @@ def test_text_batch_has_verdicts_and_class_summary():
 
 # ---- JSON ------------------------------------------------------------------------------
 
-DESIGN_TOP = {"file", "student", "score", "max_score", "problems"}
-DESIGN_PROBLEM = {"id", "score", "max_score", "parts"}
-DESIGN_PART = {"name", "status", "score", "max_score", "feedback", "diagnosis", "line"}
+STABLE_TOP = {"file", "student", "score", "max_score", "problems"}
+STABLE_PROBLEM = {"id", "score", "max_score", "parts"}
+STABLE_PART = {"name", "status", "score", "max_score", "feedback", "diagnosis", "line"}
 EXTRA_TOP, EXTRA_PROBLEM = {"notices"}, {"title", "seed", "line"}
 EXTRA_PART = {"col", "answer", "expected", "details", "suggested", "answer_value",
               "expected_value", "rubric", "counterexample", "read_as", "notes", "precision"}
 
 
-def test_json_keys_match_design():
+def test_json_keys_are_the_stable_ones():
     doc = json.loads(grade_json.render([seed_submission()]))
-    assert DESIGN_TOP <= doc.keys() <= DESIGN_TOP | EXTRA_TOP
+    assert STABLE_TOP <= doc.keys() <= STABLE_TOP | EXTRA_TOP
     assert doc["score"] == 9.0 and isinstance(doc["score"], float)
     for problem in doc["problems"]:
-        assert DESIGN_PROBLEM <= problem.keys() <= DESIGN_PROBLEM | EXTRA_PROBLEM
+        assert STABLE_PROBLEM <= problem.keys() <= STABLE_PROBLEM | EXTRA_PROBLEM
         assert isinstance(problem["max_score"], float)
         for part in problem["parts"]:
-            assert DESIGN_PART <= part.keys() <= DESIGN_PART | EXTRA_PART
+            assert STABLE_PART <= part.keys() <= STABLE_PART | EXTRA_PART
             assert part["status"] in ("correct", "wrong", "invalid", "missing", "needs_review")
             assert isinstance(part["score"], float) and isinstance(part["max_score"], float)
     w = doc["problems"][0]["parts"][0]

@@ -54,7 +54,7 @@ def test_solve_text_golden(request, problem):
 def test_solve_p5_json_golden(request):
     text = render_json(solve_spec(spec("p5")))
     doc = json.loads(text)
-    # DESIGN §4's stable keys
+    # the stable keys of solve's JSON
     assert {"problem", "title", "points", "given", "parts", "steps", "layers",
             "total_params"} <= set(doc)
     assert doc["problem"] == "p5"

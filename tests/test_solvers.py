@@ -125,7 +125,7 @@ def test_p4_shape_softmax_cross_entropy_is_q_minus_p():
 
 def test_p1_shape_block_matches_the_closed_form():
     """conv (no bias) → sigmoid → 2x2 average pool, backward from g at P: the closed forms of
-    DESIGN §1, evaluated with explicit loops (the reference formulas of p1.yaml)."""
+    the seed homework, evaluated with explicit loops (the reference formulas of p1.yaml)."""
     rng = np.random.default_rng(1)
     for n, m, k in [(2, 3, 3), (1, 1, 1), (3, 2, 2), (2, 4, 4)]:
         X = rng.standard_normal((1, 2 * n + k - 1, 2 * m + k - 1))

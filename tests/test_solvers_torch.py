@@ -340,8 +340,8 @@ def test_each_layer_option_agrees_with_autograd(kind, options, loss):
 
 
 def test_cross_entropy_on_a_spatial_output_sums_over_positions():
-    """On a (C, H, W) output, cross_entropy is −Σ p ln q over every position (DESIGN: E =
-    −Σ p ln q), which is torch's cross_entropy with reduction='sum', not its default mean
+    """On a (C, H, W) output, cross_entropy is −Σ p ln q over every position (the homework's
+    E = −Σ p ln q), which is torch's cross_entropy with reduction='sum', not its default mean
     over the H·W positions. For a single vector, as in every seed problem, the two agree."""
     net = Net((2, 3, 4), (layer("conv2d", "c", out=3, kernel=1),))
     case = random_problem(net, 0, "cross_entropy")

@@ -4,7 +4,7 @@
     f.names                                              # {'g', 'd', 'e'}
     evaluate(f, {"g": g}, index=[("d", 4), ("e", 6)])    # a (4, 6) float64 array
 
-Semantics (DESIGN.md §3):
+Semantics (README, "Formula notation"):
 - Arrays are indexed from 1; every read is bounds-checked (``IndexOutOfRange``). An index
   must be a whole number after rounding within 1e-9; `g[d/2]` is refused with a hint.
 - Output index variables (``index=``) and sum variables are broadcast axes. An expression

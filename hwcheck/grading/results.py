@@ -171,7 +171,7 @@ def _withheld_part(part: PartResult) -> PartResult:
 
 
 def exit_code(submissions, min_score: float | None = None) -> int:
-    """DESIGN §2: 0 when nothing is wrong, missing or invalid; 1 otherwise; with
+    """The exit code of ``grade``: 0 when nothing is wrong, missing or invalid; 1 otherwise; with
     ``min_score``, a score of at least that passes. An ungradable file counts as failing."""
     if any(s.error is not None for s in submissions):
         return 1

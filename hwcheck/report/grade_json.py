@@ -1,4 +1,4 @@
-"""``hwcheck grade --format json`` (DESIGN §4; stable keys, extra keys allowed).
+"""``hwcheck grade --format json`` (README, "Report formats"; stable keys, extra keys allowed).
 
 ``answer`` and ``expected`` are the strings a person reads (rounded); ``answer_value`` and
 ``expected_value`` are the numbers themselves, full precision (null where not finite).

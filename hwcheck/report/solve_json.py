@@ -1,4 +1,4 @@
-"""``hwcheck solve --format json`` (DESIGN §4; stable keys)."""
+"""``hwcheck solve --format json``. Its keys are stable: add keys freely, rename none."""
 
 from __future__ import annotations
 

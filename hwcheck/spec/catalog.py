@@ -11,7 +11,8 @@ from hwcheck.spec.load import Spec, load_spec
 
 
 def problems_dir(explicit: str | Path | None = None) -> Path:
-    """The folder that holds the problem specs, in the order of DESIGN §2."""
+    """The folder that holds the problem specs: ``--problems DIR``, else ``./problems``, else
+    the copy shipped inside the package (README, "Commands")."""
     if explicit is not None:
         path = Path(explicit)
         if not path.is_dir():
