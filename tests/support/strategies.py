@@ -77,7 +77,10 @@ def _residual(draw, names, shape):
     body = [layer("conv2d", names("conv"), out=out, kernel=3, padding=1, stride=stride,
                   bias=draw(st.booleans()))]
     if draw(st.booleans()):
-        body.append(layer("batchnorm2d", names("bn"), affine=draw(st.booleans())))
+        bn = layer("batchnorm2d", names("bn"), affine=draw(st.booleans()))
+        conv_out = _out_shape(shape, body)
+        if conv_out[1] * conv_out[2] >= 2:   # training-mode statistics need 2+ values
+            body.append(bn)
     body.append(layer(draw(st.sampled_from(["relu", "tanh", "sigmoid"])), names("act")))
     if draw(st.booleans()):
         body.append(layer("conv2d", names("conv"), out=out, kernel=1))
