@@ -161,8 +161,10 @@ def _factor(got, want, tol, precision, factors: dict) -> str | None:
         if np.isfinite(value) and value != 0 and abs(abs(value) - 1) > 1e-9:
             named += [(f"{name} ({value:g})", value), (f"1/{name} ({1 / value:g})", 1 / value)]
     candidates = [(str(f), float(f)) for f in SMALL_FACTORS] + named
-    candidates.sort(key=lambda nc: abs(nc[1] - c))
-    for name, value in candidates[:3]:
+    # got = value·want makes the least-squares c ≈ value: only near candidates can match
+    near = sorted((nc for nc in candidates if abs(nc[1] - c) <= 0.05 * abs(c)),
+                  key=lambda nc: abs(nc[1] - c))
+    for name, value in near[:3]:
         if matches(got, value * want, tol, precision):
             return name
     return None
@@ -176,6 +178,6 @@ def _shifted(got: np.ndarray, want: np.ndarray, tol) -> int | None:
         for shift in (1, -1):
             a = np.take(got, range(max(shift, 0), n + min(shift, 0)), axis=axis)
             b = np.take(want, range(max(-shift, 0), n + min(-shift, 0)), axis=axis)
-            if np.any(b) and matches(a, b, tol) and not matches(got, want, tol):
+            if np.any(b) and matches(a, b, tol):   # (got itself is already wrong)
                 return axis + 1
     return None

@@ -14,7 +14,6 @@ import numpy as np
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula import IndexOutOfRange, evaluate
-from hwcheck.formula.readers import Context, parse_answer
 from hwcheck.grading.compare import Slip
 from hwcheck.grading.results import Counterexample, Note
 from hwcheck.kinds import instances as kind_instances
@@ -33,9 +32,11 @@ class FormulaOutcome:
     notes: tuple = ()              # how an ambiguity was read; what was dropped
 
 
-def context(grader, spec, part, student, extra_env=None, indexing: int = 1) -> Context:
+def context(grader, spec, part, student, extra_env=None, indexing: int = 1):
     """The names a reader may meet in ``part``: symbols with their ranks (from the
     spec's own instance), the part's index variables, sizes and declared functions."""
+    from hwcheck.formula.readers import Context   # the readers load with the first formula
+
     env = dict(grader.key(spec, 0, student).solution.env)
     if extra_env:
         env.update(extra_env[0])
@@ -47,8 +48,21 @@ def context(grader, spec, part, student, extra_env=None, indexing: int = 1) -> C
 
 def read(grader, spec, part, text: str, student, extra_env=None,
          indexing: int = 1) -> tuple:
-    """(Formula, Reading) for what a student wrote; FormulaError if it cannot be read."""
-    return parse_answer(text, context(grader, spec, part, student, extra_env, indexing))
+    """(Formula, Reading) for what a student wrote; FormulaError if it cannot be read.
+    Read once per class: students who write the same text share its reading (the context
+    depends on the problem and the names in scope, not on the student)."""
+    def compute():
+        from hwcheck.formula.readers import parse_answer
+
+        try:
+            return parse_answer(text, context(grader, spec, part, student, extra_env, indexing))
+        except FormulaError as exc:
+            return exc
+    scope = tuple(sorted(extra_env[0])) if extra_env else ()
+    got = grader.cached(("read", text, spec.id, part.name, indexing, scope), compute)
+    if isinstance(got, FormulaError):
+        raise got
+    return got
 
 
 def outcome(grader, spec, part, text: str, student, extra_env=None,

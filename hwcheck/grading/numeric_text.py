@@ -16,7 +16,6 @@ import re
 
 import numpy as np
 
-from hwcheck.formula.readers.matrix import is_latex_matrix, read_matrix_cells
 
 MAX_TEXT = 20_000      # the YAML reader's value cap keeps answers far below this
 MAX_ENTRIES = 1 << 16
@@ -42,7 +41,9 @@ def read_numeric_text(text: str, constant=None) -> tuple[np.ndarray, np.ndarray]
     cell = _cell(s, None)
     if cell is not None:
         return np.array(cell[0]), np.array(cell[1])
-    if is_latex_matrix(s):   # read by the formula readers; FormulaError names the cell
+    if "\\begin" in s:   # a LaTeX matrix, read by the formula readers (a bad cell is named)
+        from hwcheck.formula.readers.matrix import read_matrix_cells
+
         values, cells = read_matrix_cells(s)
         return values, np.array([[_written(c) for c in row] for row in cells], dtype=float)
     if s.startswith("[") and s.endswith("]"):

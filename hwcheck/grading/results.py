@@ -33,11 +33,11 @@ WITHHELD_FEEDBACK = "A known mistake; its explanation is withheld while the key 
 
 def value_of(x) -> Value:
     """A float or nested tuples of floats from a number, list or numpy array."""
-    if hasattr(x, "tolist"):
-        x = x.tolist()
-    if isinstance(x, (list, tuple)):
-        return tuple(value_of(e) for e in x)
-    return float(x)
+    return _tuples(x.tolist() if hasattr(x, "tolist") else x)
+
+
+def _tuples(x) -> Value:
+    return tuple(map(_tuples, x)) if isinstance(x, (list, tuple)) else float(x)
 
 
 @dataclass(frozen=True)

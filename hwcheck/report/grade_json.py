@@ -22,8 +22,9 @@ from hwcheck.report.details import answer_text, details_of, expected_text, view
 _UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
 
 
-def dumps(doc) -> str:
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
+def dumps(doc, indent: int | None = 2) -> str:
+    text = json.dumps(doc, indent=indent, ensure_ascii=False,
+                      separators=None if indent else (",", ":"))
     text = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     # GitHub's runner reads the legacy `##[command]` anywhere in a logged line; inside a
     # JSON string "\u0023" is the same "#", so the data is unchanged.
@@ -71,7 +72,9 @@ def part_doc(part, key_withheld: bool = False) -> dict:
     doc["suggested"] = num(part.suggested)
     doc["answer_value"] = value(part.answer_value)
     if not key_withheld:
-        doc["expected_value"] = value(part.expected)
+        # a number's key at full precision; a formula's key (an array on the spec's instance,
+        # repeated for every student) is not what the student wrote, so it stays out
+        doc["expected_value"] = value(part.expected) if part.tolerance is not None else None
         doc["rubric"] = [{"point": m.point, "synonym": m.synonym, "points": num(m.points)}
                          for m in part.rubric]
     doc["counterexample"] = _counterexample(part)
@@ -106,8 +109,10 @@ def submission_doc(sub) -> dict:
 
 
 def render(submissions, *, hide_expected: bool = False) -> str:
-    """One submission → its object; several → ``{"submissions": [...]}``."""
+    """One submission → its object, indented; several → ``{"submissions": [...]}`` with one
+    compact submission per line (a class's report stays a few MB, and greppable)."""
     subs = view(submissions, hide_expected)
     if len(subs) == 1:
         return dumps(submission_doc(subs[0])) + "\n"
-    return dumps({"submissions": [submission_doc(s) for s in subs]}) + "\n"
+    lines = ",\n".join(dumps(submission_doc(s), indent=None) for s in subs)
+    return '{"submissions": [\n' + lines + "\n]}\n"

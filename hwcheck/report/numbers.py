@@ -3,6 +3,8 @@ only the renderers turn them into text."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -20,6 +22,17 @@ def fmt_number(x: float, digits: int = 6) -> str:
 
 def fmt_array(value, digits: int = 5, limit: int = 60) -> str:
     """A short one-line rendering of a number, vector or matrix."""
+    if isinstance(value, (tuple, float, int)):   # results' values: hashable, and a class
+        return _fmt_value(value, digits, limit)  # shares its keys, so format each once
+    return _fmt(value, digits, limit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fmt_value(value, digits: int, limit: int) -> str:
+    return _fmt(value, digits, limit)
+
+
+def _fmt(value, digits: int, limit: int) -> str:
     arr = np.asarray(value)
     if arr.ndim == 0:
         return fmt_number(arr.item(), digits)
