@@ -166,3 +166,51 @@ def test_the_precision_is_stated_in_template_solve_and_the_report(tmp_path):
     answers.write_text("p5:\n  W: [[0.99, -0.01], [0, -1]]\n")
     doc = run("grade", answers, "--format", "json").stdout
     assert "expects 4 significant digits" in doc and '"diagnosis": "rounding"' in doc
+
+
+# --- found in review: each was a crash, or a wrong answer graded correct -------------------
+
+@pytest.mark.parametrize("w", ["[[0e400, 0], [0, -1]]", '"[[1e400, 0], [0, -1]]"',
+                               '"1e' + "9" * 5000 + '"', '["0e400", 0]'])
+def test_huge_exponents_never_crash(tmp_path, w):
+    p = part(grade_text(tmp_path, f"p5:\n  W: {w}\n"), "p5", "W")
+    assert p.status in ("wrong", "invalid")
+
+
+@pytest.mark.parametrize("w", ['"[[0.99138, -0.00862], [0, -10]"', '"[[0.99138, -0.00862], [0, -1]]]"',
+                               '"[0.99138, -0.00862], [0, -1]"', '"[[0.99138,, -0.00862], [0, -1]]"'])
+def test_a_malformed_matrix_in_a_string_is_never_read_as_another(tmp_path, w):
+    assert _status(tmp_path, f"p5:\n  W: {w}\n", "p5", "W")[0] != "correct"
+
+
+def test_a_unit_word_is_dropped_but_a_constant_is_not(tmp_path):
+    assert _status(tmp_path, 'p3: "513466 parameters"\n', "p3", "params")[0] == "correct"
+    assert _status(tmp_path, 'p3: "513466 pi"\n', "p3", "params")[0] != "correct"
+
+
+def test_text_after_a_latex_matrix_is_not_ignored(tmp_path):
+    w = r'"\\begin{bmatrix} 0.99138 & -0.00862 \\\\ 0 & -1 \\end{bmatrix} \\cdot 2 ="'
+    p = part(grade_text(tmp_path, f"p5:\n  W: {w}\n"), "p5", "W")
+    assert p.status == "invalid" and "text around the matrix" in p.feedback
+
+
+def test_too_many_entries_in_a_string_are_refused_before_they_are_read(tmp_path):
+    w = '"[' + ", ".join(["1 - 0.02*0.431"] * 1000) + ']"'   # under 20,000 characters
+    p = part(grade_text(tmp_path, f"p5:\n  W: {w}\n"), "p5", "W")
+    assert p.status == "invalid" and "the key has 4" in p.feedback
+
+
+def test_an_answer_too_coarse_to_tell_the_key_from_a_slip_names_no_slip(tmp_path):
+    """W left unchanged, [[1, 0], [0, -1]], is as near p5's key as its softmax-diagonal
+    variant: that is a coarse rounding, not the seed student's mistake."""
+    status, diagnosis = _status(tmp_path, "p5:\n  W: [[1, 0], [0, -1]]\n", "p5", "W")
+    assert status == "wrong" and diagnosis != "softmax-diagonal-only"
+
+
+@pytest.mark.parametrize("jacobian", ["h (1-h)^T W^h", "h^T (1-h) W^h", "(h - h h^T) W^h",
+                                      "hᵀ (1−h) Wʰ"])
+def test_a_transposed_vector_is_refused_not_guessed(tmp_path, jacobian):
+    """u vᵀ (an outer product) and uᵀ v (a number) were both read as an elementwise product,
+    which made p6's key out of two different wrong answers."""
+    p = part(grade_text(tmp_path, f'p6:\n  jacobian: "{jacobian}"\n'), "p6", "jacobian")
+    assert p.status == "invalid" and "outer(u, v)" in p.feedback

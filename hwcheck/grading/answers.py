@@ -14,12 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from hwcheck.errors import AnswerError
-from hwcheck.grading.numeric_text import read_cell
+from hwcheck.grading.numeric_text import half_unit, read_cell
 from hwcheck.grading.results import Notice
 from hwcheck.spec import readers
 from hwcheck.spec.yamlio import Node, load_file
 
 META_KEYS = ("student", "indexing")
+#: YAML 1.1 read these as booleans; YAML 1.2 reads them as text, which a student may not expect
+YAML11_WORDS = ("yes", "no", "on", "off", "y", "n")
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,9 @@ def is_blank(node: Node) -> bool:
 def to_array(node: Node, shape: tuple[int, ...] | None) -> np.ndarray:
     """A number or nested list as float64, checked cell by cell before numpy sees it.
 
-    Refuses (InvalidAnswer naming the cell): text, booleans, NaN and infinities, ragged rows,
-    and more entries than the key has.
+    Refuses (InvalidAnswer naming the cell): text that is not a number (a quoted number or
+    arithmetic is read), booleans, NaN and infinities, ragged rows, and more entries than
+    the key has.
     """
     limit = int(np.prod(shape)) if shape is not None else 1 << 16
     rows = _regular(node, (), limit)
@@ -123,8 +126,7 @@ def written_precision(node: Node) -> np.ndarray:
             cell = read_cell(v)
             return cell[1] if cell is not None else 0.0
         if isinstance(v, float) and math.isfinite(v):
-            mant, _, exp = (n.text or repr(v)).lower().partition("e")
-            return 0.5 * 10.0 ** -(len(mant.partition(".")[2]) - int(exp or 0))
+            return half_unit(n.text or repr(v))
         return 0.5   # an integer: exact to its ones place
     return np.array(one(node), dtype=float)
 
@@ -174,11 +176,11 @@ def _number(node: Node, where: tuple) -> float:
         return float(v)
     if v is None:
         raise InvalidAnswer(f"{_cell(where)} is empty", node.line, node.col)
-    cell = read_cell(v) if where and str(v).lower() not in ("yes", "no") else None
+    cell = read_cell(v) if where and str(v).lower() not in YAML11_WORDS else None
     if cell is not None:   # "−0.00862" or "1 - 0.02*0.431" inside a list
         return cell[0]
     shown = str(v) if len(str(v)) <= 30 else str(v)[:29] + "…"
-    hint = " (YAML 1.2 reads `yes`/`no` as text)" if str(v).lower() in ("yes", "no") else ""
+    hint = " (YAML 1.2 reads yes/no/on/off as text)" if str(v).lower() in YAML11_WORDS else ""
     raise InvalidAnswer(f"{_cell(where)} is the text '{shown}', not a number{hint}",
                         node.line, node.col)
 

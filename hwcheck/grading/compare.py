@@ -106,10 +106,13 @@ def diagnose(got, want, alternatives, tol, precision=0.0,
     (``alternatives``: (Slip, array) pairs, in order), then the generic slips.
     ``factors`` names the problem's own quantities a slip may multiply by (lr, n, …)."""
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    for slip, alt in alternatives:
-        fitted = fit_shape(got, np.shape(alt)) if alt is not None else None
-        if fitted is not None and matches(fitted, alt, tol, _fit(precision, fitted.shape)):
-            return slip
+    # An answer written too coarsely to tell the key from a slip names no slip: W left at
+    # [[1, 0], [0, -1]] is as close to p5's key as to its softmax-diagonal variant.
+    if not (got.shape == want.shape and matches(got, want, tol, precision)):
+        for slip, alt in alternatives:
+            fitted = fit_shape(got, np.shape(alt)) if alt is not None else None
+            if fitted is not None and matches(fitted, alt, tol, _fit(precision, fitted.shape)):
+                return slip
     return generic_slip(got, want, tol, precision, factors)
 
 
@@ -149,8 +152,9 @@ def _fit(precision, shape):
 
 
 def _factor(got, want, tol, precision, factors: dict) -> str | None:
-    """A believable factor (2..10, its reciprocal, or one of the problem's own quantities
-    such as the learning rate or a size) that turns the key into ``got``; None otherwise."""
+    """A believable factor (SMALL_FACTORS, or one of the problem's own quantities such as the
+    learning rate or a size, or its reciprocal) that turns the key into ``got``; None
+    otherwise."""
     with np.errstate(all="ignore"):  # a student's 1e308 must not print a numpy warning
         c = float(np.vdot(got, want) / np.vdot(want, want))
     if not np.isfinite(c) or abs(c) < 1e-12 or abs(abs(c) - 1) < 1e-3:

@@ -13,17 +13,14 @@ import numpy as np
 from hwcheck.errors import FormulaError
 from hwcheck.grading import compare
 from hwcheck.grading import formulas as grade_formula
-from hwcheck.grading.answers import (AnswerSheet, InvalidAnswer, is_blank, read_answers, to_array,
-                             written_precision)
+from hwcheck.grading.answers import (YAML11_WORDS, AnswerSheet, InvalidAnswer, is_blank,
+                                     read_answers, to_array, written_precision)
 from hwcheck.grading.compare import Slip
 from hwcheck.grading.numeric_text import read_numbers
 from hwcheck.kinds import slips, solve_spec
 from hwcheck.grading.results import (Note, PartResult, ProblemResult, RubricMatch, Submission,
                                      value_of)
 from hwcheck.grading.rubric import matched_points, suggested_points
-
-YAML11_WORDS = ("yes", "no", "on", "off", "y", "n")
-
 
 class Grader:
     def __init__(self, specs: dict) -> None:
@@ -96,8 +93,8 @@ class Grader:
                     "as text)"), **base), None
             if part.answer != "formula":
                 try:
-                    written = read_numbers(node.value)
-                except FormulaError as exc:   # a LaTeX matrix with a cell it cannot read
+                    written = read_numbers(node.value, int(np.size(key0)))
+                except FormulaError as exc:   # too many entries, or a LaTeX cell unread
                     return PartResult(status="invalid", answer=node.value,
                                       feedback=exc.message + (f" (hint: {exc.hint})"
                                                               if exc.hint else ""), **base), None

@@ -16,23 +16,27 @@ import re
 
 import numpy as np
 
+from hwcheck.errors import FormulaError
 
-MAX_TEXT = 20_000      # the YAML reader's value cap keeps answers far below this
+
+MAX_TEXT = 20_000      # a numeric answer written as text; longer text is not read as numbers
 MAX_ENTRIES = 1 << 16
 MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\ufe63": "-",
                          "\uff0d": "-"})
-_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?"
 NUMBER = re.compile(_NUM + r"\Z")
-UNIT = re.compile(r"(.*\d)\s+[A-Za-z][A-Za-z ]*\Z")   # 513466 parameters
+UNIT = re.compile(r"(.*\d)\s+(?:trainable\s+)?(?:parameters|params|weights)\Z", re.I)
 THOUSANDS = re.compile(r"([+-]?\d{1,3})((?:([,\u00a0\u202f\u2009 ])\d{3})(?:\3\d{3})*)"
                        r"(\.\d+)?\Z")
 
 
-def read_numeric_text(text: str, constant=None) -> tuple[np.ndarray, np.ndarray] | None:
+def read_numeric_text(text: str, constant=None,
+                      max_entries: int = MAX_ENTRIES) -> tuple[np.ndarray, np.ndarray] | None:
     """(value, written precision per entry), or None if ``text`` is not a numeric form; a
     LaTeX matrix that cannot be read raises FormulaError naming the cell.
     ``constant(cell)`` may read a matrix cell that is arithmetic (``1 - 0.02*0.431``) as an
-    exact number, or return None."""
+    exact number, or return None. A text with clearly more entries than ``max_entries`` (the
+    key's) is refused before any cell is read: FormulaError."""
     if not isinstance(text, str) or len(text) > MAX_TEXT:
         return None
     s = _unwrap(text.translate(MINUSES).strip())
@@ -41,6 +45,10 @@ def read_numeric_text(text: str, constant=None) -> tuple[np.ndarray, np.ndarray]
     cell = _cell(s, None)
     if cell is not None:
         return np.array(cell[0]), np.array(cell[1])
+    estimate = max(len(re.findall(r"[,;&]|\\\\", s)) + 1, len(s.split()) // 2)
+    if estimate > 2 * max_entries + 8:
+        raise FormulaError(f"the answer has about {estimate} entries; the key has "
+                           f"{max_entries}", hint="give one entry per entry of the key")
     if "\\begin" in s:   # a LaTeX matrix, read by the formula readers (a bad cell is named)
         from hwcheck.formula.readers.matrix import read_matrix_cells
 
@@ -61,36 +69,47 @@ def _unwrap(s: str) -> str:
 def _cell(s: str, constant) -> tuple[float, float] | None:
     s = s.strip().replace("{,}", ",")
     if NUMBER.match(s):
-        return float(s), _precision(s)
+        return float(s), half_unit(s)
     unit = UNIT.match(s)
     if unit and (NUMBER.match(unit.group(1)) or THOUSANDS.match(unit.group(1))):
         return _cell(unit.group(1), None)
     m = THOUSANDS.match(s)
     if m:
         plain = m.group(1) + re.sub(r"\D", "", m.group(2)) + (m.group(4) or "")
-        return float(plain), _precision(plain)
+        return float(plain), half_unit(plain)
     value = constant(s) if constant is not None and s else None
     return (value, 0.0) if value is not None else None
 
 
-def _precision(number: str) -> float:
+def half_unit(number: str) -> float:
+    """Half a unit in the last decimal written: ``0.0016`` → 5e-5, ``5.13e5`` → 500, ``7`` →
+    0.5. The exponent is clamped, so ``0e400`` or a 5,000-digit exponent cannot overflow."""
     mant, _, exp = number.lower().partition("e")
-    decimals = len(mant.partition(".")[2]) - int(exp or 0)
+    exp = exp.lstrip("+")
+    power = int(exp) if exp.lstrip("-").isdigit() and len(exp) <= 5 else 0
+    decimals = max(-300, min(300, len(mant.partition(".")[2]) - power))
     return 0.5 * 10.0 ** -decimals
 
 
 def _written(cell: str) -> float:
     """A cell's written precision: half a unit in its last decimal; 0 for arithmetic."""
     plain = cell.strip().translate(MINUSES)
-    return _precision(plain) if NUMBER.match(plain) else 0.0
+    return half_unit(plain) if NUMBER.match(plain) else 0.0
 
 
 def _bracketed(s: str, constant):
+    if not (s.startswith("[") and s.endswith("]")) or not _balanced(s):
+        return None
     inner = s[1:-1].strip()
     if "[" not in inner:            # one level: [1, 2, 3], [1 2; 3 4] or [1; 2]
         rows = [r for r in inner.split(";")]
-        cells = (lambda r: r.split(",")) if "," in inner else (lambda r: r.split())
-        table = [[_cell(c, constant) for c in cells(r) if c.strip()] for r in rows]
+        if "," in inner:
+            cells = [[c for c in r.split(",")] for r in rows]
+            if any(not c.strip() for row in cells for c in row):
+                return None         # [1,,2]: an empty cell is not a number
+        else:
+            cells = [r.split() for r in rows]
+        table = [[_cell(c, constant) for c in row] for row in cells]
         return _regular(table if ";" in inner else table[0])
     depth, items, start = 0, [], 0   # nested: split the top level at commas
     for i, ch in enumerate(inner):
@@ -104,11 +123,20 @@ def _bracketed(s: str, constant):
             items.append(inner[start:i])
             start = i + 1
     items.append(inner[start:])
-    parts = [_bracketed(item.strip(), constant) if item.strip().startswith("[") else None
-             for item in items]
+    parts = [_bracketed(item.strip(), constant) for item in items]
     if any(p is None for p in parts) or len({p[0].shape for p in parts}) != 1:
         return None
     return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
+
+
+def _balanced(s: str) -> bool:
+    """Every bracket closes, and the outer pair encloses the whole text."""
+    depth = 0
+    for i, ch in enumerate(s):
+        depth += (ch == "[") - (ch == "]")
+        if depth < 0 or (depth == 0 and i < len(s) - 1):
+            return False
+    return depth == 0
 
 
 def _regular(table):
@@ -129,10 +157,10 @@ def _regular(table):
     return values, precision
 
 
-def read_numbers(text: str):
+def read_numbers(text: str, max_entries: int = MAX_ENTRIES):
     """A numeric part answered in text, as (value, precision), or None when it names
     symbols (then it is graded as a formula)."""
-    written = read_numeric_text(text, constant)
+    written = read_numeric_text(text, constant, max_entries)
     if written is not None:
         return written
     value = constant(text)
@@ -149,7 +177,6 @@ def read_cell(text: str) -> tuple[float, float] | None:
 def constant(text: str) -> float | None:
     """Arithmetic on numbers alone, read like any answer (``e`` is Euler's number here,
     since no symbol is in scope); None when it is anything else."""
-    from hwcheck.errors import FormulaError
     from hwcheck.formula import evaluate
     from hwcheck.formula.readers import Context, parse_answer
 

@@ -17,9 +17,10 @@ from hwcheck.grading.results import Counterexample
 from hwcheck.report.precision import precision_text
 from hwcheck.report.details import answer_text, details_of, expected_text, view
 
-# json.dumps escapes C0 controls itself; C1 controls (a lone \x9b is a terminal CSI) and the
-# JavaScript line separators would otherwise pass through raw with ensure_ascii=False.
-_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+# json.dumps escapes C0 controls itself; C1 controls (a lone \x9b is a terminal CSI), the
+# JavaScript line separators and the invisible bidi and zero-width characters would otherwise
+# pass through raw with ensure_ascii=False. Escaped, the data is the same.
+_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def dumps(doc, indent: int | None = 2) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-# Control characters that must never reach a terminal or a log (\t and \n are fine).
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters that must never reach a terminal or a log (\t and \n are fine),
+# and the invisible bidi and zero-width characters that reorder text on screen.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e"
+                     r"\u2060-\u2069\ufeff]")
 # One `::kind props::data` line of `--format github`; props is `k=v,...` with `:` and `,`
 # escaped, so a forged property cannot hide in a value.
 _GITHUB = re.compile(r"::(error|warning|notice)(?: ([^:]*))?::(.*)")

@@ -20,10 +20,6 @@ MAX_MATRIX_TEXT = 20 * MAX_LENGTH
 _BEGIN = re.compile(r"\\begin\s*\{(\w+)\}")
 
 
-def is_latex_matrix(text: str) -> bool:
-    return isinstance(text, str) and "\\begin" in text
-
-
 def read_matrix(text: str) -> np.ndarray:
     """The matrix's values as float64 (a column `\\\\`-separated gives shape (n, 1)); a
     left-hand side (`W' =`) and `$` delimiters are dropped. FormulaError names a cell or a
@@ -49,10 +45,11 @@ def read_matrix_cells(text: str) -> tuple[np.ndarray, list[list[str]]]:
     if end < 0:
         raise FormulaError(f"`\\begin{{{env}}}` is never closed",
                            hint=f"close it with \\end{{{env}}}")
-    outside = (text[:m.start()] + text[end + len(env) + 6:]).replace("$", "")
-    if outside.strip() and not outside.strip().endswith("=") and outside.strip() not in (
-            ".", ","):
-        raise FormulaError(f"text around the matrix cannot be read: `{outside.strip()[:40]}`",
+    before = text[:m.start()].replace("$", "").strip()
+    after = text[end + len(env) + 6:].replace("$", "").strip()
+    if (before and not before.endswith("=")) or after not in ("", ".", ","):
+        outside = before if before and not before.endswith("=") else after
+        raise FormulaError(f"text around the matrix cannot be read: `{outside[:40]}`",
                            hint="give the matrix alone; a left-hand side `W =` is fine")
     rows = [r for r in text[m.end():end].split("\\\\")]
     if rows and not rows[-1].strip():

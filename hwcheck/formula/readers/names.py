@@ -275,6 +275,10 @@ class Names(Functions):
                                           inner.kind == CMD and inner.text in ("top",
                                                                              "intercal")):
             if v.rank >= 1 or not self.known("T") or inner.kind == CMD:
+                if v.rank == 1:   # u vᵀ and uᵀ v mean different things; guessing either is wrong
+                    p.fail(f"a transposed vector ({v.text})ᵀ: vectors have no row or column "
+                           "orientation here", op, hint="write outer(u, v) for u vᵀ, "
+                           "sum(u[i] * v[i] for i in 1..n) for uᵀ v")
                 p.i += 3 if braced else 1
                 return p.names.postfix(p.make(f"T({v.text})", ATOM, v.rank))
         if op.text == "^" and closes and inner.kind == NAME and v.name and v.text == v.name:
