@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ import pytest
 from hwcheck.grading import batch
 from hwcheck.spec.catalog import load_catalog
 from hwcheck.grading.grader import Grader
-from hwcheck.report import csv_report, github, grade_json, gradescope, junit
+from hwcheck.report import grade_json
 from hwcheck.grading.results import Submission
 from tests.support.checks import CONTROL, no_workflow_commands
 from tests.support.helpers import EXAMPLES, PROBLEMS, ROOT

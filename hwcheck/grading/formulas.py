@@ -16,7 +16,7 @@ from hwcheck.errors import FormulaError
 from hwcheck.formula import IndexOutOfRange, evaluate
 from hwcheck.grading.compare import Slip
 from hwcheck.grading.results import Counterexample, Note
-from hwcheck.kinds import instances as kind_instances
+from hwcheck.kinds import instances
 
 RTOL, ATOL = 1e-7, 1e-9
 
@@ -107,11 +107,6 @@ def _edge_slip(exc: IndexOutOfRange) -> Slip | None:
         return None
     return Slip("index-off-by-one", f"An index is off by one: {exc.message}. Indices run "
                                     "from 1 to the size of each dimension.")
-
-
-def instances(spec) -> int:
-    """The spec's own instance, then the random ones its kind and `vary` ask for."""
-    return kind_instances(spec)
 
 
 def close(got: np.ndarray, want: np.ndarray) -> np.ndarray:

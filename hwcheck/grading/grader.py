@@ -17,7 +17,7 @@ from hwcheck.grading.answers import (YAML11_WORDS, AnswerSheet, InvalidAnswer, i
                                      read_answers, to_array, written_precision)
 from hwcheck.grading.compare import Slip
 from hwcheck.grading.numeric_text import read_numbers
-from hwcheck.kinds import slips, solve_spec
+from hwcheck.kinds import instances, slips, solve_spec
 from hwcheck.grading.results import (Note, PartResult, ProblemResult, RubricMatch, Submission,
                                      value_of)
 from hwcheck.grading.rubric import matched_points, suggested_points
@@ -42,7 +42,7 @@ class Grader:
         """Solve every key a class will need (except per-student variants) up front."""
         if spec.variants:
             return
-        for number in range(grade_formula.instances(spec)):
+        for number in range(instances(spec)):
             self.key(spec, number)
         for part in spec.parts:
             self._alternatives(spec, part, None)
@@ -171,7 +171,7 @@ class Grader:
             # the first that failed; nothing else does, so only then is it worth computing.
             mine = [grade_formula.value_on(self, spec, part, text, student, n,
                                            indexing=indexing)
-                    for n in range(grade_formula.instances(spec))]
+                    for n in range(instances(spec))]
             mine = None if any(v is None for v in mine) else mine
         return self._carry(spec, part, result, mine, student, done), mine
 

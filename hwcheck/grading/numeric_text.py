@@ -12,6 +12,7 @@ so that the caller can read it as a formula instead.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -167,6 +168,7 @@ def read_numbers(text: str, max_entries: int = MAX_ENTRIES):
     return None if value is None else (np.asarray(value), np.asarray(0.0))
 
 
+@functools.lru_cache(maxsize=1024)   # read for its value, then again for its precision
 def read_cell(text: str) -> tuple[float, float] | None:
     """One cell of a YAML list written as text (``"−0.00862"``, ``"1 - 0.02*0.431"``)."""
     if not isinstance(text, str) or len(text) > MAX_TEXT:

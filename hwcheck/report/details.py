@@ -19,21 +19,17 @@ def view(submissions, hide_expected: bool = False) -> list:
     return [withhold_key(s) for s in subs] if hide_expected else subs
 
 
-def _num(x: float) -> str:
-    return f"{x:.6g}"
-
-
 def detail_text(d) -> str:
     """One detail as a line; the key side is left out when the view withheld it."""
     if isinstance(d, EntryMismatch):
-        text = f"entry [{', '.join(map(str, d.index))}]: yours {_num(d.got)}"
-        return text if d.want is None else f"{text}, expected {_num(d.want)}"
+        text = f"entry [{', '.join(map(str, d.index))}]: yours {fmt_number(d.got, 6)}"
+        return text if d.want is None else f"{text}, expected {fmt_number(d.want, 6)}"
     if isinstance(d, MoreMismatches):
         return f"… and {d.count} more of {d.of} entries"
     if isinstance(d, Counterexample):
         where = ", ".join(f"{name}={i}" for name, i in d.at) or "value"
-        text = f"counterexample: {d.instance}, at {where}: yours {_num(d.got)}"
-        return text if d.want is None else f"{text}, expected {_num(d.want)}"
+        text = f"counterexample: {d.instance}, at {where}: yours {fmt_number(d.got, 6)}"
+        return text if d.want is None else f"{text}, expected {fmt_number(d.want, 6)}"
     if isinstance(d, Note):
         return d.text
     return str(d)
