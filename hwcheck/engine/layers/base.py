@@ -20,14 +20,16 @@ RESERVED = ("input", "target", "loss", "upstream", "lr", "grad", "new")
 @dataclass(frozen=True)
 class Option:
     """One layer option with PyTorch's default. ``type``: count (int ≥ 1), size (int ≥ 0),
-    int, pair (count or [h, w]), pair0 (size or [h, w]), bool, prob (0 ≤ p ≤ 1), positive
-    (float > 0) or number (any finite float). A ``None`` default is filled in by the layer's
-    own rule (a pool's stride is its kernel). ``help`` is the sentence an editor shows."""
+    int, pair (count or [h, w]), pair0 (size or [h, w]), shape (count or a list of counts),
+    bool, prob (0 ≤ p ≤ 1), positive (float > 0), number (any finite float) or choice (one
+    of ``choices``). A ``None`` default is filled in by the layer's own rule (a pool's stride
+    is its kernel). ``help`` is the sentence an editor shows."""
 
     name: str
     type: str
     default: Any = REQUIRED
     help: str = ""
+    choices: tuple[str, ...] = ()
 
 
 # Init rules: (shape, the layer's parameter shapes, a zero-argument rng factory) → array.
@@ -95,8 +97,21 @@ class LayerDef:
     size) and ``torch_kwargs`` turns our normalised options into its keyword arguments;
     ``torch_mode`` is the mode whose arithmetic ``forward`` reproduces (batchnorm uses batch
     statistics: train; dropout is the identity: eval). ``example`` is a small input shape
-    (no batch dimension) and options that the completeness tests run it on. ``variants`` are
-    known-slip backward passes, keyed by the variant name a spec may ask for.
+    (no batch dimension; a tuple of shapes for several inputs) and options that the
+    completeness tests run it on. ``variants`` are known-slip backward passes, keyed by the
+    variant name a spec may ask for.
+
+    ``torch`` is looked up under ``torch.nn`` and then ``torch`` (``functional.xxx``,
+    ``add``): a class is built with ``torch_kwargs`` and its parameters set, a function is
+    called with the inputs and ``torch_kwargs``. ``torch_call(module, inputs)`` calls a module
+    whose call or result differs from ``module(*inputs)`` (MultiheadAttention: (x, x, x) in,
+    a tuple out).
+
+    ``inputs`` names the several inputs of a layer where quantities meet (add: a, b;
+    attention: q, k, v): its shape rule then gets a tuple of shapes, its forward a tuple of
+    arrays, and its backward returns a tuple of gradients; empty means one input, the usual
+    case. ``indices`` names the option that bounds an integer-index input (embedding's
+    num_embeddings): such an input has no gradient, and its backward returns None for it.
     """
 
     options: tuple[Option, ...]
@@ -109,6 +124,9 @@ class LayerDef:
     torch_kwargs: Callable[[Mapping[str, Any]], dict] = dict
     torch_mode: str = "train"
     variants: Mapping[str, Backward] = field(default_factory=dict)
+    torch_call: Callable[[Any, tuple], Any] | None = None
+    inputs: tuple[str, ...] = ()
+    indices: str | None = None
 
     @property
     def given(self) -> tuple[str, ...]:

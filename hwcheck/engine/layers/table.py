@@ -128,3 +128,7 @@ LAYERS: dict[str, LayerDef] = {
         variants={SOFTMAX_DIAGONAL: rules.softmax_diagonal_backward},
         example=((2, 3), {"dim": 0})),
 }
+
+from .more import MORE  # noqa: E402  (issue 12's layers, in their own module)
+
+LAYERS.update(MORE)
