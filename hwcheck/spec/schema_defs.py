@@ -75,13 +75,18 @@ def network_defs() -> dict[str, Any]:
             "type": "object", "required": ["input", "layers"], "additionalProperties": False,
             "description": "a network in PyTorch's vocabulary, without the batch dimension",
             "properties": {
-                "input": {"anyOf": [ref("count"), {"type": "array", "items": ref("count"),
-                                                   "minItems": 1, "maxItems": 3}],
+                "input": {"anyOf": [ref("input_shape"), {
+                    "type": "object", "minProperties": 1,
+                    "propertyNames": ref("layer_name"),
+                    "additionalProperties": ref("input_shape")}],
                           "description": "input shape: (C, H, W) for images, (F,) for "
-                                         "vectors; no batch dimension",
-                          "examples": [[3, 32, 32], [2]]},
+                                         "vectors; no batch dimension. Or several named "
+                                         "inputs, name → shape, read by layers' `inputs:`",
+                          "examples": [[3, 32, 32], [2], {"q": [3, 4], "k": [5, 4]}]},
                 "layers": ref("layers"),
             }},
+        "input_shape": {"anyOf": [ref("count"), {"type": "array", "items": ref("count"),
+                                                 "minItems": 1, "maxItems": 3}]},
         "layers": {"type": "array", "minItems": 1, "items": ref("layer"),
                    "description": "layers in execution order, one per `- ` item"},
         "layer": {
@@ -101,7 +106,13 @@ def network_defs() -> dict[str, Any]:
 def _layer_body(kind: str) -> dict:
     d = LAYERS.get(kind)
     options, params = (d.options, d.params) if d is not None else ((), ())
-    props: dict[str, Any] = {"name": ref("layer_name")}
+    props: dict[str, Any] = {"name": ref("layer_name"), "inputs": {
+        "anyOf": [ref("layer_name"), {"type": "array", "items": ref("layer_name"),
+                                      "minItems": 1}],
+        "description": "the quantities it reads (named network inputs or earlier layers); "
+                       "default: the previous layer's output" + (
+                           f". Needs {len(d.inputs)}: " + ", ".join(d.inputs)
+                           if d is not None and d.inputs else "")}}
     for opt in options:
         props[opt.name] = _option(opt)
     for param in params:
@@ -128,8 +139,13 @@ def _layer_body(kind: str) -> dict:
 
 def _option(opt: Option) -> dict:
     single = {"pair": "count", "pair0": "size"}.get(opt.type)
-    if single:
-        out: dict[str, Any] = {"anyOf": [ref(single), {"type": "array", "items": ref(single),
+    if opt.type == "shape":
+        out: dict[str, Any] = {"anyOf": [ref("count"), {"type": "array", "items": ref("count"),
+                                                        "minItems": 1}]}
+    elif opt.type == "choice":
+        out = {"enum": list(opt.choices)}
+    elif single:
+        out = {"anyOf": [ref(single), {"type": "array", "items": ref(single),
                                                        "minItems": 2, "maxItems": 2}]}
     else:
         out = {"count": ref("count"), "size": ref("size"), "int": ref("integer"),
