@@ -109,7 +109,7 @@ def test_layers_come_from_the_options_table():
     for kind, options in OPTIONS.items():
         body = bodies[kind]
         body = next((b for b in body.get("anyOf", [body]) if b.get("type") == "object"))
-        expected = {"name", *(o.name for o in options), *GIVEN.get(kind, ())}
+        expected = {"name", "inputs", *(o.name for o in options), *GIVEN.get(kind, ())}
         if kind == "residual":
             expected |= {"layers", "shortcut"}
         assert set(body["properties"]) == expected, kind
