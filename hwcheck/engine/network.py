@@ -13,6 +13,11 @@ behaves like its ``torch.nn`` namesake applied to a batch of one:
   acts on the last dimension, so it does not need a flattened input.
 - the activations, ``softmax`` and ``dropout``: shape kept, no parameters.
 - ``residual``   body(x) + shortcut(x), shortcut = identity when absent; both must agree.
+- the layers of ``engine/layers/more.py`` (embedding, layernorm, conv1d, convtranspose2d,
+  multiheadattention, gelu, elu, identity, and ``add``/``attention``, which read several
+  named quantities); their shapes are in that module and in the README.
+- any layer may read named quantities (``Layer.inputs``: network inputs or earlier layers)
+  instead of the previous output; a network may have several named inputs.
 
 The shape rules themselves are in the layer table (``hwcheck.engine.layers``); this module
 propagates shapes through them. H' and W' follow :func:`output_size`. Mult-adds follow torchinfo at batch size 1: a layer's
