@@ -18,6 +18,7 @@ import pytest
 
 from hwcheck.engine import graph
 from hwcheck.engine.layers import LAYERS, REQUIRED, initial_params
+from hwcheck.engine.layers.more import MORE
 from hwcheck.engine.network import layer, summarize
 
 from tests.support.gradcheck import numeric_vjp
@@ -175,3 +176,34 @@ def test_initial_values_are_pytorch_scaled_and_seeded_per_parameter():
     bn = layer("batchnorm2d", "bn")
     got = initial_params(bn, {"weight": (4,), "bias": (4,)}, rng_for)
     assert got["weight"].tolist() == [1.0] * 4 and got["bias"].tolist() == [0.0] * 4
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", sorted(MORE))
+def test_mult_adds_are_torchinfos(kind):
+    """The entries of ``more.py`` count mult-adds as torchinfo's row for their namesake does
+    (for multiheadattention that row's count, which torchinfo's total leaves out because the
+    module has a child that never runs)."""
+    torch = pytest.importorskip("torch")
+    torchinfo = pytest.importorskip("torchinfo")
+    d = LAYERS[kind]
+    lay, row, xs, _, _ = sample(kind)
+    namesake = _namesake(torch, d.torch)
+    if not isinstance(namesake, type):
+        assert row.mult_adds == 0       # a function holds no parameters for torchinfo to count
+        return
+    module = namesake(**d.torch_kwargs(dict(lay.options))).double()
+    call = d.torch_call or (lambda m, a: m(*a))
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = module
+
+        def forward(self, *args):
+            return call(self.inner, args)
+
+    args = [torch.tensor(x[None]).long() if d.indices else torch.tensor(x[None])
+            for x in xs.values()]
+    stats = torchinfo.summary(Wrapped(), input_data=args, verbose=0)
+    assert row.mult_adds == stats.summary_list[1].macs

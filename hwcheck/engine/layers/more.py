@@ -1,11 +1,13 @@
 """:data:`MORE`: the layers a course adds to the seed's table (issue 12), one entry each, plus
-the two layers where named quantities meet: ``add`` and single-head ``attention``.
+those of ``meet.py`` (``add``, ``attention``), where named quantities meet.
 
-Mult-adds follow torchinfo at batch 1 (a layer's parameter count times the positions torchinfo
-multiplies it by): conv1d and convtranspose2d count parameters × output positions (torchinfo
-multiplies every ``Conv`` layer's parameters by its output's spatial size, even a transposed
-one); multiheadattention counts parameters × L (its output's first dimensions); embedding and
-layernorm count their parameters once; layers without parameters count 0.
+Mult-adds follow torchinfo's row for the namesake at batch 1 (parameters times the positions
+torchinfo multiplies them by): conv1d and convtranspose2d count parameters × output
+positions (torchinfo multiplies every ``Conv`` layer's parameters by its output's spatial
+size, even a transposed one's); multiheadattention counts parameters × L (its output's
+first dimensions; torchinfo's total leaves this row out, as the module has a child that
+never runs); embedding and layernorm count their parameters once; layers without
+parameters count 0.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from hwcheck.engine.ops.convtranspose import convtranspose_size
 from hwcheck.engine.ops.shapes import output_size
 
 from . import rules
-from .base import REQUIRED, LayerDef, Option, Param, ShapeError, fan_in_normal, ones, zeros
+from .base import LayerDef, Option, Param, ShapeError, fan_in_normal, ones, zeros
+from .meet import MEET
 
 _BIAS = Option("bias", "bool", True, "false drops the bias; an array or random draw gives its "
                                      "values")
@@ -184,42 +187,6 @@ def _mha_backward(layer, dy, cache):
                 "out_proj.bias": dob}
 
 
-# --- where quantities meet: add, attention --------------------------------------------------
-
-def _add_shape(layer, shapes):
-    a, b = shapes
-    if a != b:
-        raise ShapeError(f"adds {a} and {b}; they must have the same shape",
-                         "add a 1x1 conv2d or a linear layer on one branch to match them")
-    return a, {}, 0
-
-
-def _add_forward(layer, xs, p):
-    return xs[0] + xs[1], None
-
-
-def _add_backward(layer, dy, cache):
-    return (dy, dy), {}
-
-
-def _attention_shape(layer, shapes):
-    q, k, v = shapes
-    if any(len(s) != 2 for s in shapes):
-        raise ShapeError(f"needs q (T, d), k (S, d) and v (S, dv); got {q}, {k} and {v}")
-    if q[1] != k[1] or k[0] != v[0]:
-        raise ShapeError(f"q {q} and k {k} must share d, and k and v {v} must share S",
-                         "q (T, d), k (S, d), v (S, dv)")
-    return (q[0], v[1]), {}, 0
-
-
-def _attention_forward(layer, xs, p):
-    return ops.attention.attention_forward(*xs, causal=layer.options["causal"])
-
-
-def _attention_backward(layer, dy, cache):
-    return ops.attention.attention_backward(dy, cache), {}
-
-
 _gelu = rules.elementwise(act.gelu_forward, act.gelu_backward, "approximate")
 _elu = rules.elementwise(act.elu_forward, act.elu_backward, "alpha")
 
@@ -303,13 +270,5 @@ MORE: dict[str, LayerDef] = {
     "identity": LayerDef(options=(), forward=rules.identity_forward,
                          backward=rules.identity_backward, torch="Identity",
                          example=((2, 3), {})),
-    "add": LayerDef(
-        options=(), inputs=("a", "b"), shape=_add_shape, forward=_add_forward,
-        backward=_add_backward, torch="add", example=(((2, 3), (2, 3)), {})),
-    "attention": LayerDef(
-        options=(Option("causal", "bool", False, "mask key j from query i when j > i"),),
-        inputs=("q", "k", "v"), shape=_attention_shape, forward=_attention_forward,
-        backward=_attention_backward, torch="functional.scaled_dot_product_attention",
-        torch_kwargs=lambda o: {"is_causal": o["causal"]},
-        example=(((3, 4), (5, 4), (5, 2)), {"causal": True})),
+    **MEET,
 }
