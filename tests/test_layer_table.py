@@ -27,12 +27,12 @@ KINDS = sorted(LAYERS)
 NAME = "L"
 
 
-def sample(kind: str, seed: int = 0):
+def sample(kind: str, seed: int = 0, example=None):
     """The entry's example layer, its summary row, its inputs by name (one array, or one per
     name in ``inputs``), random parameters and a dy. An ``indices`` entry gets whole numbers
     below its bound."""
     d = LAYERS[kind]
-    shape, options = d.example
+    shape, options = example or d.example
     lay = replace(layer(kind, NAME, **options), inputs=d.inputs)
     shapes = dict(zip(d.inputs, shape)) if d.inputs else {"input": shape}
     row = summarize(shapes, [lay]).layers[0]
@@ -77,8 +77,8 @@ def test_the_entry_is_complete(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_backward_matches_finite_differences(kind):
-    lay, row, xs, params, dy = sample(kind)
+def test_backward_matches_finite_differences(kind, example=None):
+    lay, row, xs, params, dy = sample(kind, example=example)
     names = list(params)
     trace = graph.forward([lay], params, xs)
     grads = graph.backward(trace, NAME, dy)
@@ -122,12 +122,38 @@ def _namesake(torch, name: str):
         return functools.reduce(getattr, name.split("."), torch)
 
 
+#: Option settings beyond each entry's own example (the other branch of a switch or choice).
+MORE_EXAMPLES = [
+    ("gelu", ((2, 5), {"approximate": "none"})),
+    ("layernorm", ((3, 4), {"normalized_shape": 4, "bias": False})),
+    ("layernorm", ((2, 3), {"normalized_shape": 3, "elementwise_affine": False})),
+    ("multiheadattention", ((4, 6), {"embed_dim": 6, "num_heads": 3, "bias": False})),
+    ("multiheadattention", ((2, 4), {"embed_dim": 4, "num_heads": 1})),
+    ("attention", (((4, 3), (4, 3), (4, 5)), {})),
+    ("attention", (((4, 3), (2, 3), (2, 1)), {"causal": True})),
+    ("convtranspose2d", ((3, 4, 5), {"out": 2, "kernel": 3})),
+    ("conv1d", ((3, 7), {"out": 2, "kernel": 4, "bias": False})),
+    ("embedding", ((5,), {"num_embeddings": 3, "embedding_dim": 2})),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, example", MORE_EXAMPLES, ids=[k for k, _ in MORE_EXAMPLES])
+def test_other_options_match_the_torch_namesake(kind, example):
+    test_forward_and_backward_match_the_torch_namesake(kind, example)
+
+
+@pytest.mark.parametrize("kind, example", MORE_EXAMPLES, ids=[k for k, _ in MORE_EXAMPLES])
+def test_other_options_match_finite_differences(kind, example):
+    test_backward_matches_finite_differences(kind, example)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("kind", KINDS)
-def test_forward_and_backward_match_the_torch_namesake(kind):
+def test_forward_and_backward_match_the_torch_namesake(kind, example=None):
     torch = pytest.importorskip("torch")
     d = LAYERS[kind]
-    lay, row, xs, params, dy = sample(kind)
+    lay, row, xs, params, dy = sample(kind, example=example)
     if d.indices:
         xts = {n: torch.tensor(x[None]).long() for n, x in xs.items()}
     else:
