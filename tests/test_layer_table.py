@@ -54,8 +54,10 @@ def test_the_entry_is_complete(kind):
     required = {o.name for o in d.options if o.default is REQUIRED}
     assert required <= set(d.example[1]), "the example must give every required option"
     _, row, _, _, _ = sample(kind)
+    owners = {name: d.param_for(name) for name in row.param_shapes}
+    assert None not in owners.values(), "the shape rule names a parameter the entry lacks"
     learned = {p.name for p in d.params if not p.buffer}
-    assert set(row.param_shapes) == learned, \
+    assert {p.name for p in owners.values()} == learned, \
         "the example must switch on every parameter, so that each one is gradchecked"
 
 
@@ -80,8 +82,11 @@ def test_shape_rule_and_parameter_count_match_forward(kind):
     lay, row, x, params, dy = sample(kind)
     y = run(lay, params, x)
     assert y.shape == row.output_shape
-    assert row.params == sum(a.size for a in params.values())
-    assert row.params == sum(math.prod(s) for s in row.param_shapes.values())
+    counted = [a for key, a in params.items()
+               if not LAYERS[kind].param_for(key.split(".", 1)[1]).state]
+    assert row.params == sum(a.size for a in counted)
+    assert row.params == sum(math.prod(s) for p, s in row.param_shapes.items()
+                             if not LAYERS[kind].param_for(p).state)
     grads = graph.backward(graph.forward([lay], params, x), NAME, dy)
     for key, value in params.items():
         assert grads[key].shape == value.shape, key
@@ -97,21 +102,29 @@ def test_forward_and_backward_match_the_torch_namesake(kind):
     torch = pytest.importorskip("torch")
     d = LAYERS[kind]
     lay, row, x, params, dy = sample(kind)
-    module = getattr(torch.nn, d.torch)(**d.torch_kwargs(dict(lay.options))).double()
+    kwargs = d.torch_kwargs(dict(lay.options))
+    if d.torch_input:                    # not Lazy: torch is told the input size
+        kwargs[d.torch_input] = x.shape[-1]
+    module = getattr(torch.nn, d.torch)(**kwargs).double()
+    call = d.torch_call or (lambda m, x, states: m(x))
     xt = torch.tensor(x[None], requires_grad=True)
+    states = {key: torch.tensor(value, requires_grad=True) for key, value in params.items()
+              if d.param_for(key.split(".", 1)[1]).state}
     with torch.no_grad():
-        module(xt)                       # materialises a Lazy module's parameters
+        call(module, xt, {k.split(".", 1)[1]: v for k, v in states.items()})  # Lazy: builds
         for key, value in params.items():
-            getattr(module, key.split(".", 1)[1]).copy_(torch.from_numpy(value))
+            if key not in states:
+                getattr(module, key.split(".", 1)[1]).copy_(torch.from_numpy(value))
     module.train(d.torch_mode == "train")
-    yt = module(xt)
+    yt = call(module, xt, {k.split(".", 1)[1]: v for k, v in states.items()})
     yt.backward(torch.from_numpy(dy[None]))
     trace = graph.forward([lay], params, x)
     grads = graph.backward(trace, NAME, dy)
     np.testing.assert_allclose(trace.values[NAME], yt.detach().numpy(), rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(grads["input"], xt.grad[0].numpy(), rtol=1e-7, atol=1e-10)
     for key in params:
-        theirs = getattr(module, key.split(".", 1)[1]).grad.numpy()
+        theirs = (states[key] if key in states else getattr(module, key.split(".", 1)[1]))
+        theirs = theirs.grad.numpy()
         np.testing.assert_allclose(grads[key], theirs, rtol=1e-7, atol=1e-10, err_msg=key)
 
 

@@ -128,3 +128,7 @@ LAYERS: dict[str, LayerDef] = {
         variants={SOFTMAX_DIAGONAL: rules.softmax_diagonal_backward},
         example=((2, 3), {"dim": 0})),
 }
+
+from .recurrent import RECURRENT  # noqa: E402  (rnn, lstm, gru: their own module)
+
+LAYERS.update(RECURRENT)
