@@ -1,0 +1,174 @@
+"""rnn, lstm and gru beyond their table examples: each option combination through finite
+differences and, with torch installed, against nn.RNN/LSTM/GRU (output, h_n, c_n, every
+gradient, parameter count); the ops on a batch; the spec side (given values keyed as torch
+keys them, families refused when the options do not create them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwcheck.engine import graph
+from hwcheck.engine.layers import LAYERS, initial_params
+from hwcheck.engine.network import layer, summarize
+from hwcheck.engine.ops import recurrent as rec
+from hwcheck.errors import SpecError
+from hwcheck.spec import network as netspec, yamlio
+
+from tests.support.gradcheck import numeric_vjp
+
+CASES = [
+    ("rnn", (4, 3), {"hidden_size": 3}),
+    ("rnn", (3, 2), {"hidden_size": 2, "nonlinearity": "relu", "num_layers": 2}),
+    ("rnn", (3, 3), {"hidden_size": 2, "bias": False, "bidirectional": True}),
+    ("lstm", (4, 3), {"hidden_size": 3}),
+    ("lstm", (3, 2), {"hidden_size": 2, "num_layers": 3, "bias": False}),
+    ("lstm", (2, 3), {"hidden_size": 2, "bidirectional": True, "batch_first": True}),
+    ("gru", (4, 3), {"hidden_size": 3}),
+    ("gru", (3, 2), {"hidden_size": 2, "bidirectional": True, "bias": False}),
+    ("gru", (3, 2), {"hidden_size": 2, "num_layers": 2, "dropout": 0.3}),
+]
+IDS = [f"{k}-{i}" for i, (k, _, _) in enumerate(CASES)]
+
+
+def case(kind, shape, options, seed=1):
+    lay = layer(kind, "R", **options)
+    row = summarize(shape, [lay]).layers[0]
+    rng = np.random.default_rng(seed)
+    params = {f"R.{p}": 0.6 * rng.standard_normal(s) for p, s in row.param_shapes.items()}
+    return lay, row, rng.standard_normal(shape), params, rng.standard_normal(row.output_shape)
+
+
+@pytest.mark.parametrize("kind, shape, options", CASES, ids=IDS)
+def test_every_gradient_matches_finite_differences(kind, shape, options):
+    lay, row, x, params, dy = case(kind, shape, options)
+    names = list(params)
+    grads = graph.backward(graph.forward([lay], params, x), "R", dy)
+
+    def f(x, *values):
+        return graph.forward([lay], dict(zip(names, values)), x).values["R"][0]
+
+    numeric = numeric_vjp(f, [x, *params.values()], dy, wrt=range(1 + len(names)))
+    for key, num in zip(["input", *names], numeric):
+        np.testing.assert_allclose(grads[key], num, rtol=1e-5, atol=1e-7, err_msg=key)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, shape, options", CASES, ids=IDS)
+def test_output_final_states_gradients_and_count_match_torch(kind, shape, options):
+    torch = pytest.importorskip("torch")
+    lay, row, x, params, dy = case(kind, shape, options)
+    module = getattr(torch.nn, kind.upper())(input_size=shape[1], **options).double().eval()
+    with torch.no_grad():
+        for key, value in params.items():
+            if hasattr(module, key[2:]):
+                getattr(module, key[2:]).copy_(torch.from_numpy(value))
+    assert row.params == sum(p.numel() for p in module.parameters())
+    assert row.mult_adds == row.params * shape[0]       # torchinfo: params × N·T, N = 1
+    assert [n for n in row.param_shapes if n not in ("h0", "c0")] == \
+        [n for n, _ in module.named_parameters()]          # torch's names, torch's order
+    xt = torch.tensor(x, requires_grad=True)               # torch's unbatched: one sequence
+    h0 = torch.tensor(params["R.h0"], requires_grad=True)
+    states = [h0]
+    if kind == "lstm":
+        states.append(torch.tensor(params["R.c0"], requires_grad=True))
+    yt, final = module(xt, tuple(states) if kind == "lstm" else h0)
+    yt.backward(torch.from_numpy(dy))
+    trace = graph.forward([lay], params, x)
+    grads = graph.backward(trace, "R", dy)
+    close = dict(rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(trace.values["R"][0], yt.detach().numpy(), **close)
+    h_n = final[0] if kind == "lstm" else final
+    np.testing.assert_allclose(trace.values["R.h_n"][0], h_n.detach().numpy(), **close)
+    if kind == "lstm":
+        np.testing.assert_allclose(trace.values["R.c_n"][0], final[1].detach().numpy(),
+                                   **close)
+    np.testing.assert_allclose(grads["input"], xt.grad.numpy(), **close)
+    for key in params:
+        own = key[2:]
+        theirs = getattr(module, own) if hasattr(module, own) else \
+            states[("h0", "c0").index(own)]
+        np.testing.assert_allclose(grads[key], theirs.grad.numpy(), err_msg=key, **close)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("cell", sorted(rec.CELLS))
+def test_the_ops_run_a_batch_as_torch_does(cell):
+    torch = pytest.importorskip("torch")
+    kind = "rnn" if cell.startswith("rnn") else cell
+    extra = {"nonlinearity": cell[4:]} if kind == "rnn" else {}
+    module = getattr(torch.nn, kind.upper())(3, 2, num_layers=2, bidirectional=True,
+                                              batch_first=True, **extra).double()
+    rng = np.random.default_rng(3)
+    x, h0, c0 = rng.standard_normal((4, 5, 3)), rng.standard_normal((4, 4, 2)), None
+    weights = [tuple(getattr(module, f"{w}{s}").detach().numpy()
+                     for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+               for s in ("_l0", "_l0_reverse", "_l1", "_l1_reverse")]
+    states = torch.tensor(h0.transpose(1, 0, 2).copy())
+    if kind == "lstm":
+        c0 = rng.standard_normal((4, 4, 2))
+        states = (states, torch.tensor(c0.transpose(1, 0, 2).copy()))
+    y, h_n, c_n, cache = rec.recurrent_forward(cell, x, h0, c0, weights, 2, True)
+    yt, final = module(torch.tensor(x), states)
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-9, atol=1e-12)
+    h_t = final[0] if kind == "lstm" else final
+    np.testing.assert_allclose(h_n, h_t.detach().numpy().transpose(1, 0, 2), rtol=1e-9,
+                               atol=1e-12)
+    assert (c_n is None) == (kind != "lstm")
+
+
+def test_initial_values_are_torch_scaled_and_states_start_at_zero():
+    lay = layer("lstm", "R", hidden_size=16, num_layers=2)
+    row = summarize((5, 3), [lay]).layers[0]
+    from hwcheck.engine.layers import initial_params
+    init = initial_params(lay, row.param_shapes, lambda p: np.random.default_rng(len(p)))
+    assert set(init) == set(row.param_shapes)
+    assert init["h0"].shape == (2, 16) and not init["h0"].any() and not init["c0"].any()
+    # N(0, 1) at torch's scale 1/√hidden_size: the sample's standard deviation near 1/4
+    assert abs(init["weight_hh_l1"].std() - 0.25) < 0.03
+    assert row.params == 4 * 16 * (3 + 16) + 4 * 16 * (16 + 16) + 2 * 2 * 4 * 16   # 2 layers × 2 biases
+
+
+def parse(text: str):
+    return netspec.parse_network(yamlio.load_text(text, "spec.yaml").value["network"])
+
+
+def test_a_spec_gives_values_keyed_as_torch_keys_them():
+    net = parse("""\
+network:
+  input: [2, 1]
+  layers:
+    - gru:
+        hidden_size: 1
+        bidirectional: true
+        weight_hh_l0_reverse: [[0.5], [0.2], [0.1]]
+        h0: [[1.0], [2.0]]
+        bias: false
+""")
+    (gru,) = net.layers
+    assert set(gru.given) == {"weight_hh_l0_reverse", "h0"}
+    assert not gru.options["bias"] and gru.options["bidirectional"]
+
+
+@pytest.mark.parametrize("text, message, line", [
+    ("- lstm: {hidden_size: 2, weight_ih_l1: [[1]]}", "has no `weight_ih_l1` with these", 4),
+    ("- gru: {hidden_size: 2, weight_hh_l0_reverse: 1}", "no `weight_hh_l0_reverse`", 4),
+    ("- gru: {hidden_size: 2, c0: [[1, 2]]}", "gru has no option 'c0'", 4),
+    ("- rnn: {hidden_size: 2, nonlinearity: sigmoid}", "must be one of tanh, relu", 4),
+    ("- rnn: {nonlinearity: relu}", "rnn needs `hidden_size:`", 4),
+])
+def test_a_spec_that_does_not_fit_the_options_is_refused_at_its_line(text, message, line):
+    with pytest.raises(SpecError) as err:
+        parse(f"network:\n  input: [3, 2]\n  layers:\n    {text}\n")
+    assert message in err.value.message and err.value.line == line
+
+
+def test_a_sequence_must_be_two_dimensional():
+    with pytest.raises(SpecError, match=r"needs one sequence \(T, input_size\)"):
+        parse("network:\n  input: [3, 2, 2]\n  layers:\n    - lstm: {hidden_size: 2}\n")
+
+
+def test_every_recurrent_entry_names_its_torch_class():
+    assert {k: LAYERS[k].torch for k in ("rnn", "lstm", "gru")} == \
+        {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
