@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from jsonschema import Draft202012Validator
 
 from hwcheck.engine import graph
 from hwcheck.engine.layers import LAYERS, initial_params
@@ -15,8 +16,12 @@ from hwcheck.engine.network import layer, summarize
 from hwcheck.engine.ops import recurrent as rec
 from hwcheck.errors import SpecError
 from hwcheck.spec import network as netspec, yamlio
+from hwcheck.spec.jsonschema import problem_schema
+from hwcheck.spec.yamlio import load_file
 
 from tests.support.gradcheck import numeric_vjp
+from tests.support.helpers import ROOT
+from tests.support.runners import run
 
 CASES = [
     ("rnn", (4, 3), {"hidden_size": 3}),
@@ -172,3 +177,25 @@ def test_a_sequence_must_be_two_dimensional():
 def test_every_recurrent_entry_names_its_torch_class():
     assert {k: LAYERS[k].torch for k in ("rnn", "lstm", "gru")} == \
         {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+EXAMPLES = [ROOT / "examples" / "problems" / f"{n}.yaml"
+            for n in ("lstm-param-count", "gru-gate-gradient")]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_the_examples_validate_and_fit_the_json_schema(path):
+    validator = Draft202012Validator(problem_schema())
+    assert [e.message for e in validator.iter_errors(load_file(path).plain())] == []
+    result = run("validate", str(path))
+    assert result.exit_code == 0 and "0 failing" in result.stdout, result.stdout
+
+
+def test_the_schema_knows_torch_parameter_names_and_no_others():
+    validator = Draft202012Validator(problem_schema())
+    spec = load_file(EXAMPLES[1]).plain()
+    gru = spec["network"]["layers"][0]["gru"]
+    gru["weight_hh_l1_reverse"] = [[1.0]]
+    assert not list(validator.iter_errors(spec))     # the family; the loader checks options
+    gru["weight_hh_lx"] = [[1.0]]
+    assert list(validator.iter_errors(spec))
