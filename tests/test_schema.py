@@ -34,7 +34,8 @@ SEMANTIC = {"batchnorm2d_on_vector.yaml", "collapse_after_pools.yaml", "collapse
             "conv_after_flatten.yaml", "duplicate_name.yaml", "groups.yaml",
             "pool_padding.yaml", "residual_identity_mismatch.yaml",
             "residual_shortcut_mismatch.yaml", "softmax_dim.yaml", "unknown_size.yaml",
-            "zero_kernel_from_sizes.yaml"}
+            "zero_kernel_from_sizes.yaml", "lstm_reverse_of_one_way.yaml",
+            "lstm_on_vector.yaml"}
 
 NET = {"input": [2], "layers": ["relu"]}
 RNN = {"x": [[1.0]], "h0": [0.5], "Wi": [[1.0]], "settings": {"a": [[0.5]]},

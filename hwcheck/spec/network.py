@@ -63,8 +63,9 @@ def _check_given(net: Network, summary) -> None:
             if d is None or key in rows[lay.name].param_shapes or d.param_for(key).buffer:
                 continue
             have = ", ".join(rows[lay.name].param_shapes) or "none"
+            why = " (its options decide which exist)" if d.given_patterns else ""
             raise _err(value, f"{lay.kind} '{lay.name}' has no `{key}` with these options",
-                       f"its parameters: {have}")
+                       f"it has: {have}{why}")
 
 
 def _input(node: Node, sizes: dict[str, int]) -> tuple[int, ...]:
