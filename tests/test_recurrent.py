@@ -199,3 +199,29 @@ def test_the_schema_knows_torch_parameter_names_and_no_others():
     assert not list(validator.iter_errors(spec))     # the family; the loader checks options
     gru["weight_hh_lx"] = [[1.0]]
     assert list(validator.iter_errors(spec))
+
+
+@pytest.mark.torch
+def test_sgd_learns_the_weights_and_leaves_h0_alone_as_torch_does():
+    torch = pytest.importorskip("torch")
+    from hwcheck.engine.solvers import sgd_step
+
+    lay, row, x, params, _ = case("lstm", (3, 2), {"hidden_size": 2, "num_layers": 2})
+    target = np.random.default_rng(5).standard_normal(row.output_shape)
+    got = sgd_step.solve([lay], params, x, target, loss="mse", lr=0.1, momentum=0.9,
+                         steps=3)
+    module = torch.nn.LSTM(2, 2, num_layers=2).double()
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            p.copy_(torch.from_numpy(params[f"R.{name}"]))
+    opt = torch.optim.SGD(module.parameters(), lr=0.1, momentum=0.9)
+    states = (torch.tensor(params["R.h0"]), torch.tensor(params["R.c0"]))
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(module(torch.tensor(x), states)[0],
+                                     torch.tensor(target)).backward()
+        opt.step()
+    for name, p in module.named_parameters():
+        np.testing.assert_allclose(got[f"new.R.{name}"], p.detach().numpy(), rtol=1e-9,
+                                   atol=1e-12, err_msg=name)
+    assert "new.R.h0" not in got and "new.R.c0" not in got

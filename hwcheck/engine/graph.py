@@ -18,7 +18,7 @@ import numpy as np
 from hwcheck.engine.layers import LAYERS, RESERVED, SOFTMAX_DIAGONAL
 from hwcheck.engine.network import Layer
 
-__all__ = ["SOFTMAX_DIAGONAL", "Trace", "backward", "forward"]
+__all__ = ["SOFTMAX_DIAGONAL", "Trace", "backward", "forward", "states"]
 
 
 @dataclass
@@ -84,6 +84,22 @@ def _given(layer: Layer, d, params: dict) -> dict:
                 if own is not None and own.pattern is not None:
                     given[key[len(prefix):]] = value
     return given
+
+
+def states(layers, params: dict) -> frozenset:
+    """The keys of ``params`` that are initial states (an RNN's ``NAME.h0``): inputs that
+    have a gradient but that an optimizer leaves alone, as torch's does (not parameters)."""
+    found = set()
+    stack = list(layers)
+    while stack:
+        layer = stack.pop()
+        stack.extend(layer.body)
+        stack.extend(layer.shortcut or ())
+        d = LAYERS.get(layer.kind)
+        for p in d.params if d is not None else ():
+            if p.state and f"{layer.name}.{p.name}" in params:
+                found.add(f"{layer.name}.{p.name}")
+    return frozenset(found)
 
 
 def _definition(layer: Layer):
