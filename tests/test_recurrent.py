@@ -225,3 +225,32 @@ def test_sgd_learns_the_weights_and_leaves_h0_alone_as_torch_does():
         np.testing.assert_allclose(got[f"new.R.{name}"], p.detach().numpy(), rtol=1e-9,
                                    atol=1e-12, err_msg=name)
     assert "new.R.h0" not in got and "new.R.c0" not in got
+
+
+@pytest.mark.parametrize("cell", sorted(rec.CELLS))
+def test_the_ops_backward_on_a_batch_matches_finite_differences(cell):
+    gates = rec.CELLS[cell][0]
+    rng = np.random.default_rng(9)
+    n, t, i, h = 2, 3, 2, 2
+    x, h0 = rng.standard_normal((n, t, i)), rng.standard_normal((n, 4, h))
+    c0 = rng.standard_normal((n, 4, h)) if cell == "lstm" else None
+    flat = []
+    for k in range(2):
+        for _ in range(2):
+            width = i if k == 0 else 2 * h
+            flat += [0.7 * rng.standard_normal(s) for s in
+                     ((gates * h, width), (gates * h, h), (gates * h,), (gates * h,))]
+
+    def f(x, h0, c0, *ws):
+        weights = [tuple(ws[j:j + 4]) for j in range(0, len(ws), 4)]
+        return rec.recurrent_forward(cell, x, h0, c0, weights, 2, True)[0]
+
+    y, _, _, cache = rec.recurrent_forward(
+        cell, x, h0, c0, [tuple(flat[j:j + 4]) for j in range(0, 16, 4)], 2, True)
+    dy = rng.standard_normal(y.shape)
+    dx, dh0, dc0, grads = rec.recurrent_backward(dy, cache)
+    wrt = [0, 1, *([2] if c0 is not None else []), *range(3, 19)]
+    numeric = numeric_vjp(f, [x, h0, c0, *flat], dy, wrt=wrt)
+    ours = [dx, dh0, *([dc0] if c0 is not None else []), *[g for gs in grads for g in gs]]
+    for k, (a, b) in enumerate(zip(ours, numeric)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7, err_msg=str(wrt[k]))
