@@ -30,6 +30,9 @@ CASES = [
     ("lstm", (4, 3), {"hidden_size": 3}),
     ("lstm", (3, 2), {"hidden_size": 2, "num_layers": 3, "bias": False}),
     ("lstm", (2, 3), {"hidden_size": 2, "bidirectional": True, "batch_first": True}),
+    ("lstm", (3, 2), {"hidden_size": 3, "proj_size": 1}),
+    ("lstm", (3, 2), {"hidden_size": 3, "proj_size": 2, "num_layers": 2,
+                      "bidirectional": True, "bias": False}),
     ("gru", (4, 3), {"hidden_size": 3}),
     ("gru", (3, 2), {"hidden_size": 2, "bidirectional": True, "bias": False}),
     ("gru", (3, 2), {"hidden_size": 2, "num_layers": 2, "dropout": 0.3}),
@@ -162,6 +165,9 @@ network:
     ("- gru: {hidden_size: 2, c0: [[1, 2]]}", "gru has no option 'c0'", 4),
     ("- rnn: {hidden_size: 2, nonlinearity: sigmoid}", "must be one of tanh, relu", 4),
     ("- rnn: {nonlinearity: relu}", "rnn needs `hidden_size:`", 4),
+    ("- lstm: {hidden_size: 2, proj_size: 2}", "must be smaller than hidden_size=2", 4),
+    ("- gru: {hidden_size: 2, proj_size: 1}", "gru has no option 'proj_size'", 4),
+    ("- lstm: {hidden_size: 2, weight_hr_l0: [[1, 2]]}", "no `weight_hr_l0` with these", 4),
 ])
 def test_a_spec_that_does_not_fit_the_options_is_refused_at_its_line(text, message, line):
     with pytest.raises(SpecError) as err:

@@ -7,7 +7,7 @@ a_h = W_hh h_{t−1} + b_hh, split by gate:
 
 - ``rnn_tanh`` / ``rnn_relu``: h_t = tanh(a_x + a_h) or relu(a_x + a_h)
 - ``lstm`` (i, f, g, o): i, f, o = σ(a_x + a_h), g = tanh(a_x + a_h),
-  c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)
+  c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t), or W_hr (o ⊙ tanh(c_t)) when projected
 - ``gru`` (r, z, n): r, z = σ(a_x + a_h), n = tanh(a_x,n + r ⊙ a_h,n),
   h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
 
@@ -100,11 +100,16 @@ class SequenceCache(NamedTuple):
     w_hh: np.ndarray
     has_bias: bool
     reverse: bool
+    w_hr: np.ndarray | None     # an LSTM's projection (proj_size, H), else None
+    raw: list                   # o ⊙ tanh(c_t) before the projection, when projected
 
 
-def sequence_forward(cell, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
-    """One layer, one direction: x (N, T, I), h0 (N, H), c0 (N, H) for an LSTM (else None)
-    → (y (N, T, H), h_n (N, H), c_n (N, H) or None, SequenceCache).
+def sequence_forward(cell, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None,
+                     reverse=False):
+    """One layer, one direction: x (N, T, I), h0 (N, P), c0 (N, H) for an LSTM (else None)
+    → (y (N, T, P), h_n (N, P), c_n (N, H) or None, SequenceCache). P = H, except for an
+    LSTM with a projection w_hr (P, H) (torch's ``proj_size`` = P): h_t = W_hr (o ⊙ tanh c_t),
+    and w_hh is then (4H, P).
 
     y[:, t] = h_t by the cell's rule above; with ``reverse`` the steps run from t = T−1 down
     to 0 (so y[:, 0] is the last state computed), as torch's ``_reverse`` direction does.
@@ -112,47 +117,59 @@ def sequence_forward(cell, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=
     gates, step, _ = CELLS[cell]
     x = np.asarray(x, dtype=float)
     h = np.asarray(h0, dtype=float)
-    hidden = h.shape[-1]
-    if w_ih.shape != (gates * hidden, x.shape[-1]) or w_hh.shape != (gates * hidden, hidden):
-        raise ValueError(f"{cell}: w_ih {w_ih.shape} and w_hh {w_hh.shape} do not fit input "
-                         f"{x.shape} and hidden size {hidden}")
+    hidden = w_hh.shape[0] // gates
+    out = hidden if w_hr is None else w_hr.shape[0]
+    if (w_ih.shape != (gates * hidden, x.shape[-1]) or w_hh.shape != (gates * hidden, out)
+            or h.shape[-1] != out or (w_hr is not None and w_hr.shape != (out, hidden))):
+        raise ValueError(f"{cell}: w_ih {w_ih.shape}, w_hh {w_hh.shape} and h0 {h.shape} "
+                         f"do not fit input {x.shape}")
     if reverse:
         x = x[:, ::-1]
     ax = x @ w_ih.T + (0.0 if b_ih is None else b_ih)
     bh = 0.0 if b_hh is None else b_hh
     c = None if c0 is None else np.asarray(c0, dtype=float)
-    hs, caches, ys = [], [], []
+    hs, caches, ys, raw = [], [], [], []
     for t in range(x.shape[1]):
         hs.append(h)
         h, c, cache = step(ax[:, t], h @ w_hh.T + bh, h, c)
+        if w_hr is not None:
+            raw.append(h)
+            h = h @ w_hr.T
         caches.append(cache)
         ys.append(h)
     y = np.stack(ys, axis=1)
     return (y[:, ::-1] if reverse else y), h, c, SequenceCache(
-        cell, x, hs, caches, w_ih, w_hh, b_ih is not None, reverse)
+        cell, x, hs, caches, w_ih, w_hh, b_ih is not None, reverse, w_hr, raw)
 
 
 def sequence_backward(dy, cache: SequenceCache):
-    """dy (N, T, H), the gradient reaching every output step → (dx (N, T, I), dh0 (N, H),
-    dc0 (N, H) or None, dw_ih, dw_hh, db_ih, db_hh); the biases' are None without bias.
+    """dy (N, T, P), the gradient reaching every output step → (dx (N, T, I), dh0 (N, P),
+    dc0 (N, H) or None, dw_ih, dw_hh, db_ih, db_hh), and dw_hr when projected; the biases'
+    are None without bias. With a projection, δ(o ⊙ tanh c_t) = W_hr^T δh_t and
+    dW_hr = Σ_t δh_t (o ⊙ tanh c_t)^T.
 
     Going back from the last step, with δh the gradient reaching h_t (dy_t plus what h_{t+1}
     sends back): each cell's step backward gives ∂/∂a_x and ∂/∂a_h; then
     δh_{t−1} = (its direct part) + W_hh^T ∂a_h,  dW_hh = Σ_t ∂a_h h_{t−1}^T,
     db_hh = Σ_t ∂a_h,  dW_ih = Σ_t ∂a_x x_t^T,  db_ih = Σ_t ∂a_x,  dx_t = W_ih^T ∂a_x.
     """
-    cell, x, hs, caches, w_ih, w_hh, has_bias, reverse = cache
-    back = CELLS[cell][2]
+    cell, x, hs, caches, w_ih, w_hh, has_bias, reverse, w_hr, raw = cache
+    gates, _, back = CELLS[cell]
     dy = np.asarray(dy, dtype=float)
     if reverse:
         dy = dy[:, ::-1]
     dh = np.zeros_like(hs[0])
-    dc = np.zeros_like(hs[0]) if cell == "lstm" else None
+    dc = np.zeros((x.shape[0], w_hh.shape[0] // gates)) if cell == "lstm" else None
     dax = np.empty(x.shape[:2] + (w_ih.shape[0],))
     dw_hh = np.zeros_like(w_hh)
     db_hh = np.zeros(w_hh.shape[0])
+    dw_hr = None if w_hr is None else np.zeros_like(w_hr)
     for t in range(x.shape[1] - 1, -1, -1):
-        dax[:, t], dah, direct, dc = back(dy[:, t] + dh, dc, caches[t])
+        dh = dy[:, t] + dh
+        if w_hr is not None:
+            dw_hr += dh.T @ raw[t]
+            dh = dh @ w_hr
+        dax[:, t], dah, direct, dc = back(dh, dc, caches[t])
         dw_hh += dah.T @ hs[t]
         db_hh += dah.sum(axis=0)
         dh = direct + dah @ w_hh
@@ -161,16 +178,18 @@ def sequence_backward(dy, cache: SequenceCache):
     db_ih = dax.sum(axis=(0, 1))
     if not has_bias:
         db_ih = db_hh = None
-    return (dx[:, ::-1] if reverse else dx), dh, dc, dw_ih, dw_hh, db_ih, db_hh
+    grads = (dx[:, ::-1] if reverse else dx), dh, dc, dw_ih, dw_hh, db_ih, db_hh
+    return grads if w_hr is None else grads + (dw_hr,)
 
 
 def recurrent_forward(cell, x, h0, c0, weights, num_layers=1, bidirectional=False):
-    """The whole module: x (N, T, I); h0, c0 (N, D·L, H) with D = 2 if bidirectional else 1
-    and L = num_layers (c0 None unless an LSTM); ``weights`` a list of D·L tuples
-    (w_ih, w_hh, b_ih, b_hh), index k·D + d for layer k and direction d (1: reverse), as
-    torch orders h0. Layer k > 0 reads the D·H-wide output of layer k − 1.
+    """The whole module: x (N, T, I); h0 (N, D·L, P), c0 (N, D·L, H) with D = 2 if
+    bidirectional else 1 and L = num_layers (c0 None unless an LSTM; P = H unless
+    projected); ``weights`` a list of D·L tuples (w_ih, w_hh, b_ih, b_hh[, w_hr]), index
+    k·D + d for layer k and direction d (1: reverse), as torch orders h0. Layer k > 0 reads
+    the D·P-wide output of layer k − 1.
 
-    Returns (y (N, T, D·H), h_n (N, D·L, H), c_n (N, D·L, H) or None, cache): y is torch's
+    Returns (y (N, T, D·P), h_n (N, D·L, P), c_n (N, D·L, H) or None, cache): y is torch's
     ``output``, the last layer's states, both directions concatenated (forward first).
     """
     dirs = 2 if bidirectional else 1
@@ -195,11 +214,12 @@ def recurrent_forward(cell, x, h0, c0, weights, num_layers=1, bidirectional=Fals
 
 
 def recurrent_backward(dy, cache):
-    """dy (N, T, D·H) → (dx (N, T, I), dh0 (N, D·L, H), dc0 (N, D·L, H) or None, grads):
-    ``grads`` lists (dw_ih, dw_hh, db_ih, db_hh) per weight set, in ``weights``' order.
+    """dy (N, T, D·P) → (dx (N, T, I), dh0 (N, D·L, P), dc0 (N, D·L, H) or None, grads):
+    ``grads`` lists (dw_ih, dw_hh, db_ih, db_hh[, dw_hr]) per weight set, in ``weights``'
+    order.
     A layer's input gradient is the sum over its directions of each one's dx."""
     caches, num_layers, dirs = cache
-    hidden = caches[0].w_hh.shape[1]
+    hidden = caches[0].hs[0].shape[-1]
     dh0, dc0, grads = [None] * len(caches), [None] * len(caches), [None] * len(caches)
     d_out = np.asarray(dy, dtype=float)
     for k in range(num_layers - 1, -1, -1):
