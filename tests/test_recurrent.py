@@ -135,7 +135,8 @@ def test_initial_values_are_torch_scaled_and_states_start_at_zero():
     assert init["h0"].shape == (2, 16) and not init["h0"].any() and not init["c0"].any()
     # N(0, 1) at torch's scale 1/√hidden_size: the sample's standard deviation near 1/4
     assert abs(init["weight_hh_l1"].std() - 0.25) < 0.03
-    assert row.params == 4 * 16 * (3 + 16) + 4 * 16 * (16 + 16) + 2 * 2 * 4 * 16   # 2 layers × 2 biases
+    # two layers: W_ih and W_hh, then two bias vectors each
+    assert row.params == 4 * 16 * (3 + 16) + 4 * 16 * (16 + 16) + 2 * 2 * 4 * 16
 
 
 def parse(text: str):

@@ -9,8 +9,8 @@ Shapes carry no batch dimension: the input is one sequence, (T, input_size), and
 output is torch's ``output`` for it, (T, D·hidden_size), D = 2 when bidirectional (the last
 layer's states at every step, forward direction first). ``batch_first`` is accepted for
 torch's sake and changes nothing: a value written in a spec is always (T, input_size).
-``h0`` (and an LSTM's ``c0``) has torch's unbatched shape (D·num_layers, hidden_size),
-defaults to zeros, and gets a gradient ``grad.NAME.h0`` like a parameter, but is not counted
+``h0`` (and an LSTM's ``c0``) has torch's unbatched shape (D·num_layers, hidden_size;
+proj_size for a projected LSTM's h0), defaults to zeros, and gets a gradient ``grad.NAME.h0`` like a parameter, but is not counted
 as one. The final states are the values ``NAME.h_n`` (and ``NAME.c_n``), of the same shape;
 nothing is differentiated with respect to them (the loss reads the output).
 
@@ -149,6 +149,7 @@ _PROJ_SIZE = Option("proj_size", "size", 0, "an LSTM's projection of h to this s
 _NONLINEARITY = Option("nonlinearity", "choice", "tanh", "the cell's activation: tanh or relu",
                        choices=("tanh", "relu"))
 
+
 def _params(kind: str) -> tuple[Param, ...]:
     init = _init(_GATES[kind])
     out = (
@@ -182,7 +183,7 @@ def _entry(kind: str, options, example) -> LayerDef:
 
 
 RECURRENT: dict[str, LayerDef] = {
-    "rnn": _entry("rnn", (_OPTIONS[0], _NONLINEARITY, *_OPTIONS[1:]),
+    "rnn": _entry("rnn", (*_OPTIONS[:2], _NONLINEARITY, *_OPTIONS[2:]),   # torch's order
                   ((4, 3), {"hidden_size": 3, "num_layers": 2, "bidirectional": True})),
     "lstm": _entry("lstm", (*_OPTIONS, _PROJ_SIZE),
                    ((3, 2), {"hidden_size": 3, "num_layers": 2, "bidirectional": True,
