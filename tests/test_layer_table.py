@@ -71,8 +71,10 @@ def test_the_entry_is_complete(kind):
     assert required <= set(d.example[1]), "the example must give every required option"
     assert d.indices is None or d.indices in names
     _, row, _, _, _ = sample(kind)
+    owners = {name: d.param_for(name) for name in row.param_shapes}
+    assert None not in owners.values(), "the shape rule names a parameter the entry lacks"
     learned = {p.name for p in d.params if not p.buffer}
-    assert set(row.param_shapes) == learned, \
+    assert {p.name for p in owners.values()} == learned, \
         "the example must switch on every parameter, so that each one is gradchecked"
 
 
@@ -103,10 +105,15 @@ def test_shape_rule_and_parameter_count_match_forward(kind):
     lay, row, xs, params, dy = sample(kind)
     y = run(lay, params, xs)
     assert y.shape == row.output_shape
-    assert row.params == sum(a.size for a in params.values())
-    assert row.params == sum(math.prod(s) for s in row.param_shapes.values())
+    own = LAYERS[kind].param_for
+    assert row.params == sum(a.size for key, a in params.items()
+                             if not own(key.split(".", 1)[1]).state)
+    assert row.params == sum(math.prod(s) for p, s in row.param_shapes.items()
+                             if not own(p).state)
     grads = graph.backward(graph.forward([lay], params, xs), NAME, dy)
-    for key, value in {**params, **xs}.items():
+    for key, value in params.items():
+        assert grads[key].shape == value.shape, key
+    for key, value in xs.items():
         assert key not in grads or grads[key].shape == value.shape, key
     init = initial_params(lay, row.param_shapes, lambda p: np.random.default_rng(7))
     assert set(init) == set(row.param_shapes)
@@ -161,15 +168,20 @@ def test_forward_and_backward_match_the_torch_namesake(kind, example=None):
     args = tuple(xts.values())
     namesake = _namesake(torch, d.torch)
     kwargs = d.torch_kwargs(dict(lay.options))
+    states = {key.split(".", 1)[1]: torch.tensor(value, requires_grad=True)
+              for key, value in params.items() if d.param_for(key.split(".", 1)[1]).state}
     if isinstance(namesake, type):
+        if d.torch_input:                    # not Lazy: torch is told the input size
+            kwargs[d.torch_input] = args[0].shape[-1]
         module = namesake(**kwargs).double()
-        call = d.torch_call or (lambda m, a: m(*a))
+        call = d.torch_call or (lambda m, a, s: m(*a))
         with torch.no_grad():
-            call(module, args)                # materialises a Lazy module's parameters
+            call(module, args, states)        # materialises a Lazy module's parameters
             for key, value in params.items():
-                _param(module, key).copy_(torch.from_numpy(value))
+                if key.split(".", 1)[1] not in states:
+                    _param(module, key).copy_(torch.from_numpy(value))
         module.train(d.torch_mode == "train")
-        yt = call(module, args)
+        yt = call(module, args, states)
     else:
         assert not params, "a function namesake cannot hold parameters"
         module, yt = None, namesake(*args, **kwargs)
@@ -182,7 +194,8 @@ def test_forward_and_backward_match_the_torch_namesake(kind, example=None):
             np.testing.assert_allclose(grads[n], xt.grad[0].numpy(), rtol=1e-7, atol=1e-10,
                                        err_msg=n)
     for key in params:
-        theirs = _param(module, key).grad.numpy()
+        short = key.split(".", 1)[1]
+        theirs = (states[short] if short in states else _param(module, key)).grad.numpy()
         np.testing.assert_allclose(grads[key], theirs, rtol=1e-7, atol=1e-10, err_msg=key)
 
 

@@ -7,7 +7,8 @@ gradient. Values carry no batch dimension outside this module; inside, a batch o
 so each op sees PyTorch's layout. Dropout is the identity (an answer key is deterministic: eval mode).
 
 Quantity names: ``input``, a layer's name (its output), ``NAME.weight`` and ``NAME.bias``
-(parameters), ``grad.Q`` (∂loss/∂Q for any of those).
+(parameters, by the layer table's names, e.g. ``NAME.weight_ih_l0``), the extra values a
+layer names (``NAME.h_n``), ``grad.Q`` (∂loss/∂Q for the input, outputs and parameters).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from hwcheck.engine.layers import LAYERS, RESERVED, SOFTMAX_DIAGONAL
 from hwcheck.engine.network import Layer
 
-__all__ = ["SOFTMAX_DIAGONAL", "Trace", "backward", "forward"]
+__all__ = ["SOFTMAX_DIAGONAL", "Trace", "backward", "forward", "states"]
 
 
 @dataclass
@@ -73,15 +74,46 @@ def _run(layers, src: str, params, trace: Trace) -> str:
             y, cache = trace.values[body] + trace.values[short], (body, short)
         else:
             d = _definition(layer)
-            given = {p.name: params.get(f"{layer.name}.{p.name}") for p in d.params
-                     if not p.buffer}
             if d.inputs:
                 x = tuple(trace.values[s] for s in srcs)
-            y, cache = d.forward(layer, x, given)
+            y, cache = d.forward(layer, x, _given(layer, d, params))
+            for key, value in (d.outputs(cache) if d.outputs else {}).items():
+                trace.values[f"{layer.name}.{key}"] = value
         trace.values[layer.name] = y
         trace.tape.append((layer, srcs, cache))
         src = layer.name
     return src
+
+
+def _given(layer: Layer, d, params: dict) -> dict:
+    """The layer's parameters by their own names, None when absent; a family of names (an
+    LSTM's ``weight_ih_l1_reverse``) is found among the keys with the layer's prefix."""
+    given = {p.name: params.get(f"{layer.name}.{p.name}") for p in d.params
+             if not p.buffer and p.pattern is None}
+    if d.given_patterns:
+        prefix = f"{layer.name}."
+        for key, value in params.items():
+            if key.startswith(prefix):
+                own = d.param_for(key[len(prefix):])
+                if own is not None and own.pattern is not None:
+                    given[key[len(prefix):]] = value
+    return given
+
+
+def states(layers, params: dict) -> frozenset:
+    """The keys of ``params`` that are initial states (an RNN's ``NAME.h0``): inputs that
+    have a gradient but that an optimizer leaves alone, as torch's does (not parameters)."""
+    found = set()
+    stack = list(layers)
+    while stack:
+        layer = stack.pop()
+        stack.extend(layer.body)
+        stack.extend(layer.shortcut or ())
+        d = LAYERS.get(layer.kind)
+        for p in d.params if d is not None else ():
+            if p.state and f"{layer.name}.{p.name}" in params:
+                found.add(f"{layer.name}.{p.name}")
+    return frozenset(found)
 
 
 def _definition(layer: Layer):

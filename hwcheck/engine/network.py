@@ -18,6 +18,9 @@ behaves like its ``torch.nn`` namesake applied to a batch of one:
   named quantities); their shapes are in that module and in the README.
 - any layer may read named quantities (``Layer.inputs``: network inputs or earlier layers)
   instead of the previous output; a network may have several named inputs.
+- ``rnn``, ``lstm``, ``gru``  (T, I) → (T, D·hidden_size): one sequence, torch's ``output``;
+  torch's ``weight_ih_l0``... (see ``engine/layers/recurrent.py``). Their initial states
+  h0, c0 are given like parameters but not counted; mult-adds are count × T.
 
 The shape rules themselves are in the layer table (``hwcheck.engine.layers``); this module
 propagates shapes through them. H' and W' follow :func:`output_size`. Mult-adds follow torchinfo at batch size 1: a layer's
@@ -223,7 +226,8 @@ def _run(layers: Sequence[Layer], shape: tuple[int, ...], depth: int,
             raise _fail(lay, f"shrinks its input {shape} to {out}: a size collapses to zero "
                              "or below", "use a smaller kernel, stride or dilation, more "
                              "padding, or a larger input")
-        count = sum(math.prod(s) for s in params.values())
+        own = LAYERS[lay.kind].param_for
+        count = sum(math.prod(s) for n, s in params.items() if not own(n).state)
         first = shape[0] if LAYERS[lay.kind].inputs else shape   # several: the first's shape
         rows.append(LayerSummary(lay.name, lay.kind, depth, first, out, count,
                                  count * positions, params))

@@ -15,9 +15,9 @@ import re
 from typing import Any, Mapping
 
 from hwcheck.errors import FormulaError, SpecError
-from hwcheck.engine.layers import RESERVED
+from hwcheck.engine.layers import LAYERS, RESERVED
 from hwcheck.engine.network import (GIVEN, OPTIONS, REQUIRED, Layer, Network, NetworkError, Option,
-                                    normalise)
+                                    normalise, walk)
 from hwcheck.formula.notation import int_expr
 from hwcheck.spec.yamlio import Node
 
@@ -50,10 +50,26 @@ def parse_network(node: Node, sizes: Mapping[str, int] | None = None) -> Network
     net = Network(shape, parser.layers(node.value["layers"], "network"), node.line, node.col,
                   named)
     try:
-        net.summary()
+        summary = net.summary()
     except NetworkError as err:
         raise _located(err, node.file, node.line, node.col) from None
+    _check_given(net, summary)
     return net
+
+
+def _check_given(net: Network, summary) -> None:
+    """A given value that these options do not create (``weight_ih_l2`` of a 2-layer LSTM,
+    ``weight_hh_l0_reverse`` of a one-way GRU) would be silently unused: refuse it."""
+    rows = {row.name: row for row in summary.layers}
+    for lay, _ in walk(net.layers):
+        d = LAYERS.get(lay.kind)
+        for key, value in lay.given.items():
+            if d is None or key in rows[lay.name].param_shapes or d.param_for(key).buffer:
+                continue
+            have = ", ".join(rows[lay.name].param_shapes) or "none"
+            why = " (its options decide which exist)" if d.given_patterns else ""
+            raise _err(value, f"{lay.kind} '{lay.name}' has no `{key}` with these options",
+                       f"it has: {have}{why}")
 
 
 def _input(node: Node, sizes: dict[str, int]) -> tuple[int, ...]:
@@ -128,7 +144,7 @@ class _Parser:
                 inputs = self._inputs(value)
             elif kind == "residual" and key in _RESIDUAL_KEYS:
                 parts[key] = value
-            elif key in GIVEN.get(kind, ()) and not switch:
+            elif _is_given(kind, key) and not switch:
                 given[key] = value
             elif key in schema:
                 values[key] = _value(value, schema[key], self.sizes)
@@ -141,7 +157,7 @@ class _Parser:
                 raise _err(value, f"{kind} has no `bias` switch",
                            "write affine: false to drop both its weight and its bias")
             else:
-                known = ("name", "inputs", *schema, *GIVEN.get(kind, ()),
+                known = ("name", "inputs", *schema, *_given_names(kind),
                          *(_RESIDUAL_KEYS if kind == "residual" else ()))
                 raise _unknown(body, key, known, f"{kind} has no option")
         missing = [o.name for o in OPTIONS[kind] if o.default is REQUIRED and o.name not in values]
@@ -235,6 +251,17 @@ class _Parser:
 _MAX_SIZE = 1 << 31  # no real layer is bigger; keeps later products small
 
 
+def _given_names(kind: str) -> tuple[str, ...]:
+    """As the docs write them: ``weight``, ``h0``, ``weight_ih_l{k}``."""
+    return tuple(p.name for p in LAYERS[kind].params) if kind in LAYERS else ()
+
+
+def _is_given(kind: str, key: str) -> bool:
+    """``key`` names a parameter, buffer or state of ``kind`` (exactly or by its family)."""
+    d = LAYERS.get(kind)
+    return d is not None and d.param_for(key) is not None
+
+
 def _value(node: Node, opt: Option, sizes: dict[str, int]) -> Any:
     """One option value, checked against its type (see ``network.Option``)."""
     kind = opt.type
@@ -258,8 +285,8 @@ def _value(node: Node, opt: Option, sizes: dict[str, int]) -> Any:
     value = node.value
     if kind == "choice":
         if value not in opt.choices:
-            raise _err(node, f"`{opt.name}` must be one of: {', '.join(opt.choices)}; "
-                             f"got {value!r}")
+            raise _err(node, f"`{opt.name}` must be one of {', '.join(opt.choices)}, got "
+                             f"{value!r}", f"write e.g. {opt.name}: {opt.choices[0]}")
         return value
     if kind == "bool":
         if not isinstance(value, bool):

@@ -115,6 +115,9 @@ def _layer_body(kind: str) -> dict:
                            if d is not None and d.inputs else "")}}
     for opt in options:
         props[opt.name] = _option(opt)
+    patterns = {f"^{p.pattern}$": {**ref("given_value"), "description": p.help}
+                for p in params if p.pattern is not None}
+    params = [p for p in params if p.pattern is None]
     for param in params:
         if param.name in props:     # `bias: false` switch, or the bias's values
             props[param.name] = {"anyOf": [props[param.name], ref("given_value")],
@@ -130,6 +133,8 @@ def _layer_body(kind: str) -> dict:
         required.append(_RESIDUAL_KEYS[0])
     body = {"type": "object", "properties": props, "additionalProperties": False,
             "description": f"{kind} options"}
+    if patterns:       # families of names such as weight_ih_l0, weight_ih_l1_reverse
+        body["patternProperties"] = patterns
     if required:
         body["required"] = required
         return body
@@ -152,7 +157,8 @@ def _option(opt: Option) -> dict:
                "bool": {"type": "boolean"},
                "prob": {"type": "number", "minimum": 0, "maximum": 1},
                "positive": {"type": "number", "exclusiveMinimum": 0},
-               "number": {"type": "number"}}[opt.type]
+               "number": {"type": "number"},
+               "choice": {"enum": list(opt.choices)}}[opt.type]
         out = dict(out)
     help_text = opt.help or opt.name
     if opt.default is REQUIRED:

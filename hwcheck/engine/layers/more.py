@@ -255,7 +255,7 @@ MORE: dict[str, LayerDef] = {
         shape=_mha_shape, forward=_mha_forward, backward=_mha_backward,
         torch="MultiheadAttention",
         torch_kwargs=lambda o: {**o, "batch_first": True},
-        torch_call=lambda m, xs: m(xs[0], xs[0], xs[0], need_weights=False)[0],
+        torch_call=lambda m, xs, states: m(xs[0], xs[0], xs[0], need_weights=False)[0],
         example=((3, 4), {"embed_dim": 4, "num_heads": 2})),
     "gelu": LayerDef(
         options=(Option("approximate", "choice", "none", "none: x·Φ(x) with erf; tanh: the "

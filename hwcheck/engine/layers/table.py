@@ -130,5 +130,7 @@ LAYERS: dict[str, LayerDef] = {
 }
 
 from .more import MORE  # noqa: E402  (issue 12's layers, in their own module)
+from .recurrent import RECURRENT  # noqa: E402  (rnn, lstm, gru: their own module)
 
 LAYERS.update(MORE)
+LAYERS.update(RECURRENT)
