@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from hwcheck.grading.grader import Grader
+from hwcheck.grading.validate import validate
 from hwcheck.kinds import solve_spec
 from hwcheck.spec.catalog import load_catalog
 
@@ -28,6 +29,20 @@ def specs():
 
 def key(specs, spec_id):
     return solve_spec(specs[spec_id]).solution.parts
+
+
+@pytest.mark.parametrize("spec_id", IDS)
+def test_the_spec_and_its_answers_files_validate(specs, spec_id):
+    """What `hwcheck validate … --problems examples/problems` runs: the key, the spec's own
+    `tests:` (one right and one wrong answer per part) and both answers files."""
+    paths = [FOLDER / f"{spec_id}.yaml", *sorted((FOLDER / "answers").glob(f"{spec_id}.*"))]
+    checks = validate(paths, specs)
+    assert all(c.ok for c in checks), [c.message for c in checks if not c.ok]
+    parts = {p.name for p in specs[spec_id].parts}
+    tests = [c.message for c in checks if "test expects" in c.message]
+    for part in parts:
+        assert any(f"{part}: test expects correct" in m for m in tests), part
+        assert any(f"{part}: test expects wrong" in m for m in tests), part
 
 
 @pytest.mark.parametrize("spec_id", IDS)
