@@ -186,10 +186,10 @@ REFUSED = {
     "unknown sgd option": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
                                 target=[0, 0], optimizer={"sgd": {"lr": 0.1, "nesterov": 1}}),
     "unknown optimizer": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
-                               target=[0, 0], optimizer={"adam": {}}),
+                               target=[0, 0], optimizer={"adamax": {}}),
     "unknown upstream key": with_(kind="gradient", network=NET, input=[1, 1],
                                   upstream={"at": "relu_1", "value": [1, 1], "scale": 2}),
-    "unknown loss": with_(kind="gradient", network=NET, input=[1, 1], loss="nll",
+    "unknown loss": with_(kind="gradient", network=NET, input=[1, 1], loss="nnl",
                           target=[0, 0]),
     "unknown rnn key": with_(kind="rnn_jacobian", rnn=dict(RNN, Wh=[[1]])),
     "unknown rnn.at key": with_(kind="rnn_jacobian", rnn=dict(RNN, at={

@@ -242,13 +242,13 @@ def torch_forward(layers, params: dict, x: "torch.Tensor", outs: dict) -> "torch
 
 
 def torch_loss(kind, out, target, softmax_last):
-    """cross_entropy: −Σ p ln q (torch's cross_entropy with a probability target, summed:
-    for a single output vector its 'mean' is the same number); mse: MSELoss (mean)."""
+    """cross_entropy: torch's cross_entropy with a probability target and its default
+    'mean' over the positions (after a softmax, on log q); mse: MSELoss (mean)."""
     if kind == "mse":
         return F.mse_loss(out, target)
-    if softmax_last:
-        return -(target * torch.log(out)).sum()
-    return F.cross_entropy(out, target, reduction="sum")
+    if softmax_last:    # the softmax's own axis may not be torch's class axis 1
+        return -(target * torch.log(out)).sum() / (out.numel() // out.shape[1])
+    return F.cross_entropy(out, target)
 
 
 def torch_case(net, params, x):
@@ -339,19 +339,20 @@ def test_each_layer_option_agrees_with_autograd(kind, options, loss):
     compare_all(values, net, tp, tx, outs)
 
 
-def test_cross_entropy_on_a_spatial_output_sums_over_positions():
-    """On a (C, H, W) output, cross_entropy is −Σ p ln q over every position (the homework's
-    E = −Σ p ln q), which is torch's cross_entropy with reduction='sum', not its default mean
-    over the H·W positions. For a single vector, as in every seed problem, the two agree."""
+def test_cross_entropy_on_a_spatial_output_means_over_positions():
+    """On a (C, H, W) output, cross_entropy is torch's: its default 'mean' over the H·W
+    positions, and −Σ p ln q over every position with reduction: sum. For a single vector,
+    as in every seed problem, the two agree."""
     net = Net((2, 3, 4), (layer("conv2d", "c", out=3, kernel=1),))
     case = random_problem(net, 0, "cross_entropy")
     params, x, target = case.params, case.x, case.target
     values = gradient.solve(net.layers, params, x, loss="cross_entropy", target=target)
+    summed = gradient.solve(net.layers, params, x, loss="cross_entropy", target=target,
+                            loss_options={"reduction": "sum"})
     _, _, _, out = torch_case(net, params, x)
-    total = F.cross_entropy(out, T(target)[None], reduction="sum")
-    close(values["loss"], total, "loss")
-    mean = F.cross_entropy(out, T(target)[None])
-    assert values["loss"] == pytest.approx(12 * float(mean.detach()), rel=1e-12)
+    close(values["loss"], F.cross_entropy(out, T(target)[None]), "loss")
+    close(summed["loss"], F.cross_entropy(out, T(target)[None], reduction="sum"), "loss")
+    assert summed["loss"] == pytest.approx(12 * values["loss"], rel=1e-12)
 
 
 @settings(max_examples=examples(40))

@@ -2,7 +2,7 @@
 
 Each layer's forward and backward come from the layer table; only ``residual`` is handled
 here, as structure. Values carry no batch dimension outside this module; inside, a batch of 1 is added so each
-op sees PyTorch's layout. Dropout is the identity (an answer key is deterministic: eval mode).
+op sees PyTorch's layout (a batched problem passes its own N, which is kept). Dropout is the identity (an answer key is deterministic: eval mode).
 
 Quantity names: ``input``, a layer's name (its output), ``NAME.weight`` and ``NAME.bias``
 (parameters), ``grad.Q`` (∂loss/∂Q for any of those).
@@ -26,13 +26,17 @@ class Trace:
 
     values: dict = field(default_factory=dict)      # name -> batched array
     tape: list = field(default_factory=list)        # (layer, input name, cache)
+    batched: bool = False                           # the caller's arrays carry N already
 
 
-def forward(layers, params: dict, x: np.ndarray, variants: frozenset = frozenset()) -> Trace:
-    """Forward pass of ``x`` (no batch dim) through ``layers``; params by ``NAME.weight``."""
+def forward(layers, params: dict, x: np.ndarray, variants: frozenset = frozenset(),
+            batched: bool = False) -> Trace:
+    """Forward pass of ``x`` (no batch dim, or (N, ...) when ``batched``) through
+    ``layers``; params by ``NAME.weight``. Batchnorm takes its statistics over N."""
     _check_names(layers)
-    trace = Trace()
-    trace.values["input"] = np.asarray(x, dtype=float)[None, ...]
+    trace = Trace(batched=batched)
+    x = np.asarray(x, dtype=float)
+    trace.values["input"] = x if batched else x[None, ...]
     _run(layers, "input", params, trace)
     return trace
 
@@ -83,7 +87,8 @@ def backward(trace: Trace, at: str, upstream: np.ndarray,
 
     Returns unbatched arrays keyed by quantity name (``input``, layer names, parameters).
     """
-    grads = {at: np.asarray(upstream, dtype=float)[None, ...]}
+    up = np.asarray(upstream, dtype=float)
+    grads = {at: up if trace.batched else up[None, ...]}
     param_grads: dict = {}     # parameters carry no batch dimension
     for layer, src, cache in reversed(trace.tape):
         dy = grads.get(layer.name)
@@ -101,7 +106,8 @@ def backward(trace: Trace, at: str, upstream: np.ndarray,
             if g is not None:
                 param_grads[f"{layer.name}.{pname}"] = g
         _accumulate(grads, src, dx)
-    return {**{name: g[0] for name, g in grads.items()}, **param_grads}
+    unbatch = (lambda g: g) if trace.batched else (lambda g: g[0])
+    return {**{name: unbatch(g) for name, g in grads.items()}, **param_grads}
 
 
 def _accumulate(grads: dict, name: str, g) -> None:
