@@ -377,3 +377,61 @@ def test_sgd_agrees_with_torch_optim_sgd(net, loss, lr, momentum, weight_decay, 
         opt.step()
     for name, p in tp.items():
         close(got[f"new.{name}"], p, f"sgd new.{name.rpartition('.')[2]}")
+
+
+# ---- batched problems: N samples kept in every quantity, the loss reduced over them -------------
+
+@settings(max_examples=examples(60))
+@given(net=any_nets(), loss=st.sampled_from(["cross_entropy", "mse"]), n=st.integers(2, 4),
+       seed=st.integers(0, 2**16), reduction=st.sampled_from(["mean", "sum"]))
+def test_a_batched_problem_agrees_with_autograd(net, loss, n, seed, reduction):
+    """Every output and gradient of a batch of N against torch on the same (N, ...) input;
+    batchnorm takes its statistics over the N samples (train mode), as torch."""
+    rng = np.random.default_rng(seed)
+    params = random_problem(net, seed).params
+    x = rng.standard_normal((n, *net.input_shape))
+    out_shape = net.summary.output_shape
+    if loss == "cross_entropy":
+        target = np.moveaxis(rng.dirichlet(np.ones(out_shape[0]), (n, *out_shape[1:])), -1, 1)
+    else:
+        target = rng.standard_normal((n, *out_shape))
+    softmax_last = ends_in_softmax(net.layers)
+    if loss == "cross_entropy" and out_shape[0] == 1 and not softmax_last:
+        return          # refused at load: cross-entropy over one class is identically zero
+    values = gradient.solve(net.layers, params, x, loss=loss, target=target, batched=True,
+                            loss_options={"reduction": reduction})
+    tp = {k: T(v).requires_grad_() for k, v in params.items()}
+    tx = T(x).requires_grad_()
+    outs: dict = {}
+    out = torch_forward(net.layers, tp, tx, outs)
+    if loss == "mse":
+        E = F.mse_loss(out, T(target), reduction=reduction)
+    elif softmax_last:
+        E = -(T(target) * torch.log(out)).sum() / (n * out[0].numel() // out.shape[1]
+                                                   if reduction == "mean" else 1)
+    else:
+        E = F.cross_entropy(out, T(target), reduction=reduction)
+    E.backward()
+    close(values["loss"], E, "batched loss")
+    for lay in all_layers(net.layers):
+        close(values[lay.name], outs[lay.name], f"batched output {lay.kind}")
+        close(values[f"grad.{lay.name}"], outs[lay.name].grad, f"batched grad {lay.kind}")
+    close(values["grad.input"], tx.grad, "batched grad input")
+    for name, p in tp.items():
+        close(values[f"grad.{name}"], p.grad, f"batched grad {name}")
+
+
+def test_class_index_targets_in_a_batch_agree_with_torch():
+    """A batch of 3 with class-index targets (shape (3,)) and label smoothing."""
+    net = Net((4,), (layer("linear", "fc", out=3),))
+    case = random_problem(net, 5)
+    x = case.rng.standard_normal((3, 4))
+    y = np.array([2.0, 0.0, 1.0])
+    values = gradient.solve(net.layers, case.params, x, loss="cross_entropy", target=y,
+                            batched=True, loss_options={"label_smoothing": 0.1})
+    tp = {k: T(v).requires_grad_() for k, v in case.params.items()}
+    E = F.cross_entropy(F.linear(T(x), tp["fc.weight"], tp["fc.bias"]),
+                        torch.tensor([2, 0, 1]), label_smoothing=0.1)
+    E.backward()
+    close(values["loss"], E, "index loss")
+    close(values["grad.fc.weight"], tp["fc.weight"].grad, "index grad weight")
