@@ -114,15 +114,15 @@ def _classes(shape, name, last=None):
             "give the last layer one output per class"
     # a softmax over another axis (dim: -1 on a (1, H, W) output) is not identically 1
     if shape[0] == 1 and (last != "softmax" or len(shape) == 1):
-        return (f"{name} over one class is identically zero (softmax of one value is 1)",
-                "for one output per sample use bce_with_logits (or bce after a sigmoid)")
+        return (f"{name} over one class is identically zero: the softmax of one value is 1",
+                "for one output per sample use bce_with_logits, or bce after a sigmoid")
     return None
 
 
 def _refuse_ce(last, shape):
     if last == "sigmoid":
         return ("cross_entropy cannot follow a sigmoid: it applies softmax to its input",
-                "use bce after a sigmoid, or cross_entropy on logits (drop the sigmoid)")
+                "use bce after a sigmoid, or drop the sigmoid: cross_entropy takes logits")
     return _classes(shape, "cross_entropy", last)
 
 

@@ -105,7 +105,9 @@ def read_optimizer(node: Node) -> tuple[str, dict, int]:
     try:
         d.resolve(options)
     except ValueError as exc:
-        raise node.error(str(exc), cls=SpecError) from None
+        raise node.error(str(exc), cls=SpecError,
+                         hint=f"torch.optim.{d.torch} refuses it too; see `hwcheck schema "
+                         "problem`") from None
     return name, options, int(steps)
 
 
