@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from hwcheck.engine.losses import LOSSES, REDUCTIONS
+from hwcheck.engine.optimizers import OPTIMIZERS
 from tests.support.gradcheck import numeric_vjp
+from tests.support.helpers import ROOT
 
 TOL = 1e-9
 
@@ -136,3 +138,12 @@ def test_a_loss_that_cannot_apply_is_refused_with_a_hint(name, last, shape):
     ("mse", "sigmoid", (1,)), ("cross_entropy", "softmax", (1, 3, 3))])
 def test_a_loss_that_applies_is_accepted(name, last, shape):
     assert LOSSES[name].refuse(last, shape) is None
+
+
+def test_the_readme_states_each_formula_and_rule():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for d in LOSSES.values():
+        assert f"| `{d.name}` | `{d.torch}` | {d.formula.replace('|', chr(92) + '|')} |" \
+            in readme, d.name
+    for d in OPTIMIZERS.values():
+        assert f"| `{d.name}` | `{d.torch}` | {d.rule} |" in readme, d.name
