@@ -435,3 +435,24 @@ def test_class_index_targets_in_a_batch_agree_with_torch():
     E.backward()
     close(values["loss"], E, "index loss")
     close(values["grad.fc.weight"], tp["fc.weight"].grad, "index grad weight")
+
+
+def test_batchnorm1d_over_a_batch_of_vectors_uses_the_batch_statistics():
+    """linear → batchnorm1d → relu → linear on a batch of 4 vectors: batchnorm's mean and
+    variance are over the 4 samples (train mode), as torch."""
+    net = Net((3,), (layer("linear", "a", out=5), layer("batchnorm1d", "bn"),
+                     layer("relu", "r"), layer("linear", "b", out=2)))
+    case = random_problem(net, 11)
+    x = case.rng.standard_normal((4, 3))
+    t = case.rng.standard_normal((4, 2))
+    values = gradient.solve(net.layers, case.params, x, loss="mse", target=t, batched=True)
+    tp = {k: T(v).requires_grad_() for k, v in case.params.items()}
+    outs: dict = {}
+    tx = T(x).requires_grad_()
+    E = F.mse_loss(torch_forward(net.layers, tp, tx, outs), T(t))
+    E.backward()
+    close(values["loss"], E, "bn batch loss")
+    close(values["bn"], outs["bn"], "bn batch output")
+    for name, p in tp.items():
+        close(values[f"grad.{name}"], p.grad, f"bn batch grad {name}")
+    close(values["grad.input"], tx.grad, "bn batch grad input")

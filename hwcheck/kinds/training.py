@@ -28,23 +28,21 @@ STEPS_DEFAULT = 1
 def _one_key(node: Node, known, what: str) -> tuple[str, Node | None]:
     """``name`` or ``{name: {options}}`` (one key); the name checked against ``known``."""
     if node.kind == "scalar":
-        got, opts = readers.name(node, what), None
-        where = node
-    else:
-        items = readers.mapping(node, f"`{what}`")
-        if len(items) != 1:
-            raise node.error(f"`{what}` names one {what}, as {{NAME: {{options}}}}",
-                             cls=SpecError, hint=f"{what}s: " + ", ".join(known))
-        got, opts = next(iter(items.items()))
-        where = node
+        got = readers.name(node, what)
         if got not in known:
-            line, col = node.key_mark(got)
-            raise SpecError(f"unknown {what} '{got}'", file=node.file, line=line, col=col,
-                            hint=readers.suggest(got, known, f"{what}s"))
+            raise readers.unknown(node, got, known, what)
+        return got, None
+    items = readers.mapping(node, f"`{what}`")
+    if len(items) != 1:
+        raise node.error(f"`{what}` names one {what}, as {{NAME: {{options}}}}",
+                         cls=SpecError, hint=f"{what}s: " + ", ".join(known))
+    got, opts = next(iter(items.items()))
     if got not in known:
-        raise readers.unknown(where, got, known, what)
-    if opts is not None and opts.kind == "scalar" and opts.value is None:
-        opts = None
+        line, col = node.key_mark(got)
+        raise SpecError(f"unknown {what} '{got}'", file=node.file, line=line, col=col,
+                        hint=readers.suggest(got, known, f"{what}s"))
+    if opts.kind == "scalar" and opts.value is None:
+        return got, None
     return got, opts
 
 
@@ -202,9 +200,8 @@ def _optimizer_schema() -> dict:
             "description": "the optimizer of an sgd_step problem, {NAME: {options}}"}
 
 
-LOSS = Section("loss", _loss_schema(), lambda node: read_loss(node) and None,
-               "loss: cross_entropy (or mse, bce, …)")
-OPTIMIZER = Section("optimizer", _optimizer_schema(), lambda node: read_optimizer(node) and None,
+LOSS = Section("loss", _loss_schema(), read_loss, "loss: cross_entropy (or mse, bce, …)")
+OPTIMIZER = Section("optimizer", _optimizer_schema(), read_optimizer,
                     "optimizer: {sgd: {lr: 0.01}}")
 BATCH = Section("batch", {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
                           "description": "N samples: the input is (N, …) and the target "
