@@ -110,8 +110,7 @@ def _inputs(spec, inst: Instance) -> _Inputs:
             raise upstream_node.error("give `loss:` and `target:`, or `upstream:`, not both",
                                       cls=SpecError)
         loss, options = read_loss(loss_node)
-        check_applies(loss_node, loss, net.layers[-1].kind if net.layers else None,
-                      summary.output_shape)
+        check_applies(loss_node, loss, net.layers, summary.output_shape)
         target = read_target(target_node, loss, summary.output_shape, batch, inst)
         return _Inputs(net, summary, params, x, loss, target, None, None, options,
                        bool(batch))

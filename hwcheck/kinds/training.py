@@ -109,8 +109,18 @@ def read_optimizer(node: Node) -> tuple[str, dict, int]:
     return name, options, int(steps)
 
 
-def check_applies(node: Node, name: str, last: str | None, out_shape: tuple) -> None:
-    """Refuse a loss that cannot apply to the network's output, at the ``loss:`` line."""
+#: layers that leave their input's values as they are (dropout: eval mode)
+PASS_THROUGH = ("dropout", "flatten")
+
+
+def check_applies(node: Node, name: str, layers, out_shape: tuple) -> None:
+    """Refuse a loss that cannot apply to the network's output, at the ``loss:`` line.
+
+    The output's maker is the last layer that changes values (a sigmoid then a flatten
+    still ends in a sigmoid).
+    """
+    kinds = [layer.kind for layer in layers if layer.kind not in PASS_THROUGH]
+    last = kinds[-1] if kinds else None
     refusal = LOSSES[name].refuse(last, tuple(out_shape))
     if refusal is not None:
         message, hint = refusal
