@@ -23,6 +23,8 @@ from hwcheck.spec.instance import Instance, draw, size
 from hwcheck.spec.yamlio import Node
 
 STEPS_DEFAULT = 1
+MAX_BATCH = 1024      # a homework's batch is a handful; this keeps a typo from eating memory
+MAX_STEPS = 1000
 
 
 def _one_key(node: Node, known, what: str) -> tuple[str, Node | None]:
@@ -97,9 +99,9 @@ def read_optimizer(node: Node) -> tuple[str, dict, int]:
     if opts is not None and "steps" in opts.value:
         val = opts.value["steps"]
         steps = readers.number(val, what=f"{name} steps:")
-        if steps != int(steps) or steps < 1:
-            raise val.error(f"{name} steps must be a whole number of at least 1; got "
-                            f"{val.value}", cls=SpecError)
+        if steps != int(steps) or not 1 <= steps <= MAX_STEPS:
+            raise val.error(f"{name} steps must be a whole number from 1 to {MAX_STEPS:,}; "
+                            f"got {val.value}", cls=SpecError)
     try:
         d.resolve(options)
     except ValueError as exc:
@@ -132,8 +134,8 @@ def batch_size(spec, inst: Instance) -> int | None:
     if node is None:
         return None
     n = size(node, inst)
-    if n < 1:
-        raise node.error(f"batch must be at least 1; got {n}", cls=SpecError)
+    if not 1 <= n <= MAX_BATCH:
+        raise node.error(f"batch must be from 1 to {MAX_BATCH:,}; got {n:,}", cls=SpecError)
     return n
 
 
@@ -190,7 +192,8 @@ def _loss_schema() -> dict:
 def _optimizer_schema() -> dict:
     per = {}
     for d in OPTIMIZERS.values():
-        props = {"steps": {"type": "integer", "minimum": 1, "default": STEPS_DEFAULT,
+        props = {"steps": {"type": "integer", "minimum": 1, "maximum": MAX_STEPS,
+                           "default": STEPS_DEFAULT,
                            "description": "how many steps to take"}}
         for o in d.options:
             if o.type == "pair":
@@ -213,7 +216,8 @@ def _optimizer_schema() -> dict:
 LOSS = Section("loss", _loss_schema(), read_loss, "loss: cross_entropy (or mse, bce, …)")
 OPTIMIZER = Section("optimizer", _optimizer_schema(), read_optimizer,
                     "optimizer: {sgd: {lr: 0.01}}")
-BATCH = Section("batch", {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+BATCH = Section("batch", {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_BATCH},
+                                    {"type": "string"}],
                           "description": "N samples: the input is (N, …) and the target "
                                          "(N, …); the loss reduces over them as torch"},
                 example="batch: 3")
