@@ -24,8 +24,8 @@ TOL = 1e-9
 
 
 def solve_json(name: str) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "hwcheck", "solve", str(FOLDER / f"{name}.yaml"),
-                           "--format", "json"], cwd=ROOT, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "hwcheck", "solve",
+                           str(FOLDER / f"{name}.yaml"), "--format", "json"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)

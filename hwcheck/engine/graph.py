@@ -2,7 +2,7 @@
 
 Each layer's forward and backward come from the layer table; only ``residual`` is handled
 here, as structure. Values carry no batch dimension outside this module; inside, a batch of 1 is added so each
-op sees PyTorch's layout (a batched problem passes its own N, which is kept). Dropout is the identity (an answer key is deterministic: eval mode).
+op sees PyTorch's layout. Dropout is the identity (an answer key is deterministic: eval mode).
 
 Quantity names: ``input``, a layer's name (its output), ``NAME.weight`` and ``NAME.bias``
 (parameters), ``grad.Q`` (∂loss/∂Q for any of those).

@@ -223,7 +223,10 @@ def smooth_l1_forward(y, t, reduction="mean", beta=1.0, huber=False):
 
 
 def smooth_l1_backward(dE, cache):
-    """(dy,) with dy = dE * scale * (d/beta inside, sign(d) outside); huber: d, delta·sign(d)."""
+    """(dy,) with dy = dE * scale * (d/beta inside, sign(d) outside).
+
+    Huber: d inside, delta * sign(d) outside.
+    """
     d, scale, beta, huber = cache
     if beta == 0:
         g = np.sign(d)
