@@ -103,3 +103,15 @@ def test_optimizer_matches_torch_optim_over_three_steps(name, opts):
                     compared += 1
     # plain SGD keeps no buffer; every other setting must have had its state compared
     assert compared or (name == "sgd" and not opts.get("momentum"))
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_the_uphill_slip_flips_every_optimizers_first_update(name):
+    params, x, t = problem(1)
+    kw = dict(loss="mse", optimizer=name, batched=True, lr=0.05)
+    down = sgd_step.solve(LAYERS, params, x, t, **kw)
+    up = sgd_step.solve(LAYERS, params, x, t, variants=frozenset({sgd_step.ASCENT}), **kw)
+    for p, theta in params.items():
+        np.testing.assert_allclose(up[f"new.{p}"] - theta, theta - down[f"new.{p}"],
+                                   rtol=1e-12, atol=1e-15)
+        assert np.abs(theta - down[f"new.{p}"]).max() > 0

@@ -31,8 +31,9 @@ from hwcheck.spec.yamlio import Node
 UPSTREAM_KEYS = ("at", "value")
 
 WRONG_SIGN = KindSlip(ASCENT, "sgd-wrong-sign",
-                      "The step went uphill: you added lr·gradient. "
-                      "SGD subtracts it: θ' = θ − lr·∂E/∂θ.")
+                      "The step went uphill: you added the update instead of subtracting "
+                      "it. SGD steps down: θ' = θ − lr·∂E/∂θ (every optimizer subtracts "
+                      "its update).")
 
 
 def _upstream_check(node: Node) -> None:
