@@ -148,14 +148,16 @@ def read_target(node: Node, name: str, out_shape: tuple, batch: int | None,
     if d.index_targets == "no" or node.kind == "map" and "shape" not in node.value:
         if d.index_targets == "only":
             raise node.error(f"{name} takes class indices; give the random draw a shape",
-                             cls=SpecError, hint="target: {random: integers, low: 0, "
-                             "high: C-1, shape: [...]}")
+                             cls=SpecError, hint="e.g. target: {random: integers, low: 0, "
+                             "high: 2, shape: [3]} for 3 classes")
         return draw(node, full, inst, "target")
     target = draw(node, None, inst, "target")
     if target.shape == full and d.index_targets == "also":
         return target
     cls = 1 if batch else 0
     want = full[:cls] + full[cls + 1:]
+    if target.shape != want and d.index_targets == "also" and target.size == np.prod(full):
+        return target.reshape(full)     # probabilities written flat, as draw() allows
     if target.shape != want:
         raise node.error(f"target has shape {target.shape}; the network needs {full}"
                          if d.index_targets == "also" else
