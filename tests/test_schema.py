@@ -18,6 +18,7 @@ from hwcheck.engine.network import GIVEN, OPTIONS
 from hwcheck.spec.jsonschema import answers_schema, problem_schema
 from hwcheck.kinds import SECTIONS
 from hwcheck.spec.load import GENERIC_KEYS, PART_KEYS, load_spec
+from hwcheck.engine.optimizers import OPTIMIZERS
 from hwcheck.spec.yamlio import load_file, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,11 +194,21 @@ REFUSED = {
     "unknown sgd option": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
                                 target=[0, 0], optimizer={"sgd": {"lr": 0.1, "nesterov": 1}}),
     "unknown optimizer": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
-                               target=[0, 0], optimizer={"adam": {}}),
+                               target=[0, 0], optimizer={"adamax": {}}),
     "unknown upstream key": with_(kind="gradient", network=NET, input=[1, 1],
                                   upstream={"at": "relu_1", "value": [1, 1], "scale": 2}),
-    "unknown loss": with_(kind="gradient", network=NET, input=[1, 1], loss="nll",
+    "unknown loss": with_(kind="gradient", network=NET, input=[1, 1], loss="nnl",
                           target=[0, 0]),
+    "unknown loss option": with_(kind="gradient", network=NET, input=[1, 1],
+                                 loss={"mse": {"reduce": "sum"}}, target=[0, 0]),
+    "unknown reduction": with_(kind="gradient", network=NET, input=[1, 1],
+                               loss={"l1": {"reduction": "none"}}, target=[0, 0]),
+    "two losses": with_(kind="gradient", network=NET, input=[1, 1],
+                        loss={"l1": {}, "mse": {}}, target=[0, 0]),
+    "betas of three": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
+                            target=[0, 0], optimizer={"adam": {"betas": [0.9, 0.9, 0.9]}}),
+    "batch of zero": with_(kind="gradient", network=NET, input=[1, 1], batch=0, loss="mse",
+                           target=[0, 0]),
     "unknown rnn key": with_(kind="rnn_jacobian", rnn=dict(RNN, Wh=[[1]])),
     "unknown rnn.at key": with_(kind="rnn_jacobian", rnn=dict(RNN, at={
         "setting": "a", "step": 1, "lag": 2})),
@@ -223,6 +234,19 @@ ACCEPTED = {
     "sgd_step with defaults": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
                                     target=[0, 0], optimizer={"sgd": {}}),
     "rnn_jacobian": with_(kind="rnn_jacobian", rnn=RNN),
+    "loss with options": with_(kind="gradient", network=NET, input=[1, 1],
+                               loss={"mse": {"reduction": "sum", "half": True}}, target=[0, 0]),
+    "class-index target, batch": with_(kind="gradient", network=NET, input=[[1, 1], [0, 1]],
+                                       batch=2, loss={"cross_entropy": {
+                                           "label_smoothing": 0.1}}, target=[1, 0]),
+    "huber with delta": with_(kind="gradient", network=NET, input=[1, 1],
+                              loss={"huber": {"delta": 0.5}}, target=[0, 0]),
+    **{f"{name} with defaults": with_(kind="sgd_step", network=NET, input=[1, 1], loss="l1",
+                                      target=[0, 0], optimizer={name: {"steps": 2}})
+       for name in OPTIMIZERS},
+    "adam with options": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
+                               target=[0, 0], optimizer={"adam": {
+                                   "lr": 0.1, "betas": [0.8, 0.9], "amsgrad": True}}),
 }
 
 

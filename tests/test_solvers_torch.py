@@ -271,13 +271,13 @@ class _Swapped:
 
 
 def torch_loss(kind, out, target, softmax_last):
-    """cross_entropy: −Σ p ln q (torch's cross_entropy with a probability target, summed:
-    for a single output vector its 'mean' is the same number); mse: MSELoss (mean)."""
+    """cross_entropy: torch's cross_entropy with a probability target and its default
+    'mean' over the positions (after a softmax, on log q); mse: MSELoss (mean)."""
     if kind == "mse":
         return F.mse_loss(out, target)
-    if softmax_last:
-        return -(target * torch.log(out)).sum()
-    return F.cross_entropy(out, target, reduction="sum")
+    if softmax_last:    # the softmax's own axis may not be torch's class axis 1
+        return -(target * torch.log(out)).sum() / (out.numel() // out.shape[1])
+    return F.cross_entropy(out, target)
 
 
 def torch_case(net, params, x):
@@ -368,19 +368,20 @@ def test_each_layer_option_agrees_with_autograd(kind, options, loss):
     compare_all(values, net, tp, tx, outs)
 
 
-def test_cross_entropy_on_a_spatial_output_sums_over_positions():
-    """On a (C, H, W) output, cross_entropy is −Σ p ln q over every position (the homework's
-    E = −Σ p ln q), which is torch's cross_entropy with reduction='sum', not its default mean
-    over the H·W positions. For a single vector, as in every seed problem, the two agree."""
+def test_cross_entropy_on_a_spatial_output_means_over_positions():
+    """On a (C, H, W) output, cross_entropy is torch's: its default 'mean' over the H·W
+    positions, and −Σ p ln q over every position with reduction: sum. For a single vector,
+    as in every seed problem, the two agree."""
     net = Net((2, 3, 4), (layer("conv2d", "c", out=3, kernel=1),))
     case = random_problem(net, 0, "cross_entropy")
     params, x, target = case.params, case.x, case.target
     values = gradient.solve(net.layers, params, x, loss="cross_entropy", target=target)
+    summed = gradient.solve(net.layers, params, x, loss="cross_entropy", target=target,
+                            loss_options={"reduction": "sum"})
     _, _, _, out = torch_case(net, params, x)
-    total = F.cross_entropy(out, T(target)[None], reduction="sum")
-    close(values["loss"], total, "loss")
-    mean = F.cross_entropy(out, T(target)[None])
-    assert values["loss"] == pytest.approx(12 * float(mean.detach()), rel=1e-12)
+    close(values["loss"], F.cross_entropy(out, T(target)[None]), "loss")
+    close(summed["loss"], F.cross_entropy(out, T(target)[None], reduction="sum"), "loss")
+    assert summed["loss"] == pytest.approx(12 * values["loss"], rel=1e-12)
 
 
 @settings(max_examples=examples(40))
@@ -432,3 +433,82 @@ def test_recurrent_stacks_agree_with_autograd_and_torch_optim(net, loss, momentu
         opt.step()
     for name in learned:
         close(got[f"new.{name}"], tp[name], f"sgd new.{name.rpartition('.')[2]}")
+
+
+# ---- batched problems: N samples kept in every quantity, the loss reduced over them -------------
+
+@settings(max_examples=examples(60))
+@given(net=any_nets(), loss=st.sampled_from(["cross_entropy", "mse"]), n=st.integers(2, 4),
+       seed=st.integers(0, 2**16), reduction=st.sampled_from(["mean", "sum"]))
+def test_a_batched_problem_agrees_with_autograd(net, loss, n, seed, reduction):
+    """Every output and gradient of a batch of N against torch on the same (N, ...) input;
+    batchnorm takes its statistics over the N samples (train mode), as torch."""
+    rng = np.random.default_rng(seed)
+    params = random_problem(net, seed).params
+    x = rng.standard_normal((n, *net.input_shape))
+    out_shape = net.summary.output_shape
+    if loss == "cross_entropy":
+        target = np.moveaxis(rng.dirichlet(np.ones(out_shape[0]), (n, *out_shape[1:])), -1, 1)
+    else:
+        target = rng.standard_normal((n, *out_shape))
+    softmax_last = ends_in_softmax(net.layers)
+    if loss == "cross_entropy" and out_shape[0] == 1 and not softmax_last:
+        return          # refused at load: cross-entropy over one class is identically zero
+    values = gradient.solve(net.layers, params, x, loss=loss, target=target, batched=True,
+                            loss_options={"reduction": reduction})
+    tp = {k: T(v).requires_grad_() for k, v in params.items()}
+    tx = T(x).requires_grad_()
+    outs: dict = {}
+    out = torch_forward(net.layers, tp, tx, outs)
+    if loss == "mse":
+        E = F.mse_loss(out, T(target), reduction=reduction)
+    elif softmax_last:
+        E = -(T(target) * torch.log(out)).sum() / (n * out[0].numel() // out.shape[1]
+                                                   if reduction == "mean" else 1)
+    else:
+        E = F.cross_entropy(out, T(target), reduction=reduction)
+    E.backward()
+    close(values["loss"], E, "batched loss")
+    for lay in all_layers(net.layers):
+        close(values[lay.name], outs[lay.name], f"batched output {lay.kind}")
+        close(values[f"grad.{lay.name}"], outs[lay.name].grad, f"batched grad {lay.kind}")
+    close(values["grad.input"], tx.grad, "batched grad input")
+    for name, p in tp.items():
+        close(values[f"grad.{name}"], p.grad, f"batched grad {name}")
+
+
+def test_class_index_targets_in_a_batch_agree_with_torch():
+    """A batch of 3 with class-index targets (shape (3,)) and label smoothing."""
+    net = Net((4,), (layer("linear", "fc", out=3),))
+    case = random_problem(net, 5)
+    x = case.rng.standard_normal((3, 4))
+    y = np.array([2.0, 0.0, 1.0])
+    values = gradient.solve(net.layers, case.params, x, loss="cross_entropy", target=y,
+                            batched=True, loss_options={"label_smoothing": 0.1})
+    tp = {k: T(v).requires_grad_() for k, v in case.params.items()}
+    E = F.cross_entropy(F.linear(T(x), tp["fc.weight"], tp["fc.bias"]),
+                        torch.tensor([2, 0, 1]), label_smoothing=0.1)
+    E.backward()
+    close(values["loss"], E, "index loss")
+    close(values["grad.fc.weight"], tp["fc.weight"].grad, "index grad weight")
+
+
+def test_batchnorm1d_over_a_batch_of_vectors_uses_the_batch_statistics():
+    """linear → batchnorm1d → relu → linear on a batch of 4 vectors: batchnorm's mean and
+    variance are over the 4 samples (train mode), as torch."""
+    net = Net((3,), (layer("linear", "a", out=5), layer("batchnorm1d", "bn"),
+                     layer("relu", "r"), layer("linear", "b", out=2)))
+    case = random_problem(net, 11)
+    x = case.rng.standard_normal((4, 3))
+    t = case.rng.standard_normal((4, 2))
+    values = gradient.solve(net.layers, case.params, x, loss="mse", target=t, batched=True)
+    tp = {k: T(v).requires_grad_() for k, v in case.params.items()}
+    outs: dict = {}
+    tx = T(x).requires_grad_()
+    E = F.mse_loss(torch_forward(net.layers, tp, tx, outs), T(t))
+    E.backward()
+    close(values["loss"], E, "bn batch loss")
+    close(values["bn"], outs["bn"], "bn batch output")
+    for name, p in tp.items():
+        close(values[f"grad.{name}"], p.grad, f"bn batch grad {name}")
+    close(values["grad.input"], tx.grad, "bn batch grad input")

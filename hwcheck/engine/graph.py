@@ -30,19 +30,23 @@ class Trace:
 
     values: dict = field(default_factory=dict)      # name -> batched array
     tape: list = field(default_factory=list)        # (layer, input name, cache)
+    batched: bool = False                           # the caller's arrays carry N already
 
 
-def forward(layers, params: dict, x, variants: frozenset = frozenset()) -> Trace:
-    """Forward pass of ``x`` (no batch dim) through ``layers``; params by ``NAME.weight``.
+def forward(layers, params: dict, x, variants: frozenset = frozenset(),
+            batched: bool = False) -> Trace:
+    """Forward pass of ``x`` (no batch dim, or (N, ...) when ``batched``) through
+    ``layers``; params by ``NAME.weight``. Batchnorm takes its statistics over N.
 
     ``x`` is one array (the quantity ``input``) or a mapping of named inputs to arrays, the
     first of which feeds a first layer that names no ``inputs``.
     """
     named = dict(x) if isinstance(x, Mapping) else {"input": x}
     _check_names(layers, set(named) - {"input"})
-    trace = Trace()
+    trace = Trace(batched=batched)
     for name, value in named.items():
-        trace.values[name] = np.asarray(value, dtype=float)[None, ...]
+        value = np.asarray(value, dtype=float)
+        trace.values[name] = value if batched else value[None, ...]
     _run(layers, next(iter(named)), params, trace)
     return trace
 
@@ -129,7 +133,8 @@ def backward(trace: Trace, at: str, upstream: np.ndarray,
 
     Returns unbatched arrays keyed by quantity name (``input``, layer names, parameters).
     """
-    grads = {at: np.asarray(upstream, dtype=float)[None, ...]}
+    up = np.asarray(upstream, dtype=float)
+    grads = {at: up if trace.batched else up[None, ...]}
     param_grads: dict = {}     # parameters carry no batch dimension
     for layer, srcs, cache in reversed(trace.tape):
         dy = grads.get(layer.name)
@@ -148,7 +153,8 @@ def backward(trace: Trace, at: str, upstream: np.ndarray,
                 param_grads[f"{layer.name}.{pname}"] = g
         for src, g in zip(srcs, dx if d.inputs else (dx,)):
             _accumulate(grads, src, g)
-    return {**{name: g[0] for name, g in grads.items()}, **param_grads}
+    unbatch = (lambda g: g) if trace.batched else (lambda g: g[0])
+    return {**{name: unbatch(g) for name, g in grads.items()}, **param_grads}
 
 
 def _accumulate(grads: dict, name: str, g) -> None:
