@@ -19,6 +19,7 @@ import pytest
 from hwcheck.engine import graph
 from hwcheck.engine.layers import LAYERS, REQUIRED, initial_params
 from hwcheck.engine.layers.more import MORE
+from hwcheck.engine.layers.recurrent import RECURRENT
 from hwcheck.engine.network import layer, summarize
 
 from tests.support.gradcheck import numeric_vjp
@@ -188,15 +189,15 @@ def test_forward_and_backward_match_the_torch_namesake(kind, example=None):
     yt.backward(torch.from_numpy(dy[None]))
     trace = graph.forward([lay], params, xs)
     grads = graph.backward(trace, NAME, dy)
-    np.testing.assert_allclose(trace.values[NAME], yt.detach().numpy(), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(trace.values[NAME], yt.detach().numpy(), rtol=1e-9, atol=1e-11)
     for n, xt in xts.items():
         if not d.indices:
-            np.testing.assert_allclose(grads[n], xt.grad[0].numpy(), rtol=1e-7, atol=1e-10,
+            np.testing.assert_allclose(grads[n], xt.grad[0].numpy(), rtol=1e-9, atol=1e-11,
                                        err_msg=n)
     for key in params:
         short = key.split(".", 1)[1]
         theirs = (states[short] if short in states else _param(module, key)).grad.numpy()
-        np.testing.assert_allclose(grads[key], theirs, rtol=1e-7, atol=1e-10, err_msg=key)
+        np.testing.assert_allclose(grads[key], theirs, rtol=1e-9, atol=1e-11, err_msg=key)
 
 
 def test_initial_values_are_pytorch_scaled_and_seeded_per_parameter():
@@ -218,7 +219,7 @@ def test_initial_values_are_pytorch_scaled_and_seeded_per_parameter():
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("kind", sorted(MORE))
+@pytest.mark.parametrize("kind", sorted(MORE) + sorted(RECURRENT))
 def test_mult_adds_are_torchinfos(kind):
     """The entries of ``more.py`` count mult-adds as torchinfo's row for their namesake does
     (for multiheadattention that row's count, which torchinfo's total leaves out because the
@@ -226,13 +227,18 @@ def test_mult_adds_are_torchinfos(kind):
     torch = pytest.importorskip("torch")
     torchinfo = pytest.importorskip("torchinfo")
     d = LAYERS[kind]
-    lay, row, xs, _, _ = sample(kind)
+    lay, row, xs, params, _ = sample(kind)
     namesake = _namesake(torch, d.torch)
     if not isinstance(namesake, type):
         assert row.mult_adds == 0       # a function holds no parameters for torchinfo to count
         return
-    module = namesake(**d.torch_kwargs(dict(lay.options))).double()
-    call = d.torch_call or (lambda m, a: m(*a))
+    kwargs = d.torch_kwargs(dict(lay.options))
+    if d.torch_input:
+        kwargs[d.torch_input] = next(iter(xs.values())).shape[-1]
+    module = namesake(**kwargs).double()
+    states = {key.split(".", 1)[1]: torch.tensor(value) for key, value in params.items()
+              if d.param_for(key.split(".", 1)[1]).state}
+    call = d.torch_call or (lambda m, a, s: m(*a))
 
     class Wrapped(torch.nn.Module):
         def __init__(self):
@@ -240,7 +246,7 @@ def test_mult_adds_are_torchinfos(kind):
             self.inner = module
 
         def forward(self, *args):
-            return call(self.inner, args)
+            return call(self.inner, args, states)
 
     args = [torch.tensor(x[None]).long() if d.indices else torch.tensor(x[None])
             for x in xs.values()]
