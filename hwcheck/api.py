@@ -283,7 +283,7 @@ def _check_shape(got: np.ndarray, key, where: str) -> None:
 
     want = np.shape(key)
     if fit_shape(got, want) is None and got.shape != want[::-1]:   # transposed: a slip
-        raise CheckError(f"{where}: {_shape(got.shape)} does not fit the key's "
+        raise CheckError(f"{where}: got {_shape(got.shape)}, but the key is "
                          f"{_shape(want)}", hint=f"give {_shape(want)}")
 
 
