@@ -32,8 +32,9 @@ def plain(problem, key_withheld: bool = False) -> str:
 
     from rich.console import Console
 
+    # Not a Jupyter console: in a kernel, that would display an empty output of its own.
     console = Console(file=io.StringIO(), width=80, color_system=None, highlight=False,
-                      emoji=False)
+                      emoji=False, force_jupyter=False)
     with console.capture() as captured:
         console.print(panel(problem, key_withheld))
     return captured.get()
