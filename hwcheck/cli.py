@@ -171,10 +171,13 @@ def grade(
                            hint="run once per submission, or use --format json or csv")
     grader = Grader(load_catalog(problems).specs)
     if len(files) == 1 and not Path(targets[0]).is_dir():
-        # One file is graded under the same limits as a batch; if it cannot be graded at
-        # all, that is exit 2 with its one-line error. A machine format still gets its
-        # report (Gradescope shows the student the error row instead of "autograder failed").
-        submissions = batch.grade_many(grader, files, jobs=1)
+        # One file is graded in this process under a worker's limits (grading.guard); if
+        # it cannot be graded at all, that is exit 2 with its one-line error. A machine
+        # format still gets its report (Gradescope shows the student the error row
+        # instead of "autograder failed").
+        from hwcheck.grading.guard import grade_alone
+
+        submissions = [grade_alone(grader, files[0], batch.Limits())]
         if submissions[0].error is not None:
             if fmt != "text":
                 _emit(submissions, fmt, output, hide_expected, None)

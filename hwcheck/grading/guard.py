@@ -42,3 +42,75 @@ def cpu_limit(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)
+
+
+class _WallLimit(BaseException):
+    """The wall clock ran out. A BaseException, so ``grade_one``'s net for bugs (``except
+    Exception``) lets it through to ``grade_alone``, which makes it the error row."""
+
+
+def _on_wall_limit(signum, frame):
+    raise _WallLimit()
+
+
+def grade_alone(grader, path, limits):
+    """One answers file graded in this process, under a worker's limits (``batch.Limits``).
+
+    ``hwcheck grade FILE`` is the student's loop: forking a worker and solving every key
+    for it cost more than the grading. The limits are the worker's, set here instead:
+    CPU time by the same interval timer (``batch.grade_one``), with the kernel's RLIMIT_CPU
+    a few seconds later for C code that never returns to Python; memory by RLIMIT_AS over
+    what this process already uses; the wall clock (reading a FIFO, a sleep in C) by
+    SIGALRM, which interrupts a blocking call. Only soft limits are lowered, and each is
+    restored afterwards, so rendering the report is not limited.
+    """
+    from hwcheck.grading import batch
+
+    try:
+        import resource
+    except ImportError:   # not Unix: the batch runner knows what this platform can limit
+        return batch.grade_many(grader, [path], jobs=1, limits=limits)[0]
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGPROF, signal.SIGALRM)}
+    saved = {}
+    signal.signal(signal.SIGPROF, _on_cpu_limit)
+    signal.signal(signal.SIGALRM, _on_wall_limit)
+    try:
+        if limits.memory_mb:
+            saved[resource.RLIMIT_AS] = _lower(resource.RLIMIT_AS,
+                                               batch._vm_size() + limits.memory_mb * 2**20)
+        if limits.cpu_seconds:
+            used = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+            saved[resource.RLIMIT_CPU] = _lower(resource.RLIMIT_CPU,
+                                                int(used + limits.cpu_seconds) + 5)
+        if limits.wall_seconds:
+            signal.setitimer(signal.ITIMER_REAL, limits.wall_seconds)
+        try:
+            return batch.grade_one(grader, path, limits)
+        except _WallLimit:
+            return batch._error(path, f"{path}: exceeded the wall-clock limit of "
+                                      f"{limits.wall_seconds:g} s")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for which, old in saved.items():
+            if old is not None:
+                resource.setrlimit(which, old)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+def _lower(which: int, soft: int):
+    """Lower a soft resource limit to ``soft``; the old limits, or None if it was not set
+    (some sandboxes forbid it; the other limits still hold)."""
+    import resource
+
+    old = resource.getrlimit(which)
+    hard = old[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    if old[0] != resource.RLIM_INFINITY and old[0] <= soft:
+        return None
+    try:
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):
+        return None
+    return old

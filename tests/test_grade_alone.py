@@ -1,0 +1,78 @@
+"""``hwcheck grade FILE`` grades in its own process (``grading.guard.grade_alone``) under
+a worker's limits: CPU time, memory and the wall clock each still turn a runaway into an
+error row, and every limit is lifted again before the report is rendered."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from hwcheck.grading import batch, guard
+from hwcheck.grading.grader import Grader
+from hwcheck.spec.catalog import load_catalog
+from tests.support.helpers import EXAMPLES, PROBLEMS, ROOT
+
+PROBE = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from hwcheck.grading import batch, guard
+    from tests.test_hostile_batch import FakeGrader
+    limits = batch.Limits(cpu_seconds=1, memory_mb=256, wall_seconds=2)
+    grader = FakeGrader()
+    if sys.argv[1] == "fifo":
+        from hwcheck.grading.grader import Grader
+        from hwcheck.spec.catalog import load_catalog
+        grader = Grader(load_catalog(sys.argv[3]).specs)
+    row = guard.grade_alone(grader, Path(sys.argv[2]), limits)
+    print("ROW", row.error or row.student)
+""")
+
+
+def _probe(kind: str, path, *extra) -> str:
+    env = dict(os.environ, FAKE_SLEEP="30", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", PROBE, kind, str(path), *map(str, extra)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return next(ln for ln in proc.stdout.splitlines() if ln.startswith("ROW "))[4:]
+
+
+@pytest.mark.parametrize("name, message", [("cpu", "CPU-time limit of 1 s"),
+                                           ("mem", "memory limit of 256 MB"),
+                                           ("sleep", "wall-clock limit of 2 s"),
+                                           ("fine", "fine")])
+def test_each_limit_becomes_an_error_row(tmp_path, name, message):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text("p3: 1\n")
+    assert message in _probe(name, path)
+
+
+def test_a_file_that_never_ends_is_stopped_by_the_wall_clock(tmp_path):
+    fifo = tmp_path / "answers.yaml"
+    os.mkfifo(fifo)             # opening it blocks: no writer will ever come
+    assert "wall-clock limit" in _probe("fifo", fifo, PROBLEMS)
+
+
+def test_limits_are_lifted_after_grading():
+    before = {r: resource.getrlimit(r) for r in (resource.RLIMIT_AS, resource.RLIMIT_CPU)}
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGPROF, signal.SIGALRM)}
+    grader = Grader(load_catalog(PROBLEMS).specs)
+    row = guard.grade_alone(grader, EXAMPLES / "seed-answers.yaml", batch.Limits())
+    assert row.error is None and row.problems
+    assert {r: resource.getrlimit(r) for r in before} == before
+    assert {s: signal.getsignal(s) for s in handlers} == handlers
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+def test_same_rows_as_a_worker():
+    grader = Grader(load_catalog(PROBLEMS).specs)
+    for path in (EXAMPLES / "seed-answers.yaml", EXAMPLES / "correct-answers.yaml"):
+        alone = guard.grade_alone(grader, path, batch.Limits())
+        (pooled,) = batch.grade_many(Grader(load_catalog(PROBLEMS).specs), [path], jobs=1)
+        assert alone == pooled
