@@ -76,3 +76,19 @@ def test_same_rows_as_a_worker():
         alone = guard.grade_alone(grader, path, batch.Limits())
         (pooled,) = batch.grade_many(Grader(load_catalog(PROBLEMS).specs), [path], jobs=1)
         assert alone == pooled
+
+
+def test_a_callers_alarm_is_kept(monkeypatch):
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 100.0)
+        grader = Grader(load_catalog(PROBLEMS).specs)
+        guard.grade_alone(grader, EXAMPLES / "correct-answers.yaml", batch.Limits())
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 0 < left <= 100.0
+        assert signal.getsignal(signal.SIGALRM) is not guard._on_wall_limit
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert fired == []
