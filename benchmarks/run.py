@@ -125,11 +125,14 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:
 
 # --- 1. startup ----------------------------------------------------------------------------
 
+# `main`, not `python -m hwcheck`: the program ends in os._exit (cli.run), before this
+# probe could look; `python -m hwcheck` imports nothing besides hwcheck.cli.
 HELP_PROBE = """
-import runpy, sys
+import sys
 sys.argv = ["hwcheck", "--help"]
+from hwcheck.cli import main
 try:
-    runpy.run_module("hwcheck", run_name="__main__", alter_sys=True)
+    main()
 except SystemExit:
     pass
 heavy = ("numpy", "yaml", "pydantic", "rich.console")

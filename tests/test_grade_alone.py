@@ -92,3 +92,19 @@ def test_a_callers_alarm_is_kept(monkeypatch):
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
     assert fired == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_the_program_flushes_everything_before_its_quick_exit(fmt):
+    """``cli.run`` leaves with os._exit: the whole report must be out by then."""
+    proc = subprocess.run([sys.executable, "-m", "hwcheck", "grade",
+                           str(EXAMPLES / "seed-answers.yaml"), "--format", fmt,
+                           "--problems", str(PROBLEMS)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 1, proc.stderr
+    if fmt == "json":
+        import json
+
+        assert json.loads(proc.stdout)["score"] == 19.0
+    else:
+        assert proc.stdout.rstrip().splitlines()[-1].startswith("Total 19/40")
