@@ -17,7 +17,8 @@ running the kernel, and a fork of a Jupyter kernel (threads, GPU state) is fragi
 costs more than a check. What bounds a formula string is the formula engine's own caps
 (``formula.limits``: length, nodes, depth, exponents, elements per array and total work),
 the same ones a worker relies on, plus the worker's CPU-time timer where this process can
-take it (``grading.guard``). Values are capped at ``MAX_ENTRIES`` before they are read.
+take it (``grading.guard``). Values are capped in size before they are read
+(``grading.pyvalues``).
 """
 
 from __future__ import annotations
@@ -27,16 +28,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
 from hwcheck.errors import CheckError
+from hwcheck.grading import pyvalues
 from hwcheck.grading.answers import AnswerSheet
 from hwcheck.grading.results import PartResult, ProblemResult, Submission, withhold_key
 from hwcheck.spec.yamlio import Node
 
 FILE = "<check>"
-MAX_ENTRIES = 1 << 16     # as many as an answers file may give one part
-MAX_NESTING = 32
 CPU_SECONDS = 10.0        # a worker's CPU limit (grading.batch.Limits)
 # A result with several parts takes the most urgent of their statuses.
 _URGENCY = ("invalid", "wrong", "missing", "needs_review", "correct")
@@ -266,81 +264,11 @@ def _node(spec, grader, name: str, value, student) -> Node:
     """``value`` as the grader reads a YAML answer; a numeric value of the wrong shape is
     refused here, with both shapes named."""
     where = f"{spec.id} {name}"
-    plain = _plain(value, where, [0], 0)
-    part = spec.part(name)
-    if part.answer != "text" and not isinstance(plain, (str, type(None))):
-        try:
-            got = np.asarray(plain, dtype=float)
-        except (ValueError, TypeError, OverflowError):
-            got = None      # ragged, or text in a cell: the grader says which cell
-        if got is not None:
-            _check_shape(got, grader.key(spec, 0, student).solution.parts[name], where)
-    return _to_node(plain)
-
-
-def _check_shape(got: np.ndarray, key, where: str) -> None:
-    from hwcheck.grading.compare import fit_shape
-
-    want = np.shape(key)
-    if fit_shape(got, want) is None and got.shape != want[::-1]:   # transposed: a slip
-        raise CheckError(f"{where}: got {_shape(got.shape)}, but the key is "
-                         f"{_shape(want)}", hint=f"give {_shape(want)}")
-
-
-def _shape(shape: tuple) -> str:
-    if not shape:
-        return "a single number"
-    return f"a vector of {shape[0]}" if len(shape) == 1 else \
-        "a " + " x ".join(map(str, shape)) + " matrix"
-
-
-def _plain(value, where: str, count: list, depth: int):
-    """Python scalars, strings and nested lists; arrays and tensors through ``__array__``."""
-    if value is None or isinstance(value, (str, bool, int, float)):
-        count[0] += 1
-        if count[0] > MAX_ENTRIES:
-            raise CheckError(f"{where}: more than {MAX_ENTRIES} entries")
-        return value
-    if depth > MAX_NESTING:
-        raise CheckError(f"{where}: lists nested more than {MAX_NESTING} deep")
-    if hasattr(value, "__array__") or isinstance(value, np.generic):
-        arr = _array(value, where)
-        if arr.size > MAX_ENTRIES:
-            raise CheckError(f"{where}: more than {MAX_ENTRIES} entries")
-        count[0] += max(arr.size - 1, 0)
-        return _plain(arr.tolist(), where, count, depth + 1)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, where, count, depth + 1) for v in value]
-    raise CheckError(f"{where}: a {type(value).__name__} is not an answer",
-                     hint="give a number, a list, an array or tensor, or a formula string")
-
-
-def _array(value, where: str) -> np.ndarray:
-    """An array from anything with ``__array__``; a torch tensor that needs grad or lives
-    on a GPU is detached and copied first (duck-typed: torch is never imported)."""
-    try:
-        arr = np.asarray(value)
-    except Exception:   # torch refuses numpy() on a tensor that requires grad or is on GPU
-        detach, cpu = getattr(value, "detach", None), None
-        try:
-            value = detach() if callable(detach) else value
-            cpu = getattr(value, "cpu", None)
-            arr = np.asarray(cpu() if callable(cpu) else value)
-        except Exception as exc:
-            raise CheckError(f"{where}: cannot read a {type(value).__name__} as numbers "
-                             f"({type(exc).__name__})") from None
-    if arr.dtype.kind not in "biuf":
-        raise CheckError(f"{where}: an array of {arr.dtype} is not an answer",
-                         hint="give real numbers")
-    return arr
-
-
-def _to_node(plain) -> Node:
-    if isinstance(plain, list):
-        return Node("seq", [_to_node(v) for v in plain], 0, 0, FILE)
-    if isinstance(plain, float):
-        return Node("scalar", plain, 0, 0, FILE, text=repr(plain))
-    return Node("scalar", plain, 0, 0, FILE, quoted=isinstance(plain, str))
+    plain = pyvalues.plain(value, where)
+    if spec.part(name).answer != "text":
+        pyvalues.check_shape(plain, lambda: grader.key(spec, 0, student).solution.parts[name],
+                             where)
+    return pyvalues.to_node(plain, FILE)
 
 
 _DEFAULT: dict = {}

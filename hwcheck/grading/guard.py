@@ -54,8 +54,9 @@ def _on_wall_limit(signum, frame):
     raise _WallLimit()
 
 
-def grade_alone(grader, path, limits):
-    """One answers file graded in this process, under a worker's limits (``batch.Limits``).
+def grade_alone(grader, path, limits, **options):
+    """One answers file graded in this process, under a worker's limits (``batch.Limits``);
+    ``options`` go to ``batch.grade_one`` as they would in a worker.
 
     ``hwcheck grade FILE`` is the student's loop: forking a worker and solving every key
     for it cost more than the grading. The limits are the worker's, set here instead:
@@ -69,8 +70,9 @@ def grade_alone(grader, path, limits):
 
     try:
         import resource
-    except ImportError:   # not Unix: the batch runner knows what this platform can limit
-        return batch.grade_many(grader, [path], jobs=1, limits=limits)[0]
+    except ImportError:   # not Unix: no limits but the formula engine's own
+        return batch.grade_one(grader, path, batch.Limits(0, limits.memory_mb,
+                                                          limits.wall_seconds), **options)
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGPROF, signal.SIGALRM)}
     outer, started = signal.getitimer(signal.ITIMER_REAL)[0], time.monotonic()
     saved = {}
@@ -90,7 +92,7 @@ def grade_alone(grader, path, limits):
             wall = min(limits.wall_seconds, outer) if outer else limits.wall_seconds
             signal.setitimer(signal.ITIMER_REAL, wall)
         try:
-            return batch.grade_one(grader, path, limits)
+            return batch.grade_one(grader, path, limits, **options)
         except _WallLimit:
             return batch._error(path, f"{path}: exceeded the wall-clock limit of "
                                       f"{limits.wall_seconds:g} s")
