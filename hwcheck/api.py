@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hwcheck.errors import CheckError
+from hwcheck.errors import CheckError, HwcheckError
 from hwcheck.grading import pyvalues
 from hwcheck.grading.answers import AnswerSheet
 from hwcheck.grading.results import PartResult, ProblemResult, Submission, withhold_key
@@ -172,6 +173,10 @@ class Checker:
 
     def problems(self) -> tuple[ProblemInfo, ...]:
         """Every problem that can be checked, with its parts and what each wants."""
+        with _whole_message():
+            return self._problems()
+
+    def _problems(self) -> tuple[ProblemInfo, ...]:
         from hwcheck.report.template import describe
 
         specs, _ = self._grader()
@@ -182,6 +187,10 @@ class Checker:
     def check(self, problem: str, answers=None, /, **parts) -> CheckResult:
         """Grade the given parts of ``problem``: a dict of part → answer, keywords, or
         both; a problem with one part also takes its answer alone."""
+        with _whole_message():
+            return self._check(problem, answers, parts)
+
+    def _check(self, problem, answers, parts: dict) -> CheckResult:
         specs, grader = self._grader()
         spec = _spec(specs, problem)
         given = _given(spec, answers, parts)
@@ -211,6 +220,20 @@ class Checker:
                              hint="write the formula more simply") from None
         except RecursionError:
             raise CheckError(f"{spec.id}: an answer is nested too deeply to grade") from None
+
+
+@contextmanager
+def _whole_message():
+    """Any other HwcheckError (a broken spec, an unreadable problems folder) as a
+    CheckError, whose text in a traceback is the whole line, file and hint included; the
+    original is its ``__cause__``."""
+    try:
+        yield
+    except CheckError:
+        raise
+    except HwcheckError as exc:
+        raise CheckError(exc.message, file=exc.file, line=exc.line, col=exc.col,
+                         hint=exc.hint) from exc
 
 
 def _signature(folder: Path) -> tuple:

@@ -201,3 +201,14 @@ def test_import_hwcheck_loads_neither_the_api_nor_numpy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout
     assert out.strip() == "[]"
+
+
+def test_a_broken_spec_is_one_clear_error(tmp_path):
+    folder = tmp_path / "problems"
+    shutil.copytree(PROBLEMS, folder)
+    spec = folder / "p3.yaml"
+    spec.write_text(spec.read_text().replace("points: 6", "points: 7", 1))
+    with pytest.raises(CheckError) as info:
+        api.Checker(folder).check("p5", W=P5_KEY_W)
+    assert str(info.value).startswith(f"{spec}:5:")
+    assert "points is 7 but the parts add up to 6" in str(info.value)
