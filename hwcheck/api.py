@@ -32,11 +32,12 @@ from pathlib import Path
 from hwcheck.errors import CheckError, HwcheckError
 from hwcheck.grading import pyvalues
 from hwcheck.grading.answers import AnswerSheet
+from hwcheck.grading.batch import Limits
 from hwcheck.grading.results import PartResult, ProblemResult, Submission, withhold_key
 from hwcheck.spec.yamlio import Node
 
 FILE = "<check>"
-CPU_SECONDS = 10.0        # a worker's CPU limit (grading.batch.Limits)
+CPU_SECONDS = Limits().cpu_seconds   # a batch worker's CPU-time limit
 # A result with several parts takes the most urgent of their statuses.
 _URGENCY = ("invalid", "wrong", "missing", "needs_review", "correct")
 
