@@ -22,7 +22,27 @@ PROBE = textwrap.dedent("""
     import sys
     from pathlib import Path
     from hwcheck.grading import batch, guard
-    from tests.test_hostile_batch import FakeGrader
+    from hwcheck.grading.results import Submission
+
+
+    class FakeGrader:   # burns CPU, allocates or sleeps, by the file's name
+        specs = {}
+
+        def grade_file(self, path, display=None):
+            name = Path(path).stem
+            if name == "cpu":
+                x = 0
+                while True:
+                    x += 1
+            if name == "mem":           # 4 GiB, never touched: only RLIMIT_AS stops it
+                import numpy as np
+                block = np.zeros(1 << 29)
+            if name == "sleep":         # sleeps in C: no CPU, no SIGPROF
+                import time
+                time.sleep(30)
+            return Submission(file=str(path), student=name, score=1.0, max_score=1.0)
+
+
     limits = batch.Limits(cpu_seconds=1, memory_mb=256, wall_seconds=float(sys.argv[3]))
     grader = FakeGrader()
     if sys.argv[1] == "fifo":
@@ -35,7 +55,7 @@ PROBE = textwrap.dedent("""
 
 
 def _probe(kind: str, path, wall: float, *extra) -> str:
-    env = dict(os.environ, FAKE_SLEEP="30", PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-c", PROBE, kind, str(path), str(wall),
                            *map(str, extra)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
