@@ -13,6 +13,7 @@ from hwcheck.grading.answers import read_answers
 from hwcheck.spec.catalog import load_catalog
 from hwcheck.errors import HwcheckError
 from hwcheck.spec.network import parse_network
+from hwcheck.engine.layers import LAYERS
 from hwcheck.engine.network import GIVEN, OPTIONS
 from hwcheck.spec.jsonschema import answers_schema, problem_schema
 from hwcheck.kinds import SECTIONS
@@ -33,7 +34,8 @@ SEMANTIC = {"batchnorm2d_on_vector.yaml", "collapse_after_pools.yaml", "collapse
             "conv_after_flatten.yaml", "duplicate_name.yaml", "groups.yaml",
             "pool_padding.yaml", "residual_identity_mismatch.yaml",
             "residual_shortcut_mismatch.yaml", "softmax_dim.yaml", "unknown_size.yaml",
-            "zero_kernel_from_sizes.yaml"}
+            "zero_kernel_from_sizes.yaml", "lstm_reverse_of_one_way.yaml",
+            "lstm_on_vector.yaml"}
 
 NET = {"input": [2], "layers": ["relu"]}
 RNN = {"x": [[1.0]], "h0": [0.5], "Wi": [[1.0]], "settings": {"a": [[0.5]]},
@@ -103,16 +105,21 @@ def test_schema_keys_follow_the_loader():
     assert schema["additionalProperties"] is False
 
 
+_NONE = type("NoLayer", (), {"params": ()})     # residual: structural, no table entry
+
+
 def test_layers_come_from_the_options_table():
     bodies = problem_schema()["$defs"]["layer"]["else"]["properties"]
     assert set(bodies) == set(OPTIONS)
     for kind, options in OPTIONS.items():
         body = bodies[kind]
         body = next((b for b in body.get("anyOf", [body]) if b.get("type") == "object"))
-        expected = {"name", *(o.name for o in options), *GIVEN.get(kind, ())}
+        expected = {"name", "inputs", *(o.name for o in options), *GIVEN.get(kind, ())}
         if kind == "residual":
             expected |= {"layers", "shortcut"}
         assert set(body["properties"]) == expected, kind
+        patterns = {f"^{p.pattern}$" for p in LAYERS.get(kind, _NONE).params if p.pattern}
+        assert set(body.get("patternProperties", {})) == patterns, kind
 
 
 def test_schemas_are_fresh_copies():

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hwcheck.engine import graph
 from hwcheck.engine.layers import LAYERS
 from hwcheck.engine.network import layer
 from hwcheck.engine.solvers import gradient, sgd_step
@@ -31,7 +32,8 @@ from hwcheck.spec.catalog import resolve
 from tests.support.helpers import PROBLEMS, ROOT
 from tests.support.nets import Net, all_layers, ends_in_softmax, random_problem
 from tests.support.profiles import examples
-from tests.support.strategies import ELEMENTWISE, any_nets, image_nets, sequence_nets, vector_nets
+from tests.support.strategies import (ELEMENTWISE, any_nets, image_nets, recurrent_nets,
+                                      sequence_nets, vector_nets)
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -230,6 +232,8 @@ def torch_forward(layers, params: dict, x: "torch.Tensor", outs: dict) -> "torch
             y = torch.softmax(x, dim + 1 if dim >= 0 else dim)
         elif k in ("batchnorm2d", "batchnorm1d"):
             y = F.batch_norm(x, None, None, w, b, training=True, eps=o["eps"])
+        elif LAYERS.get(k) is not None and LAYERS[k].torch_call is not None:
+            y = _table_module(lay, params, x)
         else:
             raise AssertionError(f"no torch forward for {k}")
         if y is x:          # dropout (eval mode), or flatten of a flat input: a layer of its own
@@ -239,6 +243,31 @@ def torch_forward(layers, params: dict, x: "torch.Tensor", outs: dict) -> "torch
         outs[lay.name] = y
         x = y
     return x
+
+
+def _table_module(lay, params: dict, x):
+    """A layer whose namesake the table calls itself (rnn, lstm, gru), with our parameter
+    tensors swapped in (``functional_call``) so that their gradients reach ``params``."""
+    d = LAYERS[lay.kind]
+    kwargs = d.torch_kwargs(dict(lay.options))
+    if d.torch_input:
+        kwargs[d.torch_input] = x.shape[-1]
+    module = getattr(torch.nn, d.torch)(**kwargs).double().train(d.torch_mode == "train")
+    prefix = f"{lay.name}."
+    own = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+    states = {k: v for k, v in own.items() if d.param_for(k).state}
+    weights = {k: v for k, v in own.items() if k not in states}
+    return d.torch_call(_Swapped(module, weights), (x,), states)
+
+
+class _Swapped:
+    """Calls ``module`` with ``weights`` in place of its own parameters."""
+
+    def __init__(self, module, weights):
+        self.module, self.weights = module, weights
+
+    def __call__(self, *args):
+        return torch.func.functional_call(self.module, self.weights, args)
 
 
 def torch_loss(kind, out, target, softmax_last):
@@ -365,14 +394,41 @@ def test_sgd_agrees_with_torch_optim_sgd(net, loss, lr, momentum, weight_decay, 
     got = sgd_step.solve(net.layers, params, x, target, loss=loss, lr=lr, momentum=momentum,
                          weight_decay=weight_decay, steps=steps)
     tp = {k: T(v).requires_grad_() for k, v in params.items()}
-    if not tp:
+    learned = [k for k in tp if k not in graph.states(net.layers, params)]   # not h0, c0
+    if not learned:
         return
-    opt = torch.optim.SGD(list(tp.values()), lr=lr, momentum=momentum,
+    opt = torch.optim.SGD([tp[k] for k in learned], lr=lr, momentum=momentum,
                           weight_decay=weight_decay)
     for _ in range(steps):
         opt.zero_grad()
         out = torch_forward(net.layers, tp, T(x)[None], {})
         torch_loss(loss, out, T(target)[None], ends_in_softmax(net.layers)).backward()
         opt.step()
-    for name, p in tp.items():
-        close(got[f"new.{name}"], p, f"sgd new.{name.rpartition('.')[2]}")
+    for name in learned:
+        close(got[f"new.{name}"], tp[name], f"sgd new.{name.rpartition('.')[2]}")
+
+
+@settings(max_examples=examples(30))
+@given(net=recurrent_nets(), loss=st.sampled_from(["cross_entropy", "mse"]),
+       momentum=st.sampled_from([0.0, 0.9]), seed=st.integers(0, 2**16))
+def test_recurrent_stacks_agree_with_autograd_and_torch_optim(net, loss, momentum, seed):
+    """rnn / lstm / gru inside stacks: every output and gradient, then two SGD steps that
+    learn the weights and leave h0 and c0 alone, as torch.optim does."""
+    case = random_problem(net, seed, loss)
+    params, x, target = case.params, case.x, case.target
+    values = gradient.solve(net.layers, params, x, loss=loss, target=target)
+    tp, tx, outs, out = torch_case(net, params, x)
+    torch_loss(loss, out, T(target)[None], ends_in_softmax(net.layers)).backward()
+    compare_all(values, net, tp, tx, outs)
+    got = sgd_step.solve(net.layers, params, x, target, loss=loss, lr=0.1, momentum=momentum,
+                         steps=2)
+    learned = [k for k in tp if k not in graph.states(net.layers, params)]
+    tp = {k: T(v).requires_grad_() for k, v in params.items()}
+    opt = torch.optim.SGD([tp[k] for k in learned], lr=0.1, momentum=momentum)
+    for _ in range(2):
+        opt.zero_grad()
+        out = torch_forward(net.layers, tp, T(x)[None], {})
+        torch_loss(loss, out, T(target)[None], ends_in_softmax(net.layers)).backward()
+        opt.step()
+    for name in learned:
+        close(got[f"new.{name}"], tp[name], f"sgd new.{name.rpartition('.')[2]}")

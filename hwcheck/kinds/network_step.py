@@ -138,7 +138,8 @@ def _inputs(spec, inst: Instance) -> _Inputs:
     net = network(spec, inst)
     summary = net.summary()
     params = parameters(net, summary, inst)
-    x = draw(spec.section("input"), net.input_shape, inst, "input")
+    x = _input_values(spec.section("input"), net, inst)
+    _check_indices(spec.section("input"), net, x)
     loss_node, target_node = spec.section("loss"), spec.section("target")
     upstream_node = spec.section("upstream")
     if loss_node is not None:
@@ -165,6 +166,41 @@ def _inputs(spec, inst: Instance) -> _Inputs:
     shape = summary.layers[names.index(at)].output_shape
     up = draw(upstream_node.value["value"], shape, inst, "upstream")
     return _Inputs(net, summary, params, x, None, None, up, at)
+
+
+def _input_values(node: Node, net, inst: Instance):
+    """The network's input, or with several named inputs (``network.input: {q: …, k: …}``)
+    the mapping ``input: {q: VALUE, k: VALUE}``, each value an array or a seeded draw."""
+    if not net.inputs:
+        return draw(node, net.input_shape, inst, "input")
+    names = list(net.inputs)
+    if node.kind != "map" or set(node.value) != set(names):
+        raise node.error("the network has the named inputs " + ", ".join(names)
+                         + "; `input:` gives one value for each", cls=SpecError,
+                         hint="e.g. input: {" + ", ".join(f"{n}: [...]" for n in names) + "}")
+    return {n: draw(node.value[n], net.inputs[n], inst, n) for n in names}
+
+
+def _check_indices(node: Node, net, x) -> None:
+    """A layer that takes integer indices (embedding) straight from a network input gets
+    whole numbers in its range, or the spec is refused here, at the input."""
+    from hwcheck.engine.layers import LAYERS
+    from hwcheck.engine.ops.embedding import as_indices
+
+    values = x if isinstance(x, dict) else {"input": x}
+    first = next(iter(values))
+    for i, lay in enumerate(net.layers):
+        d = LAYERS.get(lay.kind)
+        src = lay.inputs[0] if lay.inputs else first if i == 0 else None
+        if d is None or d.indices is None or src not in values:
+            continue
+        bound = lay.options[d.indices]
+        try:
+            as_indices(values[src], bound)
+        except ValueError as err:
+            raise node.error(f"{lay.kind} '{lay.name}' reads {src}: {err}", cls=SpecError,
+                             hint=f"give whole numbers from 0 to {bound - 1}, e.g. "
+                                  f"{{random: integers, low: 0, high: {bound - 1}}}") from None
 
 
 def _check(spec) -> None:

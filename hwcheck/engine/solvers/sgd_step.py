@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hwcheck.engine import graph
 from hwcheck.engine.solvers import gradient
 
 ASCENT = "ascent"   # a known slip: the step taken with the wrong sign (θ + lr·g)
@@ -26,12 +27,16 @@ def solve(layers, params: dict, x: np.ndarray, target: np.ndarray, *, loss: str,
     theta = {k: np.asarray(v, dtype=float) for k, v in params.items()}
     buf: dict = {}
     sign = -1.0 if ASCENT in variants else 1.0
+    fixed = graph.states(layers, params)     # h0, c0: given inputs, not learned
     for step in range(steps):
         values = gradient.solve(layers, theta, x, loss=loss, target=target, variants=variants)
         if step == 0:
             first = values
         new = {}
         for name, p in theta.items():
+            if name in fixed:
+                new[name] = p
+                continue
             g = values[f"grad.{name}"] + weight_decay * p
             if momentum:
                 buf[name] = g if step == 0 else momentum * buf[name] + g
@@ -40,5 +45,5 @@ def solve(layers, params: dict, x: np.ndarray, target: np.ndarray, *, loss: str,
         theta = new
     result = dict(first)
     result["lr"] = float(lr)
-    result.update({f"new.{name}": p for name, p in theta.items()})
+    result.update({f"new.{name}": p for name, p in theta.items() if name not in fixed})
     return result
