@@ -1,6 +1,7 @@
 """hwcheck's speed claims (README, "Speed"), one command each.
 
     python benchmarks/run.py startup   [--quick] [--runs N]
+    python benchmarks/run.py grade     [--quick] [--runs N] [--parts]
     python benchmarks/run.py batch     [--quick] [--size N] [--growth]
     python benchmarks/run.py conv      [--quick] [--size 2N] [--k K] [--growth]
     python benchmarks/run.py formula   [--quick]
@@ -124,11 +125,14 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:
 
 # --- 1. startup ----------------------------------------------------------------------------
 
+# `main`, not `python -m hwcheck`: the program ends in os._exit (cli.run), before this
+# probe could look; `python -m hwcheck` imports nothing besides hwcheck.cli.
 HELP_PROBE = """
-import runpy, sys
+import sys
 sys.argv = ["hwcheck", "--help"]
+from hwcheck.cli import main
 try:
-    runpy.run_module("hwcheck", run_name="__main__", alter_sys=True)
+    main()
 except SystemExit:
     pass
 heavy = ("numpy", "yaml", "pydantic", "rich.console")
@@ -161,6 +165,44 @@ def startup(args) -> int:
     print(f"  `hwcheck --help` imports numpy: {'yes' if 'numpy' in loaded else 'no'}"
           f"   (heavy modules it loads: {', '.join(loaded) or 'none'})")
     return 0 if "numpy" not in loaded else 1
+
+
+# --- 1b. the student loop: grade one file ---------------------------------------------------
+
+NUMPY = "import numpy"
+SEED_ANSWERS = ROOT / "examples" / "seed-answers.yaml"
+
+# What a `grade` of one file is made of, each a fresh interpreter: shown by --parts so the
+# gap to the baseline can be attributed (cumulative: each line adds to the one above).
+GRADE_PARTS = {
+    "+ yaml, hwcheck's grader modules":
+        "import numpy, yaml; import hwcheck.grading.grader",
+    "+ rich.console, rich.table (text output)":
+        "import numpy, yaml; import hwcheck.grading.grader; import rich.console, rich.table",
+    "+ typer (the command line)":
+        "import numpy, yaml; import hwcheck.grading.grader; import rich.console, rich.table;"
+        " import typer",
+}
+
+
+def grade(args) -> int:
+    """`hwcheck grade examples/seed-answers.yaml` (text to a pipe) vs `import numpy`."""
+    runs = 2 if args.quick else args.runs
+    cmds = {"hwcheck grade examples/seed-answers.yaml":
+            hwcheck_cmd("grade", str(SEED_ANSWERS.relative_to(ROOT))),
+            f'python -c "{NUMPY}"': [sys.executable, "-c", NUMPY]}
+    if args.parts:
+        cmds.update({k: [sys.executable, "-c", v] for k, v in GRADE_PARTS.items()})
+    times = interleaved(cmds, runs)
+    print(f"grade: {runs} interleaved runs each (after 1 warm-up), medians")
+    print(f"  {'':<45} {'wall':>10} {'cpu':>10}")
+    for name, (w, c) in times.items():
+        print(f"  {name:<45} {_ms(statistics.median(w)):>10} {_ms(statistics.median(c)):>10}")
+    (wa, ca), (wb, cb) = list(times.values())[:2]
+    ratio = statistics.median(wa) / statistics.median(wb)
+    cpu_ratio = statistics.median(ca) / statistics.median(cb)
+    print(f"  ratio {ratio:.2f}× wall, {cpu_ratio:.2f}× cpu   {_verdict(ratio, 2.0, args.quick)}")
+    return 0
 
 
 # --- 2. batch ------------------------------------------------------------------------------
@@ -445,13 +487,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="claim", required=True)
     for name, helptext in (("startup", "hwcheck solve p5 vs bare imports"),
+                           ("grade", "hwcheck grade of one file vs import numpy"),
                            ("batch", "a class of submissions in one call vs one submission"),
                            ("conv", "p1's conv-block gradients vs PyTorch autograd"),
                            ("formula", "p1's dL/dK formula vectorised vs a Python loop")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--quick", action="store_true", help="a tiny size: check it runs")
-        if name == "startup":
+        if name in ("startup", "grade"):
             p.add_argument("--runs", type=int, default=15)
+        if name == "grade":
+            p.add_argument("--parts", action="store_true",
+                           help="also time the imports a grade is made of")
         if name == "batch":
             p.add_argument("--size", type=int, default=1000)
             p.add_argument("--runs", type=int, default=9, help="single calls timed")
@@ -465,7 +511,8 @@ def main(argv=None) -> int:
             p.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args(argv)
     print(f"[{machine()}]")
-    return {"startup": startup, "batch": batch, "conv": conv, "formula": formula}[args.claim](args)
+    return {"startup": startup, "grade": grade, "batch": batch, "conv": conv,
+            "formula": formula}[args.claim](args)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,3 @@
-from hwcheck.cli import main
+from hwcheck.cli import run
 
-main()
+run()

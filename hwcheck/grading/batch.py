@@ -8,7 +8,6 @@ A submission that hits a limit becomes an error row, and the batch goes on.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import signal
 from collections import deque
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hwcheck.errors import HwcheckError, UsageError
+from hwcheck.grading.guard import CpuLimit as _CpuLimit
+from hwcheck.grading.guard import _on_cpu_limit
 from hwcheck.grading.results import Submission
 
 PATTERNS = ("*.yaml", "*.yml")
@@ -44,14 +45,6 @@ def collect(targets) -> list[Path]:
         else:
             raise UsageError("no such file or folder", file=str(target), hint="check the path")
     return files
-
-
-class _CpuLimit(Exception):
-    pass
-
-
-def _on_cpu_limit(signum, frame):
-    raise _CpuLimit()
 
 
 _GRADER = None
@@ -114,6 +107,8 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
                limits: Limits = Limits(), on_done=None) -> list[Submission]:
     """Grade every file, in order of ``files``; ``on_done(submission)`` after each."""
     global _GRADER, _LIMITS
+    import multiprocessing as mp   # only a batch needs it (one file is graded in-process)
+
     jobs = max(1, min(jobs or min(os.cpu_count() or 1, 2), len(files)))
     # Even one file goes to a forked worker: only there do the memory cap and the
     # wall-clock watchdog hold. Without fork (not Linux), the CPU timer is all we have.
@@ -135,6 +130,8 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
 
 
 def _pooled(files, jobs, limits: Limits, on_done) -> list[Submission]:
+    import multiprocessing as mp
+
     ctx = mp.get_context("fork")
     results: dict[int, Submission] = {}
     todo = deque(range(len(files)))

@@ -61,6 +61,11 @@ class Grader:
                           max_score=float(sum(p.max_score for p in problems)),
                           problems=problems, notices=sheet.notices)
 
+    def grade_problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
+        """One problem of ``sheet`` (the Python API checks one problem at a time)."""
+        with np.errstate(all="ignore"):
+            return self._problem(spec, sheet)
+
     def _problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
         done: dict = {}   # part name → (result, student value per instance or None)
         indexing = sheet.indexing

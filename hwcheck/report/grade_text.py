@@ -112,6 +112,11 @@ def _panel(problem, key_withheld: bool) -> Panel:
                  box=box.ROUNDED, padding=(0, 1))
 
 
+def problem_panel(problem, key_withheld: bool = False) -> Panel:
+    """One problem's panel on its own (``hwcheck.check`` shows it in a terminal)."""
+    return _panel(problem, key_withheld)
+
+
 def _score_style(score, max_score) -> str:
     return "green" if score >= max_score else ("red" if score <= 0 else "yellow")
 
