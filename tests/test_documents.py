@@ -1,0 +1,107 @@
+"""Notebooks, LaTeX and Markdown submissions (grading/sources): read without running them,
+graded exactly like the YAML the same answers would make."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from hwcheck.grading.sources import notebook
+from tests.support.helpers import EXAMPLES, grader, part
+
+DOCUMENTS = ("seed-answers.ipynb", "seed-answers.tex", "seed-answers.md")
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return grader().grade_file(EXAMPLES / "seed-answers.yaml")
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_seed_documents_grade_like_the_yaml(seed, name):
+    doc = grader().grade_file(EXAMPLES / name)
+    assert doc.error is None and not doc.notices
+    assert (doc.student, doc.score, doc.max_score) == (seed.student, seed.score, seed.max_score)
+    for pa, pb in zip(seed.problems, doc.problems, strict=True):
+        for a, b in zip(pa.parts, pb.parts, strict=True):
+            assert (b.name, b.status, b.diagnosis, b.score, b.feedback) == \
+                (a.name, a.status, a.diagnosis, a.score, a.feedback), name
+            assert b.line > 0
+
+
+def test_notebook_positions_are_cells():
+    sub = grader().grade_file(EXAMPLES / "seed-answers.ipynb")
+    cells = json.loads((EXAMPLES / "seed-answers.ipynb").read_text())["cells"]
+    w = part(sub, "p5", "W")
+    assert "hwcheck:p5.W" in cells[w.line - 1]["metadata"]["tags"]   # its saved output
+    b = part(sub, "p5", "B")
+    assert cells[b.line - 1]["source"][0].startswith("# hwcheck: p5.B")   # a marker line
+
+
+def test_latex_and_markdown_positions_are_lines():
+    for name, fragment in (("seed-answers.tex", "\\answer{p3}{"),
+                           ("seed-answers.md", "<!-- hwcheck: p3 -->")):
+        lines = (EXAMPLES / name).read_text().split("\n")
+        p3 = part(grader().grade_file(EXAMPLES / name), "p3", "params")
+        assert fragment in lines[p3.line - 1]
+        assert lines[p3.line - 1][p3.col - 1:].startswith("513466")
+
+
+@pytest.mark.parametrize("text, data", [
+    ("array([[ 1.0016,  0.0016],\n       [ 0.    , -1.    ]])", "[[1.0016, 0.0016], [0., -1.]]"),
+    ("[[ 1.0016  0.0016]\n [ 0.     -1.    ]]", "[[1.0016, 0.0016], [0., -1.]]"),
+    ("tensor([0.0016, 0.0000], requires_grad=True)", "[0.0016, 0.0000]"),
+    ("array([1, 2], dtype=int32)", "[1, 2]"),
+    ("513466", "513466"),
+    ("q - p", "q - p"),
+])
+def test_saved_outputs_are_read_as_data(text, data):
+    assert notebook._data(text) == data
+
+
+def _nb(tmp_path, cells, name="hw.ipynb"):
+    path = tmp_path / name
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    return grader().grade_file(path)
+
+
+def _code(source, outputs=(), tags=()):
+    return {"cell_type": "code", "metadata": {"tags": list(tags)}, "source": source,
+            "outputs": list(outputs), "execution_count": None}
+
+
+def test_untagged_cells_and_untagged_outputs_are_ignored(tmp_path):
+    sub = _nb(tmp_path, [
+        _code("W = [[9, 9], [9, 9]]"),
+        _code("print(W)", [{"output_type": "stream", "name": "stdout", "text": "[[9 9]]"}]),
+        _code("print(513466)", [{"output_type": "stream", "name": "stdout",
+                                 "text": "513466\n"}], ["hwcheck:p3"])])
+    assert part(sub, "p3", "params").status == "correct"
+    assert part(sub, "p5", "W").status == "missing"
+    assert part(sub, "p3", "params").line == 3
+
+
+def test_code_without_output_is_a_notice_not_a_run(tmp_path):
+    sub = _nb(tmp_path, [_code("W = compute()", tags=["hwcheck:p5.W"])])
+    assert part(sub, "p5", "W").status == "missing"
+    assert any("never runs code" in n.message and n.line == 1 for n in sub.notices)
+
+
+def test_a_formula_in_a_python_string(tmp_path):
+    sub = _nb(tmp_path, [_code("# hwcheck: p4.dE/dz\nanswer = 'q - p'")])
+    assert part(sub, "p4", "dE/dz").status == "correct"
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no LaTeX installed")
+def test_the_latex_example_compiles(tmp_path):
+    env = dict(os.environ, TEXINPUTS=f"{EXAMPLES / 'latex'}{os.pathsep}")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                          "-output-directory", str(tmp_path), str(EXAMPLES / "seed-answers.tex")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (tmp_path / "seed-answers.pdf").stat().st_size > 1000
