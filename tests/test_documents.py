@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from hwcheck.grading.sources import notebook
 from tests.support.helpers import EXAMPLES, grader, part
@@ -105,3 +106,101 @@ def test_the_latex_example_compiles(tmp_path):
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tmp_path / "seed-answers.pdf").stat().st_size > 1000
+
+
+# ---- templates: every format, filled with the key, grades all-correct ----------------------
+
+FORMATS = ("yaml", "ipynb", "tex", "md")
+
+
+def _key_answers() -> dict:
+    """(problem, part) → a right answer, from examples/correct-answers.yaml."""
+    plain = yaml.safe_load((EXAMPLES / "correct-answers.yaml").read_text())
+    specs = grader().specs
+    out = {}
+    for pid, spec in specs.items():
+        value = plain[pid]
+        if not isinstance(value, dict):
+            value = {spec.parts[0].name: value}
+        out.update({f"{pid}.{name}": v for name, v in value.items()})
+    return out
+
+
+def _written(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _fill(fmt: str, text: str, answers: dict) -> str:
+    if fmt == "ipynb":
+        doc = json.loads(text)
+        for cell in doc["cells"]:
+            tags = [t[8:] for t in cell["metadata"].get("tags", ()) if t.startswith("hwcheck:")]
+            if tags and tags[0] in answers:
+                value = answers[tags[0]]
+                cell["source"].append(_written(value) if cell["cell_type"] == "markdown"
+                                      else f"answer = {value!r}")
+            elif tags == ["student"]:
+                cell["source"] = ["ada"]
+        return json.dumps(doc)
+    for tag, value in answers.items():
+        pid, part = tag.split(".", 1)
+        blank = {"yaml": f'  {_yaml_key(part)}: {"null" if not isinstance(value, str) else chr(34) * 2}\n',
+                 "tex": f"\\answer{{{tag}}}{{}}",
+                 "md": f"<!-- hwcheck: {tag} -->\n"}[fmt]
+        filled = {"yaml": f"  {_yaml_key(part)}: {json.dumps(value)}\n",
+                  "tex": f"\\answer{{{tag}}}{{{_written(value)}}}",
+                  "md": f"<!-- hwcheck: {tag} -->\n{_written(value)}\n"}[fmt]
+        assert text.count(blank) == 1, (fmt, blank)
+        text = text.replace(blank, filled)
+    return text
+
+
+def _yaml_key(part: str) -> str:
+    return f'"{part}"' if ":" in part else part
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_template_filled_with_the_key_grades_all_correct(tmp_path, fmt):
+    from hwcheck.report.template import render_template
+
+    specs = list(grader().specs.values())
+    text = render_template(fmt, specs)
+    blank = tmp_path / f"blank.{fmt}"
+    blank.write_text(text)
+    empty = grader().grade_file(blank)
+    assert empty.error is None and not empty.notices
+    assert {p.status for pr in empty.problems for p in pr.parts} == {"missing"}
+
+    filled = tmp_path / f"filled.{fmt}"
+    filled.write_text(_fill(fmt, text, _key_answers()))
+    sub = grader().grade_file(filled)
+    want = grader().grade_file(EXAMPLES / "correct-answers.yaml")
+    assert sub.error is None and not sub.notices
+    statuses = {(pr.id, p.name): p.status for pr in sub.problems for p in pr.parts}
+    assert set(statuses.values()) == {"correct", "needs_review"}, statuses
+    assert statuses == {(pr.id, p.name): p.status for pr in want.problems for p in pr.parts}
+    assert sub.score == want.score
+
+
+def test_yaml_template_is_unchanged_by_the_formats():
+    from hwcheck.report.template import render_template, skeleton
+
+    specs = list(grader().specs.values())
+    assert render_template("yaml", specs) == skeleton(specs)
+
+
+def test_the_tex_template_defines_the_macros_of_the_sty():
+    from hwcheck.report.template_docs import STY_DEFINITIONS
+
+    sty = (EXAMPLES / "latex" / "hwcheck.sty").read_text()
+    assert all(d in sty.split("\n") for d in STY_DEFINITIONS)
+
+
+@pytest.mark.parametrize("fmt", FORMATS[1:])
+def test_templates_fit_80_columns(fmt):
+    from hwcheck.report.template import render_template
+
+    text = render_template(fmt, list(grader().specs.values()))
+    if fmt == "ipynb":
+        text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+    assert max(map(len, text.split("\n"))) <= 80

@@ -45,6 +45,8 @@ def read(path: str | Path, specs: dict, display: str | None = None):
             end = _closing(text, pos, name, starts, macro)
             args.append((pos + 1, text[pos + 1:end]))
             pos = end + 1
+        if "#" in args[0][1]:
+            continue   # a macro parameter: this is inside a definition, not a mark
         if macro in ("hwcheckstudent", "hwcheckindexing"):
             tag = macro[7:]
         else:

@@ -6,9 +6,10 @@
     <!-- hwcheck: p1.dL/dS -->
     $$\\frac{1}{4} g_{\\lceil d/2 \\rceil, \\lceil e/2 \\rceil}$$
 
-The answer is what follows the marker on its own line, else the next block after blank
-lines: a ``$$ … $$`` or ``\\[ … \\]`` math block, a fenced ``` block (its inside), or a
-paragraph (up to a blank line or the next marker). ``student`` and ``indexing`` go in a
+The answer is what follows the marker on its own line, else the block that starts on the
+next line: a ``$$ … $$`` or ``\\[ … \\]`` math block, a fenced ``` block (its inside), or a
+paragraph (up to a blank line or the next marker). A blank line right after the marker
+means no answer (a template's empty place). ``student`` and ``indexing`` go in a
 YAML front matter, or under markers ``<!-- hwcheck: student -->`` like any answer.
 Positions are the line and column where the answer starts.
 """
@@ -63,9 +64,7 @@ def _marker(line: str):
 
 def _block(lines: list[str], i: int, name: str, where: str):
     """The block after a marker line: (text, its line, its column, the next line index)."""
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    if i == len(lines) or _marker(lines[i]):
+    if i == len(lines) or not lines[i].strip() or _marker(lines[i]):   # no answer
         return "", i, 1, i
     first = lines[i].strip()
     col = len(lines[i]) - len(lines[i].lstrip()) + 1

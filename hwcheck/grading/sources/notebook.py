@@ -132,6 +132,8 @@ def _answer(cell: dict, number: int, name: str, where: str, marked: bool, notice
         return literal(name, number)
     output = _output(cell.get("outputs"), name, where, number)
     if output is None:
+        if not _code(source):
+            return text_node("", name, number, 1)   # an empty place: the part is missing
         notices.append(Notice(f"{where}: code with no saved output was not graded "
                               "(hwcheck never runs code)", number, 1,
                               "run the cell and save the notebook, or write the answer "
@@ -148,8 +150,7 @@ def _answer(cell: dict, number: int, name: str, where: str, marked: bool, notice
 
 def _literal(source: str):
     """A code cell that is only an answer literal, possibly assigned (``W = [[…]]``)."""
-    lines = [ln for ln in source.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
-    code = "\n".join(lines).strip()
+    code = _code(source)
     m = _ASSIGN.match(code)
     if m:
         code = code[m.end():].strip()
@@ -167,6 +168,12 @@ def _literal(source: str):
     if data.startswith("[") or re.fullmatch(r"[+-]?[\d.]+(?:[eE][+-]?\d+)?", data):
         return lambda name, number: data_node(data, name, number, 1)
     return None
+
+
+def _code(source: str) -> str:
+    """The cell's code without comment lines and blank lines."""
+    lines = [ln for ln in source.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    return "\n".join(lines).strip()
 
 
 def _output(outputs, name: str, where: str, number: int) -> str | None:
