@@ -51,6 +51,26 @@ def _at_size_cap() -> bytes:
     return head + b"x" * (MIB - len(head) - 1) + b"\n"
 
 
+def _notebook(cells: list) -> bytes:
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                       "nbformat_minor": 5}).encode()
+
+
+def _printed(text: str, tags=("hwcheck:p3",)) -> dict:
+    return {"cell_type": "code", "execution_count": 1, "metadata": {"tags": list(tags)},
+            "source": "print(x)",
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": text}]}
+
+
+def _nb_huge_outputs() -> bytes:
+    # 60 MB of plots (base64 PNG payloads) around one tagged answer: read in about a second
+    plot = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": "plot()",
+            "outputs": [{"output_type": "display_data", "metadata": {},
+                         "data": {"image/png": "iVBORw0KGgo" * 100_000,
+                                  "text/plain": "<Figure size 640x480>"}}]}
+    return _notebook([plot] * 30 + [_printed("513466\n")] + [plot] * 30)
+
+
 GENERATORS = {
     "invalid_utf8": lambda: b"p3: 5134\xff66\n",
     "nul_byte": lambda: b"p3: 513466\np4:\n  dE/dz: q\x00 - p\n",
@@ -61,6 +81,16 @@ GENERATORS = {
     "at_size_cap": _at_size_cap,
     "open_brackets": lambda: b"[" * 100_000,
     "huge_matrix": _huge_matrix,
+    "nb_huge_outputs": _nb_huge_outputs,
+    "nb_huge_tagged_output": lambda: _notebook([_printed("1.5 " * 2_000_000)]),
+    "nb_thousands_of_cells": lambda: _notebook(
+        [{"cell_type": "markdown", "metadata": {}, "source": f"step {i}"} for i in range(20_000)]
+        + [_printed("513466\n")]),
+    "nb_tag_on_every_cell": lambda: _notebook([_printed("[[1, 0], [0, -1]]", ["hwcheck:p5.W"])]
+                                              * 5_000),
+    "nb_thousands_of_tags": lambda: _notebook(
+        [_printed("1", [f"hwcheck:p9.part{i}"]) for i in range(3_000)]),
+    "nb_deep_json": lambda: b'{"cells": ' + b"[" * 100_000,
 }
 
 
@@ -198,7 +228,7 @@ def _prepare(case: dict, tmp: Path) -> tuple[list, str | None]:
     if "file" in case:
         display = f"tests/corpus/bad_inputs/{case['file']}"
     elif "generate" in case:
-        path = tmp / f"{case['name']}.yaml"
+        path = tmp / f"{case['name']}.{case.get('suffix', 'yaml')}"
         path.write_bytes(GENERATORS[case["generate"]]())
         display = str(path)
     if "setup" in case:
@@ -276,6 +306,9 @@ def check_case(case: dict, outcome: Outcome) -> None:
         assert case["stderr"] in run.stderr, run.stderr
     if "stdout" in case:
         assert case["stdout"] in " ".join(run.stdout.split()), run.stdout[-3000:]
+    for start in case.get("no_line", []):
+        assert not any(ln.lstrip().startswith(start) for ln in run.stdout.splitlines()), \
+            f"a line of the output starts with {start!r}"
     if "stdout_line" in case:
         want = case["stdout_line"].replace("{file}", display or "")
         assert any(ln.rstrip().startswith(want) for ln in run.stdout.splitlines()), run.stdout

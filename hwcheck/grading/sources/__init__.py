@@ -134,13 +134,12 @@ def sheet(file: str, tagged: list[Tagged], specs: dict,
     seen: dict = {}
     lines: dict = {}
     student, indexing = None, 1
-    if len(tagged) > MAX_TAGGED:
-        t = tagged[MAX_TAGGED]
-        raise AnswerError(f"more than {MAX_TAGGED:,} tagged answers", file=file,
-                          line=t.node.line, col=t.node.col,
-                          hint="tag only the cells or lines that hold answers")
-    for t in tagged:
+    for count, t in enumerate(tagged):
         node = t.node
+        if count == MAX_TAGGED:
+            raise AnswerError(f"more than {MAX_TAGGED:,} tagged answers", file=file,
+                              line=node.line, col=node.col,
+                              hint="tag only the cells or lines that hold answers")
         if t.tag in seen:
             raise AnswerError(f"{t.where}: tag '{t.tag}' is also on {seen[t.tag]}", file=file,
                               line=node.line, col=node.col, hint="keep only one of the two")
