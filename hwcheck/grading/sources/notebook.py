@@ -83,7 +83,7 @@ def _tag(cell: dict, number: int, name: str) -> tuple[str | None, bool]:
     m = MARKER.match(_first_line(cell.get("source")))
     if m:
         ours.append(m.group("tag"))
-    ours = list(dict.fromkeys(t for t in ours if t))
+    ours = [_unicode(t, name, number, f"cell {number}") for t in dict.fromkeys(ours) if t]
     if len(ours) > 1:
         shown = ", ".join(f"hwcheck:{t}" for t in ours[:3])
         raise AnswerError(f"cell {number} has several hwcheck tags ({shown})", file=name,
@@ -112,7 +112,18 @@ def _text(value, name: str, where: str, number: int) -> str:
                           file=name, line=number, col=1)
     if sum(map(len, parts)) > MAX_ANSWER:
         check_size("".join(parts), name, number, 1, where)
-    return "".join(parts)
+    return _unicode("".join(parts), name, number, where)
+
+
+def _unicode(text: str, name: str, number: int, where: str) -> str:
+    """JSON may escape a lone surrogate (``\\ud800``), which no report can print."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise AnswerError(f"{where}: text is not valid Unicode (a lone surrogate "
+                          f"U+{ord(text[exc.start]):04X})", file=name, line=number, col=1,
+                          hint="delete the character and save again") from None
+    return text
 
 
 def _answer(cell: dict, number: int, name: str, where: str, marked: bool, notices: list):
