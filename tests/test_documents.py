@@ -204,3 +204,26 @@ def test_templates_fit_80_columns(fmt):
     if fmt == "ipynb":
         text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
     assert max(map(len, text.split("\n"))) <= 80
+
+
+@pytest.mark.parametrize("source, status", [
+    ("W = [[0.99138, -0.00862], [0, -1]]  # after one step", "correct"),
+    ("import numpy as np\n\nW = np.array([[0.99138, -0.00862], [0, -1]])", "correct"),
+    ("W = np.array([[0.99138, -0.00862], [0, -1]], dtype=np.float32)", "correct"),
+    ("W = np.array([(0.99138, -0.00862), (0, -1)])", "correct"),
+    ("torch.tensor([[0.99138, -0.00862], [0., -1.]])", "correct"),
+    ("W = [[1, 0], [0, 1]]\nW = [[0.99138, -0.00862], [0, -1]]", None),
+    ("W = W0 - 0.02 * dW", None),
+])
+def test_a_code_cell_is_a_literal_or_its_output_is_read(tmp_path, source, status):
+    out = [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+            "data": {"text/plain": "array([[ 0.99138, -0.00862],\n       [ 0.     , -1.     ]])"}}]
+    alone = _nb(tmp_path, [_code(source, tags=["hwcheck:p5.W"])])
+    with_output = _nb(tmp_path, [_code(source, out, tags=["hwcheck:p5.W"])])
+    if status is None:   # not one literal: only a saved output answers
+        assert part(alone, "p5", "W").status == "missing"
+        assert any("never runs code" in n.message for n in alone.notices)
+        assert part(with_output, "p5", "W").status == "correct"
+    else:
+        assert part(alone, "p5", "W").status == status
+        assert part(with_output, "p5", "W").status == status

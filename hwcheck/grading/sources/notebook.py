@@ -26,7 +26,8 @@ from hwcheck.grading.sources import (MAX_ANSWER, Tagged, check_size, data_node, 
 #: the file as a whole: notebooks carry their plots, so this is far above an answer's size
 MAX_NOTEBOOK = 200 * 2**20
 MARKER = re.compile(r"\s*(?:#|//|%|<!--)\s*hwcheck\s*:\s*(?P<tag>[^\s>]+)\s*(?:-->)?\s*\Z")
-_ASSIGN = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*\s*=(?!=)\s*")
+_NUMERIC = re.compile(r"[\[\],\s0-9eE.+\-]+")
+_TUPLES = str.maketrans("()", "[]")
 _WRAPPER = re.compile(r"(?:np\.|numpy\.|torch\.)?(?:array|asarray|tensor|Tensor)\(", re.S)
 _KWARGS = re.compile(r",\s*(?:dtype|requires_grad|grad_fn|device|size)\s*=[^\]]*\Z", re.S)
 _TOKEN = re.compile(r"\[|\]|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\.\.\.|,|\s+")
@@ -160,31 +161,37 @@ def _answer(cell: dict, number: int, name: str, where: str, marked: bool, notice
 
 
 def _literal(source: str):
-    """A code cell that is only an answer literal, possibly assigned (``W = [[…]]``)."""
+    """A code cell that is one answer literal, perhaps assigned (``W = [[…]]``) or wrapped
+    (``np.array([…])``), besides imports: parsed with ``ast``, never evaluated. None for
+    any other code."""
     code = _code(source)
-    m = _ASSIGN.match(code)
-    if m:
-        code = code[m.end():].strip()
-    if not code:
+    try:
+        body = ast.parse(code).body if code else []
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
-    if code[0] in "\"'" or code[:2].lower() in ('r"', "r'"):
-        try:
-            value = ast.literal_eval(code)   # parses a literal; nothing is evaluated
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            return None
-        if isinstance(value, str):
-            return lambda name, number: text_node(value.strip(), name, number, 1)
+    body = [b for b in body if not isinstance(b, (ast.Import, ast.ImportFrom))]
+    if len(body) != 1 or not isinstance(body[0], (ast.Expr, ast.Assign)):
         return None
-    data = _data(code)
-    if data.startswith("[") or re.fullmatch(r"[+-]?[\d.]+(?:[eE][+-]?\d+)?", data):
-        return lambda name, number: data_node(data, name, number, 1)
+    value = body[0].value
+    if isinstance(value, ast.Call) and _WRAPPER.fullmatch(ast.unparse(value.func) + "(") \
+            and len(value.args) == 1:
+        value = value.args[0]
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return lambda name, number: text_node(value.value.strip(), name, number, 1)
+    if isinstance(value, (ast.List, ast.Tuple, ast.Constant, ast.UnaryOp)):
+        data = ast.get_source_segment(code, value) or ""
+        if isinstance(value, ast.Tuple) and not data.startswith("("):
+            data = f"({data})"   # `W = 1, 2`
+        data = _data(data.translate(_TUPLES))
+        if _NUMERIC.fullmatch(data):
+            return lambda name, number: data_node(data, name, number, 1)
     return None
 
 
 def _code(source: str) -> str:
     """The cell's code without comment lines and blank lines."""
     lines = [ln for ln in source.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
-    return "\n".join(lines).strip()
+    return "\n".join(lines).strip()   # (a comment after code is ast's to skip)
 
 
 def _output(outputs, name: str, where: str, number: int) -> str | None:
