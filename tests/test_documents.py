@@ -144,7 +144,8 @@ def _fill(fmt: str, text: str, answers: dict) -> str:
         return json.dumps(doc)
     for tag, value in answers.items():
         pid, part = tag.split(".", 1)
-        blank = {"yaml": f'  {_yaml_key(part)}: {"null" if not isinstance(value, str) else chr(34) * 2}\n',
+        empty = '""' if isinstance(value, str) else "null"
+        blank = {"yaml": f"  {_yaml_key(part)}: {empty}\n",
                  "tex": f"\\answer{{{tag}}}{{}}",
                  "md": f"<!-- hwcheck: {tag} -->\n"}[fmt]
         filled = {"yaml": f"  {_yaml_key(part)}: {json.dumps(value)}\n",

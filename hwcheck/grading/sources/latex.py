@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 
 from hwcheck.errors import AnswerError
-from hwcheck.grading.sources import Tagged, check_size, read_bytes, sheet, text_node
+from hwcheck.grading.sources import (MAX_TAGGED, Tagged, check_size, read_bytes, sheet,
+                                     text_node)
 
 MAX_TEX = 4 * 2**20
 _MACRO = re.compile(r"\\(hwcheckanswer|answer|hwcheckstudent|hwcheckindexing)(?![A-Za-z@])")
@@ -57,6 +58,8 @@ def read(path: str | Path, specs: dict, display: str | None = None):
         where = f"line {line} (\\{macro}{{{tag[:40]}}})"
         check_size(body, name, line, col, where)
         tagged.append(Tagged(tag, text_node(body.strip(), name, line, col), where))
+        if len(tagged) > MAX_TAGGED:
+            break   # `sheet` refuses it; reading the rest would only cost time
     return sheet(name, tagged, specs)
 
 

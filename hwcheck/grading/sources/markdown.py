@@ -20,7 +20,8 @@ import re
 from pathlib import Path
 
 from hwcheck.errors import AnswerError, HwcheckError
-from hwcheck.grading.sources import Tagged, check_size, read_bytes, sheet, text_node
+from hwcheck.grading.sources import (MAX_TAGGED, Tagged, check_size, read_bytes, sheet,
+                                     text_node)
 
 MAX_MD = 4 * 2**20
 MARKER = re.compile(r"<!--\s*hwcheck\s*:\s*(?P<tag>\S*?)\s*-->")
@@ -51,6 +52,8 @@ def read(path: str | Path, specs: dict, display: str | None = None):
             body, at, col, i = _block(lines, i, name, where)
         check_size(body, name, at, col, where)
         tagged.append(Tagged(tag, text_node(body, name, at, col), where))
+        if len(tagged) > MAX_TAGGED:
+            break   # `sheet` refuses it; reading the rest would only cost time
     return sheet(name, tagged, specs)
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from hwcheck.errors import AnswerError
 from hwcheck.grading.results import Notice
-from hwcheck.grading.sources import (MAX_ANSWER, Tagged, check_size, data_node, read_bytes,
-                                     sheet, text_node)
+from hwcheck.grading.sources import (MAX_ANSWER, MAX_TAGGED, Tagged, check_size, data_node,
+                                     read_bytes, sheet, text_node)
 
 #: the file as a whole: notebooks carry their plots, so this is far above an answer's size
 MAX_NOTEBOOK = 200 * 2**20
@@ -59,6 +59,8 @@ def read(path: str | Path, specs: dict, display: str | None = None):
         found = _answer(cell, number, name, where, marked, notices)
         if found is not None:
             tagged.append(Tagged(tag, found, where))
+            if len(tagged) > MAX_TAGGED:
+                break   # `sheet` refuses it; reading the rest would only cost time
     return sheet(name, tagged, specs, notices)
 
 
