@@ -228,3 +228,13 @@ def test_a_code_cell_is_a_literal_or_its_output_is_read(tmp_path, source, status
     else:
         assert part(alone, "p5", "W").status == status
         assert part(with_output, "p5", "W").status == status
+
+
+@pytest.mark.parametrize("name", DOCUMENTS[1:])
+def test_windows_line_endings_grade_the_same(tmp_path, seed, name):
+    crlf = tmp_path / name
+    crlf.write_bytes((EXAMPLES / name).read_bytes().replace(b"\n", b"\r\n"))
+    sub = grader().grade_file(crlf)
+    assert (sub.score, sub.notices) == (seed.score, ())
+    assert [p.status for pr in sub.problems for p in pr.parts] == \
+        [p.status for pr in seed.problems for p in pr.parts]

@@ -27,7 +27,8 @@ _COMMENT = re.compile(r"(?<!\\)((?:\\\\)*)%.*")
 
 def read(path: str | Path, specs: dict, display: str | None = None):
     name = display or str(path)
-    text = _uncommented(read_bytes(path, name, MAX_TEX, "LaTeX document"))
+    text = read_bytes(path, name, MAX_TEX, "LaTeX document").replace("\r\n", "\n")
+    text = _uncommented(text)
     starts = _line_starts(text)
     tagged: list[Tagged] = []
     for m in _MACRO.finditer(text):

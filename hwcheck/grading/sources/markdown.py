@@ -31,7 +31,8 @@ _CLOSERS = {"$$": "$$", "\\[": "\\]"}
 
 def read(path: str | Path, specs: dict, display: str | None = None):
     name = display or str(path)
-    lines = read_bytes(path, name, MAX_MD, "Markdown document").split("\n")
+    text = read_bytes(path, name, MAX_MD, "Markdown document")
+    lines = text.replace("\r\n", "\n").split("\n")
     tagged = _front_matter(lines, name)
     i, fence = 0, None
     while i < len(lines):
