@@ -401,7 +401,7 @@ def test_manifest_is_consistent():
         assert set(c["exit"] if isinstance(c["exit"], list) else [c["exit"]]) <= {0, 1, 2}, c
         assert set(c) <= {"name", "file", "generate", "setup", "args", "exit", "stderr",
                           "stdout", "stdout_line", "at", "where", "part", "notice", "forbid",
-                          "xfail", "one_line", "isolate"}, c
+                          "xfail", "one_line", "isolate", "suffix", "no_line"}, c
         assert c.get("generate", "invalid_utf8") in GENERATORS, c
         assert c.get("setup", "empty_folder") in SETUPS, c
         if "xfail" in c:
@@ -425,6 +425,10 @@ def test_manifest_is_consistent():
                   "spec_unknown_layer", "spec_negative_kernel", "spec_collapsing_shape",
                   "spec_groups_do_not_divide", "spec_missing_input"):
         assert topic in covered, f"issue 6 asks for a case on {topic}"
+    for topic in ("nb_malformed_json", "nb_huge_outputs", "nb_thousands_of_cells",
+                  "nb_tag_on_every_cell", "nb_output_injection", "nb_code_is_never_run",
+                  "tex_unbalanced_braces", "tex_duplicate_tag", "md_unclosed_math"):
+        assert topic in covered, f"issue 13 asks for a case on {topic}"
 
 
 def test_generated_inputs_have_the_intended_size():
@@ -432,6 +436,7 @@ def test_generated_inputs_have_the_intended_size():
     assert len(GENERATORS["at_size_cap"]()) == MIB
     assert MIB // 2 > len(GENERATORS["huge_matrix"]()) > 80_000
     assert GENERATORS["open_brackets"]().count(b"[") == 100_000
+    assert len(GENERATORS["nb_huge_outputs"]()) > 50 * MIB
 
 
 # ---- a file under the size cap must also parse quickly ------------------------------------
