@@ -91,6 +91,8 @@ GENERATORS = {
     "nb_thousands_of_tags": lambda: _notebook(
         [_printed("1", [f"hwcheck:p9.part{i}"]) for i in range(3_000)]),
     "nb_deep_json": lambda: b'{"cells": ' + b"[" * 100_000,
+    "tex_nested_answers": lambda: b"\\answer{p2.why_nms}{" * 3_000 + b"}" * 3_000,
+    "tex_unclosed_answers": lambda: b"\\answer{p3}{{" * 200_000,
     "tex_control_characters": lambda: (b"\\hwcheckstudent{eve\x1b[2J}\n"
                                        b"\\answer{p2.why_nms}{over\x00lap \xc2\x9b boxes}\n"
                                        b"\\answer{p3\x1b[2J}{513466}\n"),

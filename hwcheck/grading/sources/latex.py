@@ -31,7 +31,10 @@ def read(path: str | Path, specs: dict, display: str | None = None):
     text = _uncommented(text)
     starts = _line_starts(text)
     tagged: list[Tagged] = []
+    done = 0   # a mark inside an earlier mark's argument is part of that answer's text
     for m in _MACRO.finditer(text):
+        if m.start() < done:
+            continue
         macro = m.group(1)
         pos = _skip_space(text, m.end())
         if pos >= len(text) or text[pos] != "{":
@@ -46,7 +49,7 @@ def read(path: str | Path, specs: dict, display: str | None = None):
                                   hint="write \\answer{p5.W}{your answer}")
             end = _closing(text, pos, name, starts, macro)
             args.append((pos + 1, text[pos + 1:end]))
-            pos = end + 1
+            pos = done = end + 1
         if "#" in args[0][1]:
             continue   # a macro parameter: this is inside a definition, not a mark
         if macro in ("hwcheckstudent", "hwcheckindexing"):
