@@ -238,3 +238,37 @@ def test_windows_line_endings_grade_the_same(tmp_path, seed, name):
     assert (sub.score, sub.notices) == (seed.score, ())
     assert [p.status for pr in sub.problems for p in pr.parts] == \
         [p.status for pr in seed.problems for p in pr.parts]
+
+
+@pytest.mark.parametrize("fmt", FORMATS[1:])
+def test_template_format_through_the_cli(tmp_path, fmt):
+    from tests.support.runners import run
+
+    made = run("template", "p3", "p5", "--format", fmt)
+    assert made.exit_code == 0
+    path = tmp_path / f"blank.{fmt}"
+    path.write_text(made.stdout)
+    graded = run("grade", str(path), "--format", "json")
+    assert graded.exit_code == 1   # everything is missing, nothing is an error
+    doc = json.loads(graded.stdout)
+    assert doc["student"] == "your-id" and not doc["notices"]
+    assert {p["status"] for pr in doc["problems"] for p in pr["parts"]} == {"missing"}
+
+
+def test_an_unknown_template_format_is_one_line():
+    from tests.support.runners import run
+
+    result = run("template", "--format", "docx")
+    assert result.exit_code == 2 and "is not one of: yaml, ipynb, tex, md" in result.stderr
+
+
+def test_a_folder_mixes_formats_and_skips_what_is_not_a_submission(tmp_path):
+    from hwcheck.grading.batch import collect
+
+    for name in ("a.yaml", "b.ipynb", "c.tex", "d.md"):
+        shutil.copy(EXAMPLES / name.replace(name[0], "seed-answers", 1), tmp_path / name)
+    (tmp_path / "README.md").write_text("# Submissions for week 2\n")
+    (tmp_path / "notes.tex").write_text("\\section{notes}\n")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    shutil.copy(EXAMPLES / "seed-answers.ipynb", tmp_path / ".ipynb_checkpoints" / "b.ipynb")
+    assert [p.name for p in collect([tmp_path])] == ["a.yaml", "b.ipynb", "c.tex", "d.md"]
