@@ -132,7 +132,8 @@ def solve(
 @command
 def grade(
     targets: List[str] = typer.Argument(..., metavar="ANSWERS|DIR...",
-                                        help="Answers files, or folders of them."),
+                                        help="Answers files (.yaml, or .ipynb, .tex, "
+                                             ".md documents), or folders of them."),
     problems: Optional[Path] = PROBLEMS_OPT,
     fmt: str = typer.Option("text", "--format", "-f",
                             help=", ".join(FORMATS) + "."),
@@ -158,6 +159,8 @@ def grade(
       hwcheck grade submissions/ --format junit --output report.xml
 
       hwcheck grade answers.yaml --format github --min-score 30
+
+      hwcheck grade hw.ipynb
     """
     from hwcheck.grading import batch
     from hwcheck.spec.catalog import load_catalog
@@ -196,6 +199,8 @@ def template(
     ids: List[str] = typer.Argument(None, metavar="[ID...]",
                                     help="Problem ids (default: every problem)."),
     problems: Optional[Path] = PROBLEMS_OPT,
+    fmt: str = typer.Option("yaml", "--format", "-f",
+                            help="yaml, ipynb (a notebook), tex (LaTeX) or md (Markdown)."),
 ):
     """Print an answers skeleton, with a comment per part giving its shape or kind.
 
@@ -204,13 +209,16 @@ def template(
       hwcheck template > answers.yaml
 
       hwcheck template p1 p5
+
+      hwcheck template p1 p5 --format ipynb > hw.ipynb
     """
     from hwcheck.spec.catalog import load_catalog
-    from hwcheck.report.template import skeleton
+    from hwcheck.report.template import TEMPLATES, render_template
 
+    _choice(fmt, tuple(TEMPLATES), "--format")
     catalog = load_catalog(problems)
     specs = [catalog.get(i) for i in ids] if ids else list(catalog.specs.values())
-    sys.stdout.write(skeleton(specs) + "\n")
+    sys.stdout.write(render_template(fmt, specs) + "\n")
 
 
 @command

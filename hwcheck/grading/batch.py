@@ -20,6 +20,9 @@ from hwcheck.grading.guard import _on_cpu_limit
 from hwcheck.grading.results import Submission
 
 PATTERNS = ("*.yaml", "*.yml")
+#: documents (grading.sources) in a folder; a .tex or .md counts only if it has a hwcheck
+#: mark, so a README beside the submissions is not graded as one
+DOCUMENTS = ("*.ipynb", "*.tex", "*.md")
 
 
 @dataclass(frozen=True)
@@ -35,16 +38,31 @@ def collect(targets) -> list[Path]:
     for target in targets:
         path = Path(target)
         if path.is_dir():
-            found = sorted({p for pat in PATTERNS for p in path.rglob(pat) if p.is_file()})
+            found = sorted({p for pat in PATTERNS for p in path.rglob(pat) if p.is_file()} |
+                           {p for pat in DOCUMENTS for p in path.rglob(pat) if _submission(p)})
             if not found:
-                raise UsageError(f"no *.yaml answers files under {target}", file=str(target),
-                                 hint="put each submission in its own .yaml file")
+                raise UsageError(f"no *.yaml answers files under {target} (nor notebooks, "
+                                 ".tex or .md with hwcheck marks)", file=str(target),
+                                 hint="put each submission in its own file")
             files.extend(found)
         elif path.exists():
             files.append(path)
         else:
             raise UsageError("no such file or folder", file=str(target), hint="check the path")
     return files
+
+
+def _submission(path: Path) -> bool:
+    if not path.is_file() or ".ipynb_checkpoints" in path.parts:   # Jupyter's autosaves
+        return False
+    if path.suffix == ".ipynb":
+        return True
+    try:
+        with path.open("rb") as fh:
+            return b"hwcheck" in fh.read(4 << 20)
+    except OSError:
+        return True   # unreadable: graded, so that its row says why
+
 
 
 _GRADER = None

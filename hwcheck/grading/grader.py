@@ -14,8 +14,9 @@ from hwcheck.errors import FormulaError
 from hwcheck.grading import compare
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.answers import (YAML11_WORDS, AnswerSheet, InvalidAnswer, is_blank,
-                                     read_answers, to_array, written_precision)
+                                     to_array, written_precision)
 from hwcheck.grading.compare import Slip
+from hwcheck.grading.sources import read_sheet
 from hwcheck.grading.numeric_text import read_numbers
 from hwcheck.kinds import instances, slips, solve_spec
 from hwcheck.grading.results import (Note, PartResult, ProblemResult, RubricMatch, Submission,
@@ -48,8 +49,9 @@ class Grader:
             self._alternatives(spec, part, None)
 
     def grade_file(self, path: str | Path, display: str | None = None) -> Submission:
-        """Grade one answers file. An unreadable file raises HwcheckError."""
-        return self.grade_sheet(read_answers(path, self.specs, display))
+        """Grade one answers file (YAML, or a document: ``sources.SOURCES``). An unreadable
+        file raises HwcheckError."""
+        return self.grade_sheet(read_sheet(path, self.specs, display))
 
     def grade_sheet(self, sheet: AnswerSheet) -> Submission:
         # Students' numbers overflow and divide by zero; the comparison handles inf and
