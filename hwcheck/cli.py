@@ -328,8 +328,7 @@ def main() -> None:
         code = 1
     except typer.TyperException as exc:  # click's usage errors, raised by typer's parser
         ctx = getattr(exc, "ctx", None)
-        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
-            sys.stdout.write(ctx.get_help() + "\n")
+        if type(exc).__name__ == "NoArgsIsHelpError":    # typer has printed the help
             sys.exit(0)
         path = ctx.command_path if ctx is not None else "hwcheck"
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
