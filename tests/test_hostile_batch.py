@@ -39,7 +39,9 @@ RUNAWAY = "sum(" + "+".join(["exp(i)"] * 60) + " for i in 1..5000000)"
 # Heavy but quick: 20,000,000 elements, a few operations (~1 s).
 HEAVY = "sum(exp(i) - i for i in 1..5000000)"
 # Within the work budget, and nearly all user CPU: four passes of tanh over 20,000,000 values.
-TANH_CHAIN = "sum(tanh(tanh(tanh(tanh(i)))) for i in 1..5000000)"
+# 32 nested tanh over 5M values: ~0.3 s of CPU once vectorised, well past the 0.1 s limit
+# below on a loaded machine too (4 nested, ~0.08 s, sat too close to it).
+TANH_CHAIN = "sum(" + "tanh(" * 32 + "i" + ")" * 32 + " for i in 1..5000000)"
 
 
 def _laughs() -> str:
