@@ -27,12 +27,14 @@ def file_digest(path) -> str | None:
 
 def of_part(grader, spec, part, student) -> Fingerprint:
     if part.answer == "text":
-        key = repr(part.rubric).encode()
+        key = repr([(p.point, p.points, p.synonyms) for p in part.rubric]).encode()
     else:
         # Rounded to 12 significant digits: a solver's last-bit noise is not a new key.
         value = np.asarray(grader.key(spec, 0, student).solution.parts[part.name], dtype=float)
         key = repr((value.shape, [float(f"{x:.12g}") for x in value.ravel()])).encode()
-    tolerance = repr(part.tolerance or spec.tolerance).encode()
+    # Fields named, not the dataclass's repr: a new field must not look like a new tolerance.
+    tol = part.tolerance or spec.tolerance
+    tolerance = repr((tol.rtol, tol.atol, tol.sigfigs, tol.decimals)).encode()
     # A mistake's line is where it sits, not what it is: moving it is no change.
     mistakes = repr([(m.name, m.feedback, m.formula, m.value, m.variant)
                      for m in part.mistakes]).encode()

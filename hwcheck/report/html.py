@@ -231,7 +231,7 @@ def _report(sub, i: int, opened: bool = False) -> str:
     for pr in sub.problems:
         rows = [_part_row(p, sub.key_withheld) for p in pr.parts]
         out.append(f"<h4>{esc(pr.id)}: {esc(pr.title)} {_pts(pr.score)}/"
-                   f"{_pts(pr.max_score)}</h4>" + _table("report", head, rows))
+                   f"{_pts(pr.max_score)}</h4>" + _table("result", head, rows))
     out.append("</details>")
     return "".join(out)
 
