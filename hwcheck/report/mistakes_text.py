@@ -18,8 +18,8 @@ def render(clusters, graded: int, console) -> None:
         console.print(Text(f"No group of two or more students shares an unexplained wrong "
                            f"answer ({graded} submissions).", style="bold"))
         return
-    console.print(Text(f"{len(clusters)} groups of unexplained wrong answers "
-                       f"({graded} submissions), biggest first in each part", style="bold"))
+    console.print(Text(f"{len(clusters)} groups of unexplained wrong answers in {graded} "
+                       "submissions", style="bold"))
     for c in clusters:
         console.print()
         head = Text.assemble(safe(f"{c.problem} {c.part}", "bold"),
