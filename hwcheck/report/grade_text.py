@@ -19,7 +19,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from hwcheck.report import classstats
 from hwcheck.report.details import answer_text, details_of, expected_text, view
 from hwcheck.report.numbers import fmt_number
 from hwcheck.grading.results import FAILING
@@ -36,7 +35,6 @@ STATUS = {
 }
 COUNT_WORD = {"needs_review": "review"}
 
-DIAGNOSES = 10      # diagnoses listed in a class summary; a count says the rest
 ANSWER_CHARS = 72   # a long answer is cut in the table; the file itself has it whole
 
 # Invisible characters that reorder or hide text on a terminal (Trojan Source); clean()
@@ -250,68 +248,6 @@ def _class_summary(subs, console) -> None:
         ("" if errors == 1 else "s")
     passing = sum(not s.failing for s in graded)
     console.print(Text(tally + f", {passing} with nothing failing", style="bold"))
-    _histograms(graded, console)
-    _diagnoses(graded, console)
-
-
-def _diagnoses(graded, console) -> None:
-    """Every named diagnosis ranked by how many students made it (the first DIAGNOSES)."""
-    ranked = classstats.diagnoses(graded)
-    if not ranked:
-        return
-    table = Table(box=box.SIMPLE_HEAD, title="Diagnoses, most common first",
-                  title_justify="left", title_style="bold", header_style="bold",
-                  show_edge=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("diagnosis", overflow="fold")
-    table.add_column("students", justify="right", no_wrap=True)
-    table.add_column("parts", overflow="fold", max_width=36)
-    for rank, d in enumerate(ranked[:DIAGNOSES], start=1):
-        table.add_row(str(rank), safe(d.slug), str(d.count),
-                      safe(", ".join(f"{p} ({n})" for p, n in d.parts[:3])
-                           + (", …" if len(d.parts) > 3 else "")))
-    console.print(Group(Text(""), table))
-    if len(ranked) > DIAGNOSES:
-        console.print(Text(f"… and {len(ranked) - DIAGNOSES} more diagnoses", style="dim"))
-
-
-SPARK = "▁▂▃▄▅▆▇█"
-SHORT = {"correct": "✓", "wrong": "✗", "invalid": "!", "missing": "∅", "needs_review": "?"}
-
-
-def _spark(bins) -> Text:
-    """A histogram in one line: a block per bin, its height the bin's share of the peak
-    (an empty bin is a dot, so that "nobody" is not mistaken for "a few")."""
-    peak = max((n for _, n in bins), default=0) or 1
-    text = Text()
-    for _, n in bins:
-        text.append(SPARK[min(len(SPARK) - 1, int(n / peak * (len(SPARK) - 1) + 0.5))] * 2
-                    if n else "··", style="blue" if n else "dim")
-    return text
-
-
-def _histograms(graded, console) -> None:
-    stats = classstats.part_stats(graded, STATUSES)
-    if not stats:
-        return
-    table = Table(box=box.SIMPLE_HEAD, title="Parts: scores from 0 to full, and statuses",
-                  title_justify="left", title_style="bold", header_style="bold",
-                  show_edge=False)
-    table.add_column("part", overflow="fold", max_width=24)
-    table.add_column("mean", justify="right", no_wrap=True)
-    table.add_column("scores", no_wrap=True)
-    table.add_column("bins", overflow="fold", style="dim", max_width=16)
-    table.add_column("statuses", overflow="fold")
-    for st in stats:
-        shares = Text()
-        for status, n in st.statuses:
-            if shares:
-                shares.append(" ")
-            style = STATUS.get(status, ("", ""))[1]
-            shares.append(f"{SHORT.get(status, status)}{n / st.graded:.0%}", style=style)
-        labels = f"{st.bins[0][0]}…{st.bins[-1][0]}".replace("–", "-")
-        table.add_row(safe(f"{st.problem} {st.part}"), f"{_pts(st.mean)}/{_pts(st.max_score)}",
-                      _spark(st.bins), Text(labels), shares)
-    console.print(Group(Text(""), table))
-    console.print(Text("  " + "  ".join(f"{SHORT[k]} {COUNT_WORD.get(k, k)}"
-                                        for k in STATUSES if k in SHORT), style="dim"))
+    from hwcheck.report import class_text   # it imports this module: imported late
+    class_text.histograms(graded, console)
+    class_text.diagnoses(graded, console)
