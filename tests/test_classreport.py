@@ -192,6 +192,8 @@ def test_unchanged_regrade_has_no_changes(tmp_path):
     old = tmp_path / "old.json"
     run("grade", folder, "-f", "json", "-o", old, "-j", "1")
     assert _changes(run("grade", folder, "-f", "json", "--against", old, "-j", "1")) == []
+    moved = folder.rename(tmp_path / "moved")   # the same class, its folder spelled anew
+    assert _changes(run("grade", moved, "-f", "json", "--against", old, "-j", "1")) == []
 
 
 # ---- the HTML page ------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from collections import Counter
+from pathlib import Path, PurePath
 
 from hwcheck.errors import UsageError
 
@@ -66,9 +67,19 @@ def changes(previous: dict, submissions) -> tuple[Change, ...]:
     in the order of ``submissions``, then the files that are no longer graded."""
     out: list[Change] = []
     seen = set()
+    # A folder spelled another way (./subs/, an absolute path, a moved folder) still finds
+    # each student: by name, else by the file's own name, where either is unique.
+    names = Counter(s.get("student") for s in previous.values())
+    by_name = {s.get("student"): f for f, s in previous.items()
+               if s.get("student") and names[s.get("student")] == 1}
+    bases = Counter(PurePath(f).name for f in previous)
+    by_base = {PurePath(f).name: f for f in previous if bases[PurePath(f).name] == 1}
     for sub in submissions:
-        old = previous.get(sub.file)
-        seen.add(sub.file)
+        file = sub.file
+        if file not in previous:
+            file = by_name.get(sub.student) or by_base.get(PurePath(file).name, file)
+        old = previous.get(file)
+        seen.add(file)
         if old is None:
             out.append(Change(sub.file, sub.student, "", "", None,
                               "error" if sub.error else "graded", None,
