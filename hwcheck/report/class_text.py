@@ -69,7 +69,8 @@ def histograms(graded, console) -> None:
             if shares:
                 shares.append(" ")
             style = STATUS.get(status, ("", ""))[1]
-            shares.append(f"{SHORT.get(status, status)}{n / st.graded:.0%}", style=style)
+            shares.append(f"{SHORT.get(status, status)}{classstats.share(n, st.graded)}",
+                          style=style)
         labels = f"{st.bins[0][0]}…{st.bins[-1][0]}".replace("–", "-")
         table.add_row(safe(f"{st.problem} {st.part}"), f"{_pts(st.mean)}/{_pts(st.max_score)}",
                       _spark(st.bins), Text(labels), shares)

@@ -32,6 +32,17 @@ class Diagnosis:
     parts: tuple[tuple[str, int], ...]     # ("p5 W", count), most first
 
 
+def share(n: int, total: int) -> str:
+    """A percentage that never rounds a few students away to "0%"."""
+    if not total:
+        return "0%"
+    if 0 < n < total and n / total < 0.01:
+        return "<1%"
+    if n < total and n / total > 0.99:
+        return ">99%"
+    return f"{n / total:.0%}"
+
+
 def part_stats(subs, statuses) -> list[PartStats]:
     scores: dict[tuple[str, str], list[float]] = {}
     counts: dict[tuple[str, str], Counter] = {}

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from html import escape
 
+from hwcheck.report.classstats import share
+
 STATUS_COLOURS = {"correct": "#2e7d32", "wrong": "#c62828", "invalid": "#8e24aa",
                   "missing": "#f9a825", "needs_review": "#0277bd"}
 OTHER = "#757575"
@@ -37,7 +39,7 @@ def share_bar(shares, *, title: str, width: int = 300) -> str:
     """One bar split by status ((status, count) pairs), with a legend of percentages that
     wraps onto a second row when it must."""
     total = sum(n for _, n in shares) or 1
-    labels = [f"{status.replace('_', ' ')} {n / total:.0%}" for status, n in shares]
+    labels = [f"{status.replace('_', ' ')} {share(n, total)}" for status, n in shares]
     rows, lx = 1, 0.0
     for label in labels:
         step = 16 + 6.2 * len(label)
@@ -51,7 +53,7 @@ def share_bar(shares, *, title: str, width: int = 300) -> str:
         w = width * n / total
         colour = STATUS_COLOURS.get(status, OTHER)
         out.append(f'<rect x="{x:.1f}" y="2" width="{w:.1f}" height="16" fill="{colour}">'
-                   f'<title>{escape(status)}: {n} ({n / total:.0%})</title></rect>')
+                   f'<title>{escape(status)}: {n} ({share(n, total)})</title></rect>')
         x += w
         legend.append((status, n, colour))
     lx, y = 0.0, 26
