@@ -230,3 +230,24 @@ def test_html_class_page_links_every_student(planted_class):
     assert page.classes["histogram"] == parts == page.classes["shares"]
     assert {"summary", "parts", "diagnoses", "clusters", "students"} <= set(page.ids)
     assert "unexplained-p5-w-" in page.plain
+
+
+def test_a_cluster_reproduced_by_a_solver_variant_proposes_the_variant(tmp_path):
+    """p5 without its `mistakes:`: the softmax-diagonal answers are unexplained, and the
+    kind's solver variant re-solves to them, so the entry names the variant."""
+    problems = tmp_path / "problems"
+    shutil.copytree(PROBLEMS, problems)
+    spec = problems / "p5.yaml"
+    spec.write_text(re.sub(r"(?m)^    mistakes:\n(?:      .*\n)+", "", spec.read_text()))
+    grader = Grader(load_catalog(problems).specs)
+    assert not any(p.mistakes for p in grader.specs["p5"].parts)
+    subs = []
+    for i in range(3):
+        path = tmp_path / f"s{i}.yaml"
+        path.write_text("p5:\n  W: [[1.0016, 0.0016], [0, -1]]\n  B: [0.0016, 0]\n")
+        subs.append(grader.grade_file(path))
+    clusters = {c.part: c for c in mine(grader, subs, problem="p5")}
+    assert set(clusters) == {"W", "B"}
+    for c in clusters.values():
+        assert c.size == 3 and "variant: softmax-diagonal" in c.entry
+        assert "softmax-diagonal" in c.differs

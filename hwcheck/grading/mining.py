@@ -131,9 +131,23 @@ def _variant(grader, spec, part, value, tol) -> str | None:
             alt = grader.key(spec, 0, None, frozenset({variant})).solution.parts[part.name]
         except (HwcheckError, ValueError, KeyError):
             continue
-        if compare.matches(value, np.asarray(alt, dtype=float), tol):
+        if compare.matches(value, np.asarray(alt, dtype=float), tol, _written(value)):
             return variant
     return None
+
+
+def _written(value: np.ndarray) -> np.ndarray:
+    """Each entry's precision as the shortest decimal that reads back as it (half a unit
+    in its last place): how the grader believes a student's rounding of a slip."""
+    out = []
+    for x in value.ravel().tolist():
+        text = repr(float(x))
+        if "e" in text or "n" in text:
+            out.append(0.0)
+            continue
+        decimals = len(text.split(".")[1].rstrip("0"))
+        out.append(0.5 * 10.0 ** -decimals)
+    return np.asarray(out).reshape(value.shape)
 
 
 def _near(grader, spec, part, value) -> str:
