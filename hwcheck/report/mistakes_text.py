@@ -7,6 +7,9 @@ parsed as markup) so that it copies as written.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from rich.table import Table
 from rich.text import Text
 
@@ -33,7 +36,15 @@ def render(clusters, graded: int, console) -> None:
         grid.add_row("  differs", safe(c.differs, limit=300))
         grid.add_row("  students", safe(shown, "dim", limit=300))
         console.print(grid)
-        where = f"{c.spec_file}, " if c.spec_file else ""
+        where = f"{_short(c.spec_file)}, " if c.spec_file else ""
         console.print(Text(f"  paste under {where}parts → {c.part} → mistakes:", style="dim"))
         for line in c.entry.rstrip("\n").split("\n"):
             console.print(safe("    " + line, "cyan", limit=2000), soft_wrap=True)
+
+
+def _short(path: str) -> str:
+    """The spec's path from the current folder when it is under it (it usually is)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(os.getcwd()).resolve()))
+    except (ValueError, OSError):
+        return path
