@@ -251,3 +251,23 @@ def test_a_cluster_reproduced_by_a_solver_variant_proposes_the_variant(tmp_path)
     for c in clusters.values():
         assert c.size == 3 and "variant: softmax-diagonal" in c.entry
         assert "softmax-diagonal" in c.differs
+
+
+def test_class_page_stays_small_per_student(planted_class):
+    """Each student's report is a closed <details> of a few KB, so that a class of 1,000 is
+    a page of a few MB (benchmarks/run.py html prints its size)."""
+    _, _, grader, subs = planted_class
+    html = report.render("html", subs, analysis=ClassAnalysis(mine(grader, subs), None))
+    assert len(html.encode()) / len(subs) < 10_000
+    assert html.count("<details") == len(subs) and " open>" not in html
+
+
+def test_text_class_summary_fits_80_columns(planted_class):
+    _, _, _, subs = planted_class
+    out = report.render("text", subs)
+    summary = out[out.index("CLASS SUMMARY"):]
+    assert "Parts: scores from 0 to full" in summary and "Diagnoses, most common" in summary
+    assert max(len(line) for line in summary.splitlines()) <= 80
+    ranked = re.findall(r"(?m)^ (\d+) +(\S+) +(\d+) ", summary)
+    counts = [int(n) for _, _, n in ranked]
+    assert ranked and counts == sorted(counts, reverse=True)
