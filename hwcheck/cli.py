@@ -202,7 +202,7 @@ def grade(
     root = str(targets[0]) if len(targets) == 1 and Path(targets[0]).is_dir() else None
     analysis = _analysis(grader, submissions, fmt, previous, hide_expected)
     if changed_only:
-        changed = {c.file for c in analysis.changes}
+        changed = {c.file for c in analysis.changes if c.graded}
         submissions = [s for s in submissions if s.file in changed]
     _emit(submissions, fmt, output, hide_expected, root, analysis)
     if all(s.error is not None for s in submissions):

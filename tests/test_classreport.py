@@ -153,7 +153,8 @@ def test_regrade_says_why_each_result_changed(regraded):
     assert p5 and all("key changed" in w for w in p5)
     assert "answers file changed" in why[(str(edited), "p3", "params")]
     for c in doc_changes:
-        assert (c["old_status"], c["old_score"]) != (c["new_status"], c["new_score"])
+        assert (c["old_status"], c["old_score"], c["old_diagnosis"]) != \
+            (c["new_status"], c["new_score"], c["new_diagnosis"])
     text = run("grade", folder, "--problems", problems, "--against", old, "-j", "1").stdout
     assert text.startswith("Regrade:") and "tolerance changed" in text
     assert "CLASS SUMMARY" not in text
@@ -161,8 +162,12 @@ def test_regrade_says_why_each_result_changed(regraded):
 
 def test_changed_only_limits_csv_and_json(regraded):
     folder, problems, old, _ = regraded
-    changed = {c["file"] for c in _changes(run("grade", folder, "--problems", problems,
-                                                "-f", "json", "--against", old, "-j", "1"))}
+    changes = _changes(run("grade", folder, "--problems", problems, "-f", "json",
+                           "--against", old, "-j", "1"))
+    # a gradebook's rows: the status or the score moved, not only the diagnosis
+    changed = {c["file"] for c in changes if (c["old_status"], c["old_score"]) !=
+               (c["new_status"], c["new_score"])}
+    assert changed < {c["file"] for c in changes}
     out = run("grade", folder, "--problems", problems, "-f", "csv", "--against", old,
               "--changed-only", "-j", "1")
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
@@ -271,3 +276,30 @@ def test_text_class_summary_fits_80_columns(planted_class):
     ranked = re.findall(r"(?m)^ (\d+) +(\S+) +(\d+) ", summary)
     counts = [int(n) for _, _, n in ranked]
     assert ranked and counts == sorted(counts, reverse=True)
+
+
+def test_regrade_after_pasting_a_mined_mistake(planted_class, tmp_path):
+    """The loop the issue asks for: mine, paste, regrade against the earlier report. The
+    planted students' feedback changes (a named diagnosis), their scores do not, so
+    --changed-only leaves them out of a gradebook upload."""
+    folder, planted, grader, subs = planted_class
+    old = tmp_path / "old.json"
+    old.write_text(report.render("json", subs))
+    cluster = next(c for c in mine(grader, subs, problem="p5") if c.part == "W" and c.size == 3)
+    problems = tmp_path / "problems"
+    shutil.copytree(PROBLEMS, problems)
+    spec = problems / "p5.yaml"
+    spec.write_text(_paste(spec.read_text(), "  W:\n", cluster.entry))
+    out = run("grade", folder, "--problems", problems, "-f", "json", "--against", old,
+              "-j", "1")
+    changes = _changes(out)
+    assert {c["file"] for c in changes} == set(map(str, planted))
+    for c in changes:
+        assert (c["part"], c["old_status"], c["new_status"]) == ("W", "wrong", "wrong")
+        assert (c["old_diagnosis"], c["new_diagnosis"]) == (None, cluster.name)
+        assert c["why"] == ["spec's mistakes changed"]
+    text = run("grade", folder, "--problems", problems, "--against", old, "-j", "1").stdout
+    assert f"no diagnosis → {cluster.name}" in " ".join(text.split())
+    only = run("grade", folder, "--problems", problems, "-f", "csv", "--against", old,
+               "--changed-only", "-j", "1").stdout
+    assert only.strip().count("\n") == 0    # the header alone

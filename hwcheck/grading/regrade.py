@@ -1,6 +1,6 @@
 """Regrades with a diff: this grading against an earlier JSON report (``--against``).
 
-A part changed when its status or score did. Why is read from the fingerprints both
+A part changed when its status, score or diagnosis did. Why is read from the fingerprints both
 reports record (``grading.fingerprints``): the key, the tolerance, the spec's known
 mistakes, or the answers file itself. A report written before fingerprints existed still
 compares; its changes say the reason is unknown.
@@ -33,6 +33,14 @@ class Change:
     old_score: float | None
     new_score: float | None
     why: tuple[str, ...]
+    old_diagnosis: str | None = None
+    new_diagnosis: str | None = None
+
+    @property
+    def graded(self) -> bool:
+        """The status or the score moved (not only the diagnosis): a gradebook's concern."""
+        return self.old_status != self.new_status or self.old_score is None or \
+            self.new_score is None or abs(self.old_score - self.new_score) > SCORE_EPS
 
 
 def read_previous(path) -> dict:
@@ -104,11 +112,15 @@ def changes(previous: dict, submissions) -> tuple[Change, ...]:
                                       part.status, None, part.score, ("new part",)))
                     continue
                 score = _num(was.get("score"))
+                # A new diagnosis is a change too: the student's feedback is not the same
+                # (a mistake pasted from `hwcheck mistakes` shows here).
                 if was.get("status") == part.status and score is not None \
-                        and abs(score - part.score) <= SCORE_EPS:
+                        and abs(score - part.score) <= SCORE_EPS \
+                        and was.get("diagnosis") == part.diagnosis:
                     continue
                 out.append(Change(sub.file, sub.student, pr.id, part.name, was.get("status"),
-                                  part.status, score, part.score, _why(was, part, old, sub)))
+                                  part.status, score, part.score, _why(was, part, old, sub),
+                                  was.get("diagnosis"), part.diagnosis))
     for file, old in previous.items():
         if file not in seen:
             out.append(Change(file, old.get("student"), "", "",

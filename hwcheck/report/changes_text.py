@@ -23,6 +23,9 @@ def render(changes, graded: int, console, root: str | None = None) -> None:
     table.add_column("why", overflow="fold", ratio=1)
     for c in changes:
         status = Text.assemble(_status(c.old_status), " → ", _status(c.new_status))
+        if c.old_diagnosis != c.new_diagnosis:
+            status.append("\n").append_text(safe(f"{c.old_diagnosis or 'no diagnosis'} → "
+                                                  f"{c.new_diagnosis or 'none'}", "dim italic"))
         score = f"{_opt(c.old_score)} → {_opt(c.new_score)}"
         table.add_row(safe(_name(c.file, root)), safe(f"{c.problem} {c.part}".strip() or "file"),
                       status, score, safe("; ".join(c.why)))

@@ -125,7 +125,8 @@ def cluster_doc(c) -> dict:
 def change_doc(c) -> dict:
     return {"file": c.file, "student": c.student, "problem": c.problem or None,
             "part": c.part or None, "old_status": c.old_status, "new_status": c.new_status,
-            "old_score": num(c.old_score), "new_score": num(c.new_score), "why": list(c.why)}
+            "old_score": num(c.old_score), "new_score": num(c.new_score), "why": list(c.why),
+            "old_diagnosis": c.old_diagnosis, "new_diagnosis": c.new_diagnosis}
 
 
 def render(submissions, *, hide_expected: bool = False, analysis=None) -> str:

@@ -180,7 +180,10 @@ def _changes(changes) -> str:
     for c in changes:
         where = f"{c.problem} {c.part}".strip() or "whole file"
         rows.append(f"<tr><td>{esc(c.student or c.file)}</td><td>{esc(where)}</td>"
-                    f"<td>{_status(c.old_status)} → {_status(c.new_status)}</td>"
+                    f"<td>{_status(c.old_status)} → {_status(c.new_status)}"
+                    + (f"<br><span class=muted>{esc(c.old_diagnosis or 'no diagnosis')} → "
+                       f"{esc(c.new_diagnosis or 'none')}</span>"
+                       if c.old_diagnosis != c.new_diagnosis else "") + "</td>"
                     f"<td class=n>{_opt(c.old_score)} → {_opt(c.new_score)}</td>"
                     f"<td>{esc('; '.join(c.why))}</td></tr>")
     body = _table("changes", ["student", "part", "status", "#score", "why"], rows) if rows \
