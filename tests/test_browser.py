@@ -9,6 +9,7 @@ screenshot is saved for review; its path is printed (``pytest -s`` shows it).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -33,11 +34,11 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--enable-logging=stderr", "--v=0"]
 
 
-def chromium(page: Path, *extra: str) -> subprocess.CompletedProcess:
+def chromium(page: Path, *extra: str, url_fragment: str = "") -> subprocess.CompletedProcess:
+    url = page.resolve().as_uri() + (f"#{url_fragment}" if url_fragment else "")
     with tempfile.TemporaryDirectory(prefix="hwcheck-chromium-") as profile:
-        return subprocess.run([BROWSER, *FLAGS, f"--user-data-dir={profile}", *extra,
-                               page.resolve().as_uri()], capture_output=True, text=True,
-                              timeout=GUARD)
+        return subprocess.run([BROWSER, *FLAGS, f"--user-data-dir={profile}", *extra, url],
+                              capture_output=True, text=True, timeout=GUARD)
 
 
 def _console_errors(stderr: str) -> list[str]:
@@ -73,6 +74,15 @@ def test_class_page_in_chromium(class_page):
     assert dom.classes["cluster"] >= 1
     assert sum(h.startswith("#s-") for h in dom.hrefs) == students
     assert "Class report" in dom.plain and "could not grade" in dom.plain
+
+
+def test_a_students_link_opens_their_report(class_page):
+    """Following #s-3 (the students table's link) opens that report's <details> alone."""
+    page, _ = class_page
+    shown = chromium(page, "--dump-dom", url_fragment="s-3")
+    opened = re.findall(r'<details class="report" open[^>]*>.*?</summary><div id="(s-\d+)"',
+                        shown.stdout)
+    assert opened == ["s-3"], opened
 
 
 def test_screenshot_of_the_class_page(class_page):

@@ -5,7 +5,7 @@ is no script, and a Content-Security-Policy forbids any fetch, so it opens from 
 course LMS alike. Every string that may come from a student (names, files, answers,
 feedback, details, notices) goes through ``esc``. Anchors are built from positions, never
 from student text. Each student's full report is a closed ``<details>`` (a class of 1,000
-stays a page a browser scrolls), opened by its link from the students table.
+stays a page a browser scrolls), opened by following its link from the students table.
 
 One submission: its report alone, open.
 """
@@ -41,7 +41,7 @@ figcaption{font-weight:600}figure svg{display:block;margin-top:4px}.correct{colo
 .invalid{color:#8e24aa}.missing{color:#b28704}.needs_review{color:#0277bd}
 details{border-bottom:1px solid #eee;padding:2px 0}summary{cursor:pointer}
 details[open]{background:#fafafa}.cluster{border-left:4px solid #c62828;padding-left:8px;
-margin:10px 0}.muted{color:#757575}td.a{max-width:360px;overflow-wrap:anywhere}
+margin:10px 0}.target{scroll-margin-top:3em}.muted{color:#757575}td.a{max-width:360px;overflow-wrap:anywhere}
 """
 
 
@@ -219,11 +219,13 @@ def _students(subs) -> str:
 
 def _report(sub, i: int, opened: bool = False) -> str:
     score = "error" if sub.error is not None else f"{_pts(sub.score)}/{_pts(sub.max_score)}"
-    out = [f'<details id="s-{i}" class="report"{" open" if opened else ""}><summary>'
+    # The anchor is inside the closed <details>: following a link to it opens it (the
+    # browser reveals a fragment's hidden ancestors); scroll-margin keeps the summary seen.
+    out = [f'<details class="report"{" open" if opened else ""}><summary>'
            f"<b>{esc(sub.student or sub.file, 300)}</b> {esc(sub.file, 300)} — {score}"
-           "</summary>"]
+           f'</summary><div id="s-{i}" class="target">']
     if sub.error is not None:
-        out.append(f"<p class=wrong>could not grade: {esc(sub.error)}</p></details>")
+        out.append(f"<p class=wrong>could not grade: {esc(sub.error)}</p></div></details>")
         return "".join(out)
     for n in sub.notices:
         where = f"line {n.line}: " if n.line else ""
@@ -235,7 +237,7 @@ def _report(sub, i: int, opened: bool = False) -> str:
         rows = [_part_row(p, sub.key_withheld) for p in pr.parts]
         out.append(f"<h4>{esc(pr.id)}: {esc(pr.title)} {_pts(pr.score)}/"
                    f"{_pts(pr.max_score)}</h4>" + _table("result", head, rows))
-    out.append("</details>")
+    out.append("</div></details>")
     return "".join(out)
 
 
