@@ -5,6 +5,7 @@
     python benchmarks/run.py batch     [--quick] [--size N] [--growth]
     python benchmarks/run.py conv      [--quick] [--size 2N] [--k K] [--growth]
     python benchmarks/run.py formula   [--quick]
+    python benchmarks/run.py html      [--quick] [--size N] [--runs N]
 
 Every benchmark times hwcheck and its reference side by side in the same run, interleaved
 where the two are separate processes, and prints medians and their ratio: on a shared
@@ -275,6 +276,34 @@ def batch_growth(args) -> None:
             print(f"  {n:>11,} {_ms(t):>12} {t / n * 1e3:>12.2f} ms")
 
 
+def html_report(args) -> int:
+    """The class report page against the JSON report: the same grading, another renderer
+    (and the same mining), so the ratio is what the page costs on top."""
+    size = 12 if args.quick else args.size
+    runs = 1 if args.quick else args.runs
+    with tempfile.TemporaryDirectory(prefix="hwcheck-bench-") as tmp:
+        tmp = Path(tmp)
+        classgen.make_class(tmp / "class", size, corrupt_every=6 if args.quick else 100)
+        page, doc = tmp / "class.html", tmp / "class.json"
+        cmds = {"--format json": hwcheck_cmd("grade", str(tmp / "class"), "--format", "json",
+                                             "--output", str(doc)),
+                "--format html": hwcheck_cmd("grade", str(tmp / "class"), "--format", "html",
+                                             "--output", str(page))}
+        times = interleaved(cmds, runs)
+        (wj, cj), (wh, ch) = times["--format json"], times["--format html"]
+        print(f"html: `hwcheck grade DIR --format html` vs `--format json` on {size} generated "
+              f"submissions; medians of {runs} interleaved runs (after 1 warm-up)")
+        print(f"  {'':<16} {'wall':>10} {'cpu (all cores)':>16} {'output':>10}")
+        for name, w, c, out in (("--format json", wj, cj, doc), ("--format html", wh, ch, page)):
+            print(f"  {name:<16} {_ms(statistics.median(w)):>10} "
+                  f"{_ms(statistics.median(c)):>16} {out.stat().st_size / 2**20:>7.2f} MB")
+        ratio = statistics.median(wh) / statistics.median(wj)
+        cpu = statistics.median(ch) / statistics.median(cj)
+        print(f"  ratio html / json = {ratio:.2f}× wall, {cpu:.2f}× cpu   "
+              f"{_verdict(ratio, 1.2, args.quick)}")
+        return 0 if page.read_text().count('class="report"') == size else 1
+
+
 # --- 3. conv block -------------------------------------------------------------------------
 
 def conv_inputs(two_n: int, k: int, seed: int = 0):
@@ -490,7 +519,8 @@ def main(argv=None) -> int:
                            ("grade", "hwcheck grade of one file vs import numpy"),
                            ("batch", "a class of submissions in one call vs one submission"),
                            ("conv", "p1's conv-block gradients vs PyTorch autograd"),
-                           ("formula", "p1's dL/dK formula vectorised vs a Python loop")):
+                           ("formula", "p1's dL/dK formula vectorised vs a Python loop"),
+                           ("html", "the HTML class report vs the JSON report")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--quick", action="store_true", help="a tiny size: check it runs")
         if name in ("startup", "grade"):
@@ -509,10 +539,13 @@ def main(argv=None) -> int:
             p.add_argument("--growth", action="store_true", help="also 2n = 64…1024")
         if name == "formula":
             p.add_argument("--repeat", type=int, default=5)
+        if name == "html":
+            p.add_argument("--size", type=int, default=1000)
+            p.add_argument("--runs", type=int, default=3)
     args = ap.parse_args(argv)
     print(f"[{machine()}]")
     return {"startup": startup, "grade": grade, "batch": batch, "conv": conv,
-            "formula": formula}[args.claim](args)
+            "formula": formula, "html": html_report}[args.claim](args)
 
 
 if __name__ == "__main__":

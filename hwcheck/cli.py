@@ -146,6 +146,12 @@ def grade(
                                        help="Give feedback without revealing the key."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Worker processes for folders (default: 2)."),
+    against: Optional[Path] = typer.Option(None, "--against", metavar="PREVIOUS.json",
+                                           help="Regrade: show what changed since this "
+                                                "earlier --format json report, and why."),
+    changed_only: bool = typer.Option(False, "--changed-only",
+                                      help="With --against: only the submissions that "
+                                           "changed (for a gradebook upload)."),
 ):
     """Grade answers files against the answer keys, and explain each mistake.
 
@@ -161,6 +167,10 @@ def grade(
       hwcheck grade answers.yaml --format github --min-score 30
 
       hwcheck grade hw.ipynb
+
+      hwcheck grade submissions/ --format html --output class.html
+
+      hwcheck grade submissions/ --against previous.json --changed-only -f csv
     """
     from hwcheck.grading import batch
     from hwcheck.spec.catalog import load_catalog
@@ -168,6 +178,14 @@ def grade(
     from hwcheck.grading.results import exit_code
 
     _choice(fmt, tuple(FORMATS), "--format")
+    if changed_only and against is None:
+        raise HwcheckError("--changed-only needs --against PREVIOUS.json",
+                           hint="hwcheck grade DIR --against previous.json --changed-only")
+    previous = None
+    if against is not None:   # read first: a bad report should not cost a class's grading
+        from hwcheck.grading.regrade import read_previous
+
+        previous = read_previous(against)
     files = batch.collect(targets)
     if FORMATS[fmt].single and len(files) > 1:
         raise HwcheckError(f"--format {fmt} grades one submission; got {len(files)} files",
@@ -188,7 +206,11 @@ def grade(
     else:
         submissions = _grade_batch(grader, files, jobs)
     root = str(targets[0]) if len(targets) == 1 and Path(targets[0]).is_dir() else None
-    _emit(submissions, fmt, output, hide_expected, root)
+    analysis = _analysis(grader, submissions, fmt, previous, hide_expected)
+    if changed_only:
+        changed = {c.file for c in analysis.changes if c.graded}
+        submissions = [s for s in submissions if s.file in changed]
+    _emit(submissions, fmt, output, hide_expected, root, analysis)
     if all(s.error is not None for s in submissions):
         raise typer.Exit(2)
     raise typer.Exit(exit_code(submissions, min_score))
@@ -279,6 +301,40 @@ def schema(
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
+@command
+def mistakes(
+    targets: List[str] = typer.Argument(..., metavar="ANSWERS|DIR...",
+                                        help="Answers files, or folders of them."),
+    problem: Optional[str] = typer.Option(None, "--problem", "-p", metavar="ID",
+                                          help="Only this problem (default: every one)."),
+    min_size: int = typer.Option(2, "--min-size", min=2, metavar="N",
+                                 help="Smallest group of students shown."),
+    problems: Optional[Path] = PROBLEMS_OPT,
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Worker processes (default: 2)."),
+):
+    """Mine the class's unexplained wrong answers: groups of students who gave the same
+    wrong value, how it differs from the key, and a `mistakes:` entry to paste.
+
+    Examples:
+
+      hwcheck mistakes submissions/ --problem p5
+    """
+    from hwcheck.grading.grader import Grader
+    from hwcheck.grading.mining import mine
+    from hwcheck.spec.catalog import load_catalog
+    from hwcheck.report import console, mistakes_text
+    from hwcheck.grading import batch
+
+    catalog = load_catalog(problems)
+    if problem is not None:
+        catalog.get(problem)   # an unknown id is refused with "did you mean"
+    grader = Grader(catalog.specs)
+    submissions = _grade_batch(grader, batch.collect(targets), jobs)
+    mistakes_text.render(mine(grader, submissions, problem, min_size), len(submissions),
+                         console.stdout())
+
+
 def _grade_batch(grader, files, jobs):
     from hwcheck.grading import batch
     from hwcheck.report import console
@@ -296,7 +352,25 @@ def _grade_batch(grader, files, jobs):
                                 on_done=lambda _: progress.advance(task))
 
 
-def _emit(submissions, fmt: str, output, hide_expected: bool, root: str | None) -> None:
+def _analysis(grader, submissions, fmt: str, previous, hide_expected: bool):
+    """Mined clusters for a class report, and the changes for a regrade."""
+    from hwcheck.grading.results import ClassAnalysis
+
+    clusters = ()
+    if FORMATS[fmt].analysis and fmt != "text" and len(submissions) > 1 and not hide_expected:
+        from hwcheck.grading.mining import mine
+
+        clusters = mine(grader, submissions)
+    changes = None
+    if previous is not None:
+        from hwcheck.grading.regrade import changes as diff
+
+        changes = diff(previous, submissions)
+    return ClassAnalysis(clusters, changes)
+
+
+def _emit(submissions, fmt: str, output, hide_expected: bool, root: str | None,
+          analysis=None) -> None:
     from hwcheck import report
     from hwcheck.report import output as out
 
@@ -306,7 +380,7 @@ def _emit(submissions, fmt: str, output, hide_expected: bool, root: str | None) 
 
         console = consoles.stdout()   # colour and width of the terminal, if it is one
     text = report.render(fmt, submissions, hide_expected=hide_expected, file_name_root=root,
-                         console=console)
+                         console=console, analysis=analysis)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcheck.errors import FormulaError
-from hwcheck.grading import compare
+from hwcheck.grading import compare, fingerprints
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.answers import (YAML11_WORDS, AnswerSheet, InvalidAnswer, is_blank,
                                      to_array, written_precision)
@@ -51,7 +51,8 @@ class Grader:
     def grade_file(self, path: str | Path, display: str | None = None) -> Submission:
         """Grade one answers file (YAML, or a document: ``sources.SOURCES``). An unreadable
         file raises HwcheckError."""
-        return self.grade_sheet(read_sheet(path, self.specs, display))
+        sub = self.grade_sheet(read_sheet(path, self.specs, display))
+        return _with(sub, digest=fingerprints.file_digest(path))
 
     def grade_sheet(self, sheet: AnswerSheet) -> Submission:
         # Students' numbers overflow and divide by zero; the comparison handles inf and
@@ -80,7 +81,10 @@ class Grader:
                              float(spec.points), parts, seed, sheet.problem_lines.get(spec.id, 0))
 
     def _part(self, spec, part, node, student, done, indexing: int = 1):
-        base = dict(name=part.name, max_score=float(part.points), score=0.0)
+        base = dict(name=part.name, max_score=float(part.points), score=0.0,
+                    fingerprint=self.cached(("fingerprint", spec.id, part.name, student),
+                                            lambda: fingerprints.of_part(self, spec, part,
+                                                                         student)))
         if node is None or is_blank(node):
             where = dict(line=node.line, col=node.col) if node is not None else {}
             return PartResult(status="missing", feedback="No answer given.", **base,
