@@ -150,7 +150,7 @@ class Names(Functions):
         while True:
             if p.at(OP, "_"):
                 v = self.subscript(v, p.take())
-            elif p.at(OP, "[") and v.name and self.rank(v.name):
+            elif p.at(OP, "[") and v.name and self.rank(v.name) and not p.holds_comparison():
                 v = self.brackets(v)
             elif p.at(OP, "(") and v.name and self.rank(v.name) and self.call_is_index(v):
                 start, base = p.take(), v.name
@@ -179,7 +179,7 @@ class Names(Functions):
         p = self.p
         start = p.take()
         idx = self.index_list("]")
-        while p.at(OP, "["):  # g[i][j] is g[i, j]
+        while p.at(OP, "[") and not p.holds_comparison():  # g[i][j] is g[i, j]
             p.take()
             idx += self.index_list("]")
         return self.index(v, idx, start)
