@@ -59,7 +59,7 @@ def named(spec, inst: Instance, values: dict, extra: dict, base_steps: tuple = (
 def quantity(values: dict, name: str, shape, node: Node):
     if name not in values:
         raise node.error(f"unknown quantity '{name}'", cls=SpecError,
-                         hint=readers.suggest(name, sorted(map(str, values))[:12],
+                         hint=readers.suggest(name, sorted(map(str, values)),
                                               "quantities"))
     value = values[name]
     if shape is not None:

@@ -41,8 +41,8 @@ class Catalog:
             return self.specs[problem_id]
         close = readers.close_match(problem_id, self.specs)
         raise UsageError(f"unknown problem '{problem_id}'",
-                         hint=f"did you mean '{close}'?" if close
-                         else "see `hwcheck list` for the problem ids")
+                         hint=(f"did you mean '{close}'? " if close else "")
+                         + "problems: " + ", ".join(sorted(self.specs)))
 
 
 def load_catalog(explicit: str | Path | None = None, solve: bool = False) -> Catalog:
