@@ -8,6 +8,8 @@ waits for the solver.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from hwcheck.engine.solvers import Solution, Step
@@ -17,6 +19,16 @@ from hwcheck.spec.instance import Instance, shape_of
 from hwcheck.spec.yamlio import Node
 
 SECTIONS = ("symbols", "given", "steps")
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a Jacobian needs: the network, its parameters, its input, solver variants."""
+
+    net: object
+    params: dict
+    x: np.ndarray
+    variants: frozenset = frozenset()
 ENTRY_KEYS = ("quantity", "shape")
 
 
@@ -30,7 +42,12 @@ def check(spec, inst: Instance) -> None:
         _given_symbol(sym, name, known)
 
 
-def named(spec, inst: Instance, values: dict, extra: dict, base_steps: tuple = ()) -> Solution:
+def named(spec, inst: Instance, values: dict, extra: dict, base_steps: tuple = (),
+          inputs=None) -> Solution:
+    """``inputs`` (network, parameters, input, variants) lets a name ``jacobian(of, wrt)``
+    be computed; a network's summary in ``extra`` adds its counts and shapes."""
+    values = _with_network(spec, inst, values, extra)
+    _add_jacobians(spec, values, inputs)
     env = {}
     for name, node in _items(spec, "symbols"):
         q, shape = _entry(node, f"symbols.{name}", inst)
@@ -54,6 +71,54 @@ def named(spec, inst: Instance, values: dict, extra: dict, base_steps: tuple = (
         shape = shape_of(node.value.get("shape"), inst) if node.kind == "map" else None
         parts[part.name] = quantity(values, part.quantity or part.name, shape, node)
     return Solution(given=given, steps=tuple(steps), parts=parts, env=env, extra=extra)
+
+
+def _with_network(spec, inst: Instance, values: dict, extra: dict) -> dict:
+    """Counts, shapes, mult-adds and receptive fields of the network as quantities; the
+    solver's own names win a clash."""
+    if extra.get("summary") is None or spec.section("network") is None:
+        return values
+    from hwcheck.engine.solvers.param_count import network_quantities
+    from hwcheck.kinds.network_step import network
+
+    return {**network_quantities(extra["summary"], network(spec, inst).layers), **values}
+
+
+def _requested(spec) -> list[tuple[str, Node]]:
+    """Every quantity name the spec's symbols, steps and parts ask for, with its node."""
+    out = []
+    for section in ("symbols", "steps"):
+        for name, node in _items(spec, section):
+            q = node.value.get("quantity") if node.kind == "map" else node
+            if q is not None and isinstance(q.value, str):
+                out.append((q.value, q))
+    for part in spec.parts:
+        node = spec.section("parts").value[part.name]
+        if part.answer != "text":
+            out.append((part.quantity or part.name, node))
+    return out
+
+
+def _add_jacobians(spec, values: dict, inputs) -> None:
+    from hwcheck.engine import graph
+    from hwcheck.engine.solvers import jacobian
+
+    trace = None
+    for name, node in _requested(spec):
+        pair = jacobian.parse_name(name)
+        if pair is None or name in values:
+            continue
+        if inputs is None:
+            raise node.error(f"'{name}' needs a network run forward: use kind gradient",
+                             cls=SpecError)
+        if trace is None:
+            trace = graph.forward(inputs.net.layers, inputs.params, inputs.x,
+                                  inputs.variants)
+        try:
+            values[name] = jacobian.solve(trace, *pair, inputs.params, values,
+                                          inputs.variants)
+        except ValueError as exc:
+            raise node.error(str(exc), cls=SpecError) from None
 
 
 def quantity(values: dict, name: str, shape, node: Node):
