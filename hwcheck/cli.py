@@ -27,9 +27,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-PROBLEMS_OPT = typer.Option(None, "--problems", metavar="DIR",
-                            help="Folder of problem specs (default: ./problems, else the "
-                                 "copy shipped with hwcheck).")
+PROBLEMS_OPT = typer.Option(None, "--problems", metavar="DIR|FILE",
+                            help="Folder of problem specs, or one spec file to use alone "
+                                 "(default: ./problems, else the copy shipped with hwcheck).")
 
 
 def _fail(exc: HwcheckError) -> None:
@@ -145,6 +145,8 @@ def grade(
                                        help="Give feedback without revealing the key."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Worker processes for folders (default: 2)."),
+    only: Optional[str] = typer.Option(None, "--only", metavar="ID",
+                                       help="Grade only this problem's parts."),
 ):
     """Grade answers files against the answer keys, and explain each mistake.
 
@@ -158,6 +160,8 @@ def grade(
       hwcheck grade submissions/ --format junit --output report.xml
 
       hwcheck grade answers.yaml --format github --min-score 30
+
+      hwcheck grade answers.yaml --problems hw3/p2.yaml --only p2
     """
     from hwcheck.grading import batch
     from hwcheck.spec.catalog import load_catalog
@@ -169,7 +173,10 @@ def grade(
     if FORMATS[fmt].single and len(files) > 1:
         raise HwcheckError(f"--format {fmt} grades one submission; got {len(files)} files",
                            hint="run once per submission, or use --format json or csv")
-    grader = Grader(load_catalog(problems).specs)
+    catalog = load_catalog(problems)
+    if only is not None:
+        catalog.get(only)  # an unknown id is refused with every known one
+    grader = Grader(catalog.specs, only=only)
     if len(files) == 1 and not Path(targets[0]).is_dir():
         # One file is graded under the same limits as a batch; if it cannot be graded at
         # all, that is exit 2 with its one-line error. A machine format still gets its
