@@ -5,7 +5,8 @@
 ``of`` with a unit upstream gradient, which is exact for every layer the graph can
 differentiate. ``of`` may be ``input`` or a layer's name (its output), or ``loss`` (then J
 is ∂loss/∂wrt, shaped as ``wrt``); ``wrt`` may be ``input``, a layer's name or a
-parameter (``NAME.weight``).
+parameter (``NAME.weight``). A part, symbol or step names it ``jacobian(of, wrt)``, in a
+``gradient`` problem; e.g. ``quantity: jacobian(q, input)`` for a softmax's Jacobian.
 """
 
 from __future__ import annotations
