@@ -114,7 +114,7 @@ def _check_run(spec) -> None:
     from hwcheck.engine.solvers import gradient
     from hwcheck.kinds.network_step import _inputs
     from tests.support.nets import ends_in_softmax
-    from tests.test_solvers_torch import T, close, compare_all, torch_case, torch_loss
+    from tests.support.torch_run import T, close, compare_all, torch_case, torch_loss
 
     i = _inputs(spec, make_instance(spec))
     values = gradient.solve(i.net.layers, i.params, i.x, loss=i.loss, target=i.target,

@@ -141,7 +141,7 @@ def test_jacobian_matches_finite_differences(net_name, of, wrt):
 @pytest.mark.parametrize("net_name, of, wrt", CASES[:3] + CASES[5:6], ids=lambda v: str(v))
 def test_jacobian_matches_torch(net_name, of, wrt):
     torch = pytest.importorskip("torch")
-    from tests.test_solvers_torch import torch_forward
+    from tests.support.torch_run import torch_forward
 
     net, params, x = _case(net_name)
     J = jacobian.solve(graph.forward(net.layers, params, x), of, wrt, params)
