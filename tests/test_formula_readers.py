@@ -8,6 +8,7 @@ larger labelled corpus can be fed through the same checks.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -332,3 +333,20 @@ def test_mask_notation_is_read(written, canonical):
     env = {"z": np.array([0.5, -1.0, 2.0]), "g": np.array([1.0, 2.0, 3.0]),
            "A": np.arange(9.0).reshape(3, 3)}
     evaluate(formula, env, index=[("i", 3), ("j", 3)] if formula.names & {"i", "j"} else [])
+
+
+@pytest.mark.parametrize("written, says", [
+    ("[" * 200 + "z_i > 0" + "]" * 200, "nested more than"),
+    ("[z_i > 0]" * 50, "more than 300 parts"),
+    ("[" + " and ".join(["z_i > 0"]* 50) + "]", "the limit is 500"),
+    (r"\mathbb{1}", "needs its condition in brackets"),
+    (r"\mathbb{1}[]", "where a value is expected"),
+    ("[z_i >]", "where a value is expected"),
+    ("softmax(z)_{i,i,i}", "1 dimension but 3 indices"),
+    ("[z > 0]_i", "a subscript after [z > 0] cannot be read"),
+])
+def test_hostile_mask_notation_is_refused_within_limits(written, says):
+    with pytest.raises(FormulaError, match=re.escape(says)):
+        formula, _ = parse_answer(written, MASK_CTX)
+        evaluate(formula, {"z": np.ones(3), "g": np.ones(3), "A": np.ones((3, 3))},
+                 index=[("i", 3)])
