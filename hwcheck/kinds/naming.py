@@ -121,11 +121,16 @@ def _add_jacobians(spec, values: dict, inputs) -> None:
             raise node.error(str(exc), cls=SpecError) from None
 
 
+#: What every layer of a network has (``NAME.params``…): listed once in a hint, not per layer.
+PER_LAYER = ("output_shape", "input_shape", "params", "mult_adds", "receptive_field")
+
+
 def quantity(values: dict, name: str, shape, node: Node):
     if name not in values:
+        names = sorted(map(str, values))
+        match = readers.close_match(name, names)
         raise node.error(f"unknown quantity '{name}'", cls=SpecError,
-                         hint=readers.suggest(name, sorted(map(str, values)),
-                                              "quantities"))
+                         hint=(f"did you mean '{match}'? " if match else "") + _every(names))
     value = values[name]
     if shape is not None:
         arr = np.asarray(value, dtype=float)
@@ -155,3 +160,18 @@ def _given_symbol(sym: Node, name: str, known: list) -> str:
 
 def _items(spec, key: str):
     return readers.mapping(spec.section(key), f"`{key}`").items()
+
+
+def _every(names: list[str]) -> str:
+    """Every quantity, with a network's per-layer ones said once (a ResNet has hundreds)."""
+    def per_layer(n: str) -> bool:
+        return "." in n and n.rsplit(".", 1)[1] in PER_LAYER
+
+    layers = sorted({n.rsplit(".", 1)[0] for n in names if per_layer(n)})
+    rest = [n for n in names if not per_layer(n)]
+    text = "quantities: " + ", ".join(rest)
+    if layers:
+        text += ("; and for each layer L of " + ", ".join(layers) + ": "
+                 + ", ".join(f"L.{q}" for q in PER_LAYER) + " (receptive_field in the "
+                 "conv/pool stack only)")
+    return text
