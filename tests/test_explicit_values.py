@@ -94,6 +94,11 @@ def test_fresh_values_keep_their_character():
     inst = Instance({}, number=1)
     ints = fresh(np.array([[1.0, -2.0], [3.0, 0.0]]), (2, 2), inst, "W")
     assert np.all(ints == np.rint(ints)) and ints.min() >= -2 and ints.max() <= 3
+    distinct = fresh(np.array([[1.0, 2.0], [3.0, 4.0]]), (3, 3), inst, "X")
+    assert len(np.unique(distinct)) == 9 and np.all(distinct == np.rint(distinct))
+    ties = fresh(np.array([0.0, 1.0, 1.0]), (50,), inst, "y")
+    assert set(np.unique(ties)) == {0.0, 1.0}  # binary stays binary
+    assert set(np.unique(fresh(np.array([0.0, 1.0]), (40,), inst, "t"))) == {0.0, 1.0}
     probs = fresh(np.array([[0.5, 0.5], [0.1, 0.9]]), None, inst, "t")
     assert probs.shape == (2, 2) and np.allclose(probs.sum(axis=1), 1) and np.all(probs >= 0)
     assert np.array_equal(fresh(np.zeros(3), None, inst, "b"), np.zeros(3))  # a zero bias

@@ -110,8 +110,8 @@ def fresh(value: np.ndarray, shape, inst: Instance, what: str) -> np.ndarray:
     """Values written out in a spec (as on a paper homework), redrawn for a random
     instance: same shape (the instance's, when sizes vary) and the same character, so a
     formula that hard-codes the printed numbers, or is a bare number, meets other values.
-    Whole numbers stay whole numbers in their range, probability rows stay probability
-    rows, anything else becomes normal draws at the values' own scale. An array of one
+    Whole numbers stay whole numbers in their range (distinct ones stay distinct, the range
+    widened if need be), probability rows stay probability rows, anything else becomes normal draws at the values' own scale. An array of one
     repeated whole number (a zero bias, a class index) is kept: its meaning is the value."""
     shape = tuple(shape) if shape is not None else value.shape
     v = value.ravel()
@@ -122,6 +122,10 @@ def fresh(value: np.ndarray, shape, inst: Instance, what: str) -> np.ndarray:
         low, high = int(v.min()), int(v.max())
         if low == high:
             return np.full(shape, float(low))
+        count = int(np.prod(shape))
+        if len(np.unique(v)) == v.size and (low, high) != (0, 1):  # no ties (a max-pool's key depends on that)
+            span = np.arange(low, low + max(high - low + 1, count))
+            return rng.choice(span, size=count, replace=False).reshape(shape).astype(float)
         return rng.integers(low, high + 1, shape).astype(float)
     if value.ndim and shape and np.all(v >= 0) and np.allclose(value.sum(axis=-1), 1):
         return rng.dirichlet(np.ones(shape[-1]), shape[:-1] or None).reshape(shape)
