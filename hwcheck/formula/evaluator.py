@@ -17,7 +17,7 @@ import numpy as np
 from hwcheck.errors import FormulaError
 from hwcheck.formula.limits import MAX_EXPONENT, MAX_INT
 from hwcheck.formula.syntax import FUNCTIONS, Formula, parse
-from hwcheck.formula.sums import CMP, Sums, fold
+from hwcheck.formula.sums import Sums, fold
 from hwcheck.formula.values import (UNARY, WHOLE, WORK, Value, argmax, budget, check_same_dims,
                                     combine, diag, expand, line_sum, matmul, outer, softmax,
                                     transpose, union)
@@ -236,31 +236,6 @@ class _Evaluator(Sums):
             return {}
         coords = hits[0]
         return {a: self.start[a] + int(c) for a, c in zip(bad.axes, coords)}
-
-    def truth(self, node: ast.AST) -> Value:
-        """A comparison (or and/or/not of them) as booleans; whole arrays compare
-        elementwise, as `[z > 0]` for the mask of a vector z."""
-        if isinstance(node, ast.BoolOp):
-            fn = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-            parts = [self.truth(v) for v in node.values]
-            for a, v in zip(parts[1:], node.values[1:]):
-                check_same_dims(parts[0], a, "and/or", self.label(node.values[0]),
-                                self.label(v))
-            return combine(self.order, parts, lambda *xs: fold(fn, xs), "a condition")
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            v = self.truth(node.operand)
-            return Value(~v.data, v.axes)
-        if not isinstance(node, ast.Compare):
-            raise self.fail(node, "an indicator [..] holds a comparison, e.g. [z[i] > 0]")
-        sides = (node.left, *node.comparators)
-        parts = [self.expr(p) for p in sides]
-        result: Value | None = None
-        for op, a, b, ta, tb in zip(node.ops, parts, parts[1:], sides, sides[1:]):
-            check_same_dims(a, b, "comparison", self.label(ta), self.label(tb))
-            c = combine(self.order, (a, b), CMP[type(op)], "a comparison")
-            result = c if result is None else combine(self.order, (result, c), np.logical_and,
-                                                      "a comparison")
-        return result
 
     # --- indexing ----------------------------------------------------------------------
 

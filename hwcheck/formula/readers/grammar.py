@@ -15,8 +15,9 @@ from hwcheck.formula.limits import MAX_DEPTH
 from hwcheck.formula.readers.context import Context
 from hwcheck.formula.readers.lexer import CMD, END, NAME, NUM, OP, Token
 from hwcheck.formula.readers.refusals import REFUSED_CMDS, refuse_command, trailing
-from hwcheck.formula.readers.tables import (ADD, ATOM, ATOM_CMDS, COMPARE, DOT_LIKE,
-                                            ELEMENTWISE, LOGIC, MAX_OUTPUT, MUL, NEG, V, wrap)
+from hwcheck.formula.readers import masks
+from hwcheck.formula.readers.tables import (ADD, ATOM, ATOM_CMDS, DOT_LIKE, ELEMENTWISE,
+                                            MAX_OUTPUT, MUL, NEG, V, wrap)
 
 class Parser:
     def __init__(self, tokens: list[Token], ctx: Context, latex: bool) -> None:
@@ -183,8 +184,8 @@ class Parser:
         if self.at(OP, close):
             self.fail(f"empty brackets `{open_}{close}`", start, hint="put an expression inside")
         v = self.expr()
-        if self.at_compare():  # `[z_i > 0]` is an indicator, `(z_i > 0)` a 0/1 value too
-            text, rank = self.comparison(v)
+        if masks.at_compare(self):  # `[z_i > 0]` is an indicator, `(z_i > 0)` 0 or 1 too
+            text, rank = masks.comparison(self, v)
             self.expect(close, "to close the condition")
             self.depth -= 1
             mark = "[]" if open_ == "[" else "()"
@@ -198,65 +199,6 @@ class Parser:
         self.take()
         self.depth -= 1
         return V(v.text, v.prec, v.rank, v.name, v.gen)
-
-    def at_compare(self) -> bool:
-        return self.tok.kind in (OP, CMD) and self.tok.text in COMPARE
-
-    def holds_comparison(self) -> bool:
-        """Whether the bracket opening here holds a comparison at its own level: then
-        `g_i [z_i > 0]` is a product with an indicator, not an index."""
-        depth, k = 0, self.i
-        while self.toks[k].kind != END:
-            t = self.toks[k]
-            if t.kind == OP and t.text in "([{":
-                depth += 1
-            elif t.kind == OP and t.text in ")]}":
-                depth -= 1
-                if depth == 0:
-                    return False
-            elif depth == 1 and t.kind in (OP, CMD) and t.text in COMPARE:
-                return True
-            k += 1
-        return False
-
-    def at_logic(self) -> bool:
-        return self.tok.kind in (NAME, CMD) and self.tok.text in LOGIC
-
-    def comparison(self, v: V) -> tuple[str, int]:
-        r"""`a > b`, `0 < a \le b`, joined by and/or (`\land`, `\wedge`): canonical text."""
-        parts, rank = [v.text], v.rank
-        while True:
-            if not self.at_compare():
-                self.fail(f"expected a comparison, found {self.describe(self.tok)}",
-                          hint="an indicator holds comparisons, e.g. [z_i > 0 and i != j]")
-            while self.at_compare():
-                parts.append(COMPARE[self.take().text])
-                w = self.expr()
-                parts.append(w.text)
-                rank = max(rank, w.rank)
-            if not self.at_logic():
-                return " ".join(parts), rank
-            parts.append(LOGIC[self.take().text])
-            w = self.expr()
-            parts.append(w.text)
-            rank = max(rank, w.rank)
-
-    def indicator(self, t: Token) -> V:
-        r"""`\mathbb{1}[z > 0]`, `\mathbb{1}_{z > 0}`, `\mathbb{1}(z > 0)`: an Iverson
-        bracket."""
-        self.take()
-        if self.at(OP, "_"):
-            self.take()
-        pairs = {"[": "]", "{": "}", "(": ")"}
-        if not (self.tok.kind == OP and self.tok.text in pairs):
-            self.fail("an indicator \\mathbb{1} needs its condition in brackets", t,
-                      hint="write \\mathbb{1}[z_i > 0] or \\mathbb{1}_{z_i > 0}")
-        close = pairs[self.take().text]
-        self.enter()
-        text, rank = self.comparison(self.expr())
-        self.expect(close, "to close the indicator's condition")
-        self.depth -= 1
-        return self.make(f"[{text}]", ATOM, rank)
 
     def atom(self) -> V:
         t = self.tok
@@ -318,7 +260,7 @@ class Parser:
             from hwcheck.formula.readers.sums import latex_sum  # it builds on this module
             return latex_sum(self, self.take())
         if name == "indicator":
-            return self.indicator(t)
+            return masks.indicator(self, t)
         if name == "pi":
             self.take()
             return self.make("3.141592653589793", ATOM, 0)
