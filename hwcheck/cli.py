@@ -27,9 +27,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-PROBLEMS_OPT = typer.Option(None, "--problems", metavar="DIR",
-                            help="Folder of problem specs (default: ./problems, else the "
-                                 "copy shipped with hwcheck).")
+PROBLEMS_OPT = typer.Option(None, "--problems", metavar="DIR|FILE",
+                            help="Folder of problem specs, or one spec file to use alone "
+                                 "(default: ./problems, else the copy shipped with hwcheck).")
 
 
 def _fail(exc: HwcheckError) -> None:
@@ -152,6 +152,8 @@ def grade(
     changed_only: bool = typer.Option(False, "--changed-only",
                                       help="With --against: only the submissions that "
                                            "changed (for a gradebook upload)."),
+    only: Optional[str] = typer.Option(None, "--only", metavar="ID",
+                                       help="Grade only this problem's parts."),
 ):
     """Grade answers files against the answer keys, and explain each mistake.
 
@@ -171,6 +173,8 @@ def grade(
       hwcheck grade submissions/ --format html --output class.html
 
       hwcheck grade submissions/ --against previous.json --changed-only -f csv
+
+      hwcheck grade answers.yaml --problems hw3/p2.yaml --only p2
     """
     from hwcheck.grading import batch
     from hwcheck.spec.catalog import load_catalog
@@ -190,7 +194,10 @@ def grade(
     if FORMATS[fmt].single and len(files) > 1:
         raise HwcheckError(f"--format {fmt} grades one submission; got {len(files)} files",
                            hint="run once per submission, or use --format json or csv")
-    grader = Grader(load_catalog(problems).specs)
+    catalog = load_catalog(problems)
+    if only is not None:
+        catalog.get(only)  # an unknown id is refused with every known one
+    grader = Grader(catalog.specs, only=only)
     if len(files) == 1 and not Path(targets[0]).is_dir():
         # One file is graded in this process under a worker's limits (grading.guard); if
         # it cannot be graded at all, that is exit 2 with its one-line error. A machine

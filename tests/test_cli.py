@@ -63,7 +63,7 @@ def test_malformed_answers_file_is_one_line_and_exit_2(tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (("solve", "p55"), "unknown problem 'p55' (hint: did you mean 'p5'?)"),
+    (("solve", "p55"), "unknown problem 'p55' (hint: did you mean 'p5'? problems: p1, p2, p3, p4, p5, p6)"),
     (("grade", "nope.yaml"), "nope.yaml: no such file or folder"),
     (("solve", "p5", "--format", "xml"), "--format 'xml' is not one of"),
     (("list", "--problems", "nowhere"), "--problems nowhere: no such folder"),

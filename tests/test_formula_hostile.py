@@ -66,8 +66,7 @@ CORPUS = [
     ("n << 40", "`<<` is not allowed"),
     ("~n", "`~` is not allowed"),
     ("not n", "`not` is not allowed"),
-    ("n < 2", "only allowed in a sum's `if`"),
-    ("n and 1", "only allowed in a sum's `if`"),
+    ("n and 1", "only allowed in an indicator [..] or a sum's `if`"),
     # resources
     ("9**9**9", f"the limit is {MAX_EXPONENT}"),
     ("2**1000", f"the limit is {MAX_EXPONENT}"),
@@ -108,7 +107,7 @@ CORPUS = [
     ("sum(h[i] for i in 1..n, 2)", "exactly two ends"),
     ("sum(h[i] for i in range(3))", "must be followed by a range A..B"),
     ("sum(h[i] for i, j in 1..3)", "must be a single name"),
-    ("sum(h[i] for i in 1..3 if h[i])", "an `if` needs a comparison"),
+    ("sum(h[i] for i in 1..3 if h[i])", "needs a comparison"),
     ("sum(h[i] for i in 1..3 if i in 1..2)", "only < <= > >= == != may compare"),
     ("sum(h[i] for i in 1..3 for i in 1..3)", "sum variable 'i' is already in use"),
     ("sum(1 for x in 1..3)", "shadows a symbol"),
@@ -128,6 +127,31 @@ CORPUS = [
     ("h[0/0]", "is not a whole number"),
     ("diag(n)", "diag needs a vector or a matrix"),
     ("n @ h", "@ needs vectors or matrices"),
+    # indicators, comparisons, step, softmax, row and column sums, argmax
+    ("[h[1]]", "needs a comparison"),
+    ("[h[1] > 0, 1]", "list literals"),
+    ("[]", "list literals"),
+    ("[not h[1]]", "needs a comparison"),
+    ("[h[1] is 1]", "only < <= > >= == != may compare"),
+    ("[h[1] in 1..3]", "only < <= > >= == != may compare"),
+    ("[h > s]", "elementwise comparison needs equal shapes"),
+    ("[h > 0 and x > 0]", "elementwise and/or needs equal shapes"),
+    ("(h > x) * 1", "elementwise comparison needs equal shapes"),
+    ("[h[4] > 0]", "h has length 3"),
+    ("sum([x[i, j] > 0] for i in 1..100000 for j in 1..100000)", "the limit is"),
+    ("step(h, h)", "step takes 1 argument, 2 given"),
+    ("softmax(n)", "softmax needs a vector or a matrix"),
+    ("softmax(h)[4]", "has length 3"),
+    ("softmax(h[1])[1]", "softmax needs a vector"),
+    ("rowsum(h)", "rowsum needs a matrix"),
+    ("colsum(n)", "colsum needs a matrix"),
+    ("argmax(x)", "argmax needs a vector"),
+    ("argmax(n)", "argmax needs a vector"),
+    ("argmax(h, h)", "argmax takes 1 argument"),
+    ("argmax(x[a, b] for a in 1..3 for b in 1..3)", "exactly one variable"),
+    ("argmax(h[a] for a in 1..10**9)", "the limit is"),
+    ("argmax(s for a in 1..2)", "needs numbers"),
+    ("[h[1] > 0] ** 1e9", "exponent"),
 ]
 
 
@@ -157,6 +181,30 @@ def test_refusals_have_no_side_effects(tmp_path, capsys):
     assert not target.exists()
     assert capsys.readouterr() == ("", "")
     assert "hwcheck-pwned" not in os.listdir("/tmp")
+
+
+def test_indicators_and_mask_functions_evaluate():
+    z = {"z": np.array([1.0, -2.0, 3.0]), "g": np.array([0.5, 0.6, 0.7]),
+         "A": np.arange(6.0).reshape(2, 3)}
+    want = np.array([0.5, 0.0, 0.7])
+    for text in ("g[i] * [z[i] > 0]", "g[i] * (z[i] > 0)", "g[i] * step(z[i])"):
+        assert np.array_equal(evaluate(text, z, index=[("i", 3)]), want)
+    assert np.array_equal(evaluate("g * [z > 0]", z), want)
+    assert np.array_equal(evaluate("[0 < z[i] < 2]", z, index=[("i", 3)]), [1, 0, 0])
+    assert np.array_equal(evaluate("[z[i] > 0 and not i == 1]", z, index=[("i", 3)]),
+                          [0, 0, 1])
+    assert evaluate("step(0)", z) == 0  # torch's ReLU derivative at 0
+    e = np.exp(z["z"])
+    assert np.allclose(evaluate("softmax(z)[i]", z, index=[("i", 3)]), e / e.sum())
+    assert np.allclose(evaluate("softmax(1000 * z)", z), [0, 0, 1])  # no overflow
+    assert np.array_equal(evaluate("rowsum(A)", z), [3, 12])
+    assert np.array_equal(evaluate("colsum(A)", z), [3, 5, 7])
+    assert evaluate("argmax(z)", z) == 3
+    assert evaluate("argmax(z[a] for a in 1..2)", z) == 1
+    assert evaluate("argmax(-abs(a - 2) for a in 1..3)", z) == 2
+    assert np.array_equal(evaluate("[i == argmax(z[a] for a in 1..3)]", z,
+                                   index=[("i", 3)]), [0, 0, 1])
+    assert np.isnan(evaluate("argmax(z[a] for a in 1..3 if a > 5)", z))  # nothing counts
 
 
 def test_division_by_zero_flows_as_inf():

@@ -8,6 +8,7 @@ larger labelled corpus can be fed through the same checks.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -190,7 +191,11 @@ REFUSED = [
     ("q(d) * 2 = 3 = ", "nothing follows the last `=`"),
     ("h'(c[d,e])", "not a function this problem knows"),
     ("relu'(c[d,e])", "derivative relu' cannot be read"),
-    ("softmax(c[d,e])", "softmax is not one of the formula functions"),
+    ("mean(c[d,e])", "mean is not a formula function"),
+    (r"\mathbb{1} g_{d,e}", "needs its condition in brackets"),
+    (r"\mathbb{1}[g_{d,e} > 0 \land g_{d,e}]", "expected a comparison"),
+    (r"\mathbb{X}[g_{d,e} > 0]", "`\\mathbb` is not supported"),
+    ("softmax(g)_", "expected an index after `_`"),
     (r"\frac{zz_{d,e}}{4}", "unknown name `zz`"),
     ("$n_1$", "`n` is a size"),
     ("$d_1$", "`d` is an index variable"),
@@ -296,3 +301,52 @@ def test_error_columns_point_into_what_was_written(written, where):
     with pytest.raises(FormulaError) as info:
         read(written, ctx)
     assert written[info.value.col - 1:] == where
+
+
+# Backprop through masks: indicators, comparisons, step, softmax entries, row sums, argmax.
+MASK_CTX = Context(symbols={"z": 1, "g": 1, "A": 2}, indices=("i", "j"),
+                   sizes=frozenset({"n"}))
+MASKS = [
+    (r"g_i \mathbb{1}[z_i>0]", "g[i] * [z[i] > 0]"),
+    (r"$g_i \mathbb{1}_{z_i>0}$", "g[i] * [z[i] > 0]"),
+    (r"g_i \cdot \mathbf{1}\{z_i \ge 0\}", "g[i] * [z[i] >= 0]"),
+    ("g_i 𝟙[z_i > 0]", "g[i] * [z[i] > 0]"),
+    (r"\mathbb{I}(z_i > 0)", "[z[i] > 0]"),
+    ("g_i [z_i > 0]", "g[i] * [z[i] > 0]"),
+    ("g[i] [z[i] > 0]", "g[i] * [z[i] > 0]"),
+    ("g [z > 0]", "g * [z > 0]"),
+    ("(z_i > 0) g_i", "(z[i] > 0) * g[i]"),
+    (r"[0 < z_i \le 1 \land i \neq j]", "[0 < z[i] <= 1 and i != j]"),
+    (r"\mathrm{step}(z_i) g_i", "step(z[i]) * g[i]"),
+    (r"\operatorname{softmax}(z)_i - [i = j]", "softmax(z)[i] - [i == j]"),
+    ("softmax(z)_{i}", "softmax(z)[i]"),
+    ("softmax(z)[i]", "softmax(z)[i]"),
+    ("rowsum(A)_i + colsum(A)[j]", "rowsum(A)[i] + colsum(A)[j]"),
+    ("[i == argmax(z)]", "[i == argmax(z)]"),
+]
+
+
+@pytest.mark.parametrize("written, canonical", MASKS, ids=[m[0] for m in MASKS])
+def test_mask_notation_is_read(written, canonical):
+    formula, reading = parse_answer(written, MASK_CTX)
+    assert reading.canonical == canonical
+    env = {"z": np.array([0.5, -1.0, 2.0]), "g": np.array([1.0, 2.0, 3.0]),
+           "A": np.arange(9.0).reshape(3, 3)}
+    evaluate(formula, env, index=[("i", 3), ("j", 3)] if formula.names & {"i", "j"} else [])
+
+
+@pytest.mark.parametrize("written, says", [
+    ("[" * 200 + "z_i > 0" + "]" * 200, "nested more than"),
+    ("[z_i > 0]" * 50, "more than 300 parts"),
+    ("[" + " and ".join(["z_i > 0"]* 50) + "]", "the limit is 500"),
+    (r"\mathbb{1}", "needs its condition in brackets"),
+    (r"\mathbb{1}[]", "where a value is expected"),
+    ("[z_i >]", "where a value is expected"),
+    ("softmax(z)_{i,i,i}", "1 dimension but 3 indices"),
+    ("[z > 0]_i", "a subscript after [z > 0] cannot be read"),
+])
+def test_hostile_mask_notation_is_refused_within_limits(written, says):
+    with pytest.raises(FormulaError, match=re.escape(says)):
+        formula, _ = parse_answer(written, MASK_CTX)
+        evaluate(formula, {"z": np.ones(3), "g": np.ones(3), "A": np.ones((3, 3))},
+                 index=[("i", 3)])

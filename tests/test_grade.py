@@ -78,8 +78,9 @@ def test_null_and_empty_answers_are_missing(tmp_path):
 def test_unknown_problems_and_parts_are_noticed_with_a_hint(tmp_path):
     sub = grade_text(tmp_path, "p55: 1\np1:\n  dL/ds: 'g'\np3: 513466\n")
     msgs = [(n.message, n.hint, n.line) for n in sub.notices]
-    assert ("unknown problem 'p55'; it was not graded", "did you mean 'p5'?", 1) in msgs
-    assert any("'dL/ds'" in m and h == "did you mean 'dL/dS'?" and line == 3
+    assert ("unknown problem 'p55'; it was not graded",
+            "did you mean 'p5'? known: p1, p2, p3, p4, p5, p6, student, indexing", 1) in msgs
+    assert any("'dL/ds'" in m and h.startswith("did you mean 'dL/dS'? known: ") and line == 3
                for m, h, line in msgs)
     assert part(sub, "p3", "params").status == "correct"
 

@@ -122,7 +122,7 @@ BROKEN = {
     "misspelt-sgd-option": ("p5.yaml", "{sgd: {lr: 0.02}}", "{sgd: {lr: 0.02, dampning: 0}}",
                             "unknown sgd option 'dampning'"),
     "misspelt-top-key": ("p5.yaml", "optimizer:", "optimiser:",
-                         "unknown spec key 'optimiser' (hint: did you mean 'optimizer'?)"),
+                         "unknown spec key 'optimiser' (hint: did you mean 'optimizer'? allowed: $schema, functions, given,"),
     "section-another-kind-reads": ("p3.yaml", "parts:", "loss: mse\nparts:",
                                    "`kind: param_count` does not read `loss:`"),
     "concept-with-a-network": ("p2.yaml", "parts:", "network: {input: [2], layers: [relu]}\n"
@@ -135,7 +135,7 @@ BROKEN = {
     "unknown-upstream-key": ("p1.yaml", "upstream: {at: P,", "upstream: {scale: 2, at: P,",
                              "unknown upstream key 'scale'"),
     "rnn-unknown-setting": ("p6.yaml", "at: {setting: vanishing", "at: {setting: vanish",
-                            "unknown setting 'vanish' (hint: did you mean 'vanishing'?)"),
+                            "unknown setting 'vanish' (hint: did you mean 'vanishing'? settings:"),
     "rnn-step-outside": ("p6.yaml", "step: T}", "step: T+1}", "step 13 is outside 1..12"),
     "unknown-symbol-key": ("p6.yaml", "h: {quantity: h, shape: [H]}",
                            "h: {quantity: h, shap: [H]}", "unknown key of symbols.h 'shap'"),
@@ -149,7 +149,7 @@ BROKEN = {
                                "unknown solver variant 'softmax'"),
     # only the solver knows its quantities: `list` solves each spec's own instance for it
     "misspelt-function": ("p1.yaml", "functions: {f: sigmoid}", "functions: {f: sigmod}",
-                          "unknown function 'sigmod' (hint: did you mean 'sigmoid'?)"),
+                          "unknown function 'sigmod' (hint: did you mean 'sigmoid'? "),
     "misspelt-quantity": ("p5.yaml", "quantity: new.c.weight", "quantity: new.c.weigth",
                           "unknown quantity 'new.c.weigth'"),
 }

@@ -17,14 +17,16 @@ if TYPE_CHECKING:
 # name → (fewest, most) positional arguments; None = no upper bound.
 ARITY: dict[str, tuple[int, int | None]] = {
     **{f: (1, 1) for f in ("exp", "log", "ln", "sqrt", "abs", "sigmoid", "relu", "tanh",
-                           "floor", "ceil", "diag", "T")},
+                           "floor", "ceil", "diag", "T", "step", "softmax", "rowsum",
+                           "colsum", "argmax")},
     "min": (1, None), "max": (1, None), "sum": (1, 1), "outer": (2, 2),
 }
 FUNCTIONS: frozenset[str] = frozenset(ARITY)
-REDUCERS = ("sum", "min", "max")  # the calls that may take `EXPR for i in A..B`
+REDUCERS = ("sum", "min", "max", "argmax")  # the calls that may take `EXPR for i in A..B`
 RANGE = "__range__"               # what notation.rewrite makes of `A..B`
 
-HINT = "formulas use numbers, names, + - * / ** @, indexing s[d, e], functions and sum(...)"
+HINT = ("formulas use numbers, names, + - * / ** @, indexing s[d, e], functions, sum(...) "
+        "and indicators [a > b]")
 
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
@@ -39,7 +41,8 @@ _REFUSED_BINOPS = {
 _COMPARE = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 _REFUSED_NODES = {
     ast.Lambda: "lambda is not allowed",
-    ast.List: "list literals [..] are not allowed",
+    ast.List: "list literals [..] are not allowed; brackets hold one comparison, as in "
+              "the indicator [z[i] > 0]",
     ast.Tuple: "tuples (a, b) are not allowed here",
     ast.Set: "set literals {..} are not allowed",
     ast.Dict: "dict literals {..} are not allowed",
@@ -91,9 +94,13 @@ class Checker:
             self.call(node, bound)
         elif isinstance(node, ast.Attribute):
             self.attribute(node)
-        elif isinstance(node, (ast.Compare, ast.BoolOp)):
-            self.fail(node, "comparisons and `and`/`or` are only allowed in a sum's `if`",
-                      hint="e.g. sum(x[i] for i in 1..n if i != d)")
+        elif isinstance(node, ast.Compare):
+            self.condition(node, bound)  # a comparison is 1 where it holds and 0 elsewhere
+        elif isinstance(node, ast.List) and len(node.elts) == 1:
+            self.condition(node.elts[0], bound)  # an Iverson bracket [cond]
+        elif isinstance(node, ast.BoolOp):
+            self.fail(node, "`and`/`or` are only allowed in an indicator [..] or a sum's `if`",
+                      hint="e.g. [x[i] > 0 and x[i] < 1]")
         else:
             message = _REFUSED_NODES.get(type(node), f"`{type(node).__name__}` is not allowed")
             hint = {ast.Slice: "use an index variable, e.g. sum(x[i] for i in 1..3)",
@@ -214,7 +221,7 @@ class Checker:
             for part in (node.left, *node.comparators):
                 self.expr(part, bound)
         else:
-            self.fail(node, "an `if` needs a comparison, e.g. `if i != j`")
+            self.fail(node, "a condition needs a comparison, e.g. `if i != j` or [z[i] > 0]")
 
 
 def _fold(node: ast.AST) -> float | None:

@@ -18,8 +18,9 @@ from hwcheck.errors import FormulaError
 from hwcheck.formula.limits import MAX_EXPONENT, MAX_INT
 from hwcheck.formula.syntax import FUNCTIONS, Formula, parse
 from hwcheck.formula.sums import Sums, fold
-from hwcheck.formula.values import (UNARY, WHOLE, WORK, Value, budget, check_same_dims, combine,
-                                    diag, expand, matmul, outer, transpose, union)
+from hwcheck.formula.values import (UNARY, WHOLE, WORK, Value, argmax, budget, check_same_dims,
+                                    combine, diag, expand, line_sum, matmul, outer, softmax,
+                                    transpose, union)
 
 _ARITH = {ast.Add: ("+", np.add), ast.Sub: ("-", np.subtract), ast.Mult: ("*", np.multiply),
           ast.Div: ("/", np.true_divide), ast.Pow: ("**", np.power)}
@@ -165,6 +166,10 @@ class _Evaluator(Sums):
             return self.subscript(node)
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, (ast.Compare, ast.List)):
+            cond = node.elts[0] if isinstance(node, ast.List) else node
+            t = self.truth(cond)
+            return Value(t.data.astype(np.float64), t.axes)
         raise self.fail(node, f"`{type(node).__name__}` is not allowed here")  # parse refuses
 
     def axis(self, name: str) -> Value:
@@ -339,6 +344,12 @@ class _Evaluator(Sums):
             return diag(args[0], texts[0])
         if name == "T":
             return transpose(args[0], texts[0])
+        if name == "softmax":
+            return softmax(args[0], texts[0])
+        if name in ("rowsum", "colsum"):
+            return line_sum(args[0], texts[0], rows=name == "rowsum")
+        if name == "argmax":
+            return argmax(args[0], texts[0])
         if name == "outer":
             return outer(self.order, args[0], args[1], (texts[0], texts[1]))
         raise self.fail(node, f"unknown function '{name}'")  # parse refuses these

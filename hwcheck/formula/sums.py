@@ -12,14 +12,16 @@ import ast
 import numpy as np
 
 from hwcheck.formula.limits import MAX_INT
-from hwcheck.formula.values import WHOLE, Value, budget, combine, describe, expand, union
+from hwcheck.formula.values import (WHOLE, Value, budget, check_same_dims, combine, describe,
+                                    expand, union)
 
-_CMP = {ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater,
+CMP = {ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater,
         ast.GtE: np.greater_equal, ast.Eq: np.equal, ast.NotEq: np.not_equal}
 
 
 class Sums:
-    """Mixin for the evaluator: needs ``expr``, ``axis``, ``fail``, ``text``, ``f``, ``env``,
+    """Mixin for the evaluator (sums, and the comparisons of an indicator): needs ``expr``,
+    ``axis``, ``fail``, ``text``, ``label``, ``f``, ``env``,
     ``outputs``, ``order``, ``extent``, ``open``, ``close`` and ``mask``."""
 
     def reduce(self, node: ast.Call, kind: str) -> Value:
@@ -100,9 +102,34 @@ class Sums:
                                    f"{describe(v.dims)}", hint="index the array")
         result: Value | None = None
         for op, a, b in zip(node.ops, parts, parts[1:]):
-            c = combine(self.order, (a, b), _CMP[type(op)], "a condition")
+            c = combine(self.order, (a, b), CMP[type(op)], "a condition")
             result = c if result is None else combine(self.order, (result, c), np.logical_and,
                                                       "a condition")
+        return result
+
+    def truth(self, node: ast.AST) -> Value:
+        """A comparison (or and/or/not of them) as booleans; whole arrays compare
+        elementwise, as `[z > 0]` for the mask of a vector z."""
+        if isinstance(node, ast.BoolOp):
+            fn = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+            parts = [self.truth(v) for v in node.values]
+            for a, v in zip(parts[1:], node.values[1:]):
+                check_same_dims(parts[0], a, "and/or", self.label(node.values[0]),
+                                self.label(v))
+            return combine(self.order, parts, lambda *xs: fold(fn, xs), "a condition")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            v = self.truth(node.operand)
+            return Value(~v.data, v.axes)
+        if not isinstance(node, ast.Compare):
+            raise self.fail(node, "an indicator [..] holds a comparison, e.g. [z[i] > 0]")
+        sides = (node.left, *node.comparators)
+        parts = [self.expr(p) for p in sides]
+        result: Value | None = None
+        for op, a, b, ta, tb in zip(node.ops, parts, parts[1:], sides, sides[1:]):
+            check_same_dims(a, b, "comparison", self.label(ta), self.label(tb))
+            c = combine(self.order, (a, b), CMP[type(op)], "a comparison")
+            result = c if result is None else combine(self.order, (result, c), np.logical_and,
+                                                      "a comparison")
         return result
 
     def total(self, node: ast.Call, kind: str, body: Value, opened: list[str],
@@ -117,16 +144,34 @@ class Sums:
         shape = [self.extent[a] for a in axes] + list(body.dims)
         budget(shape, self.label(node, 40))
         data = np.broadcast_to(expand(body, axes, ndims), shape)
-        fill = {"sum": 0.0, "max": -np.inf, "min": np.inf}[kind]
+        fill = {"sum": 0.0, "max": -np.inf, "min": np.inf, "argmax": -np.inf}[kind]
         if inner is not None:
             data = np.where(expand(inner, axes, ndims), data, fill)
         where = tuple(i for i, a in enumerate(axes) if a in opened)
+        if kind == "argmax":
+            return self.argmax_over(node, data, axes, opened)
         if kind == "sum":
             out = data.sum(axis=where)
         else:
             out = (np.max if kind == "max" else np.min)(data, axis=where, initial=fill)
         return Value(np.asarray(out, dtype=np.float64),
                      tuple(a for a in axes if a not in opened))
+
+    def argmax_over(self, node: ast.Call, data: np.ndarray, axes: tuple,
+                    opened: list[str]) -> Value:
+        """The value of the one sum variable where the body is largest (the first such,
+        as torch's max-pool picks); NaN where no element counts, so nothing matches it."""
+        if len(opened) != 1:
+            raise self.fail(node, "argmax(... for ...) takes exactly one variable",
+                            hint="e.g. argmax(x[a] for a in 1..n)")
+        var = opened[0]
+        at = axes.index(var)
+        rest = tuple(a for a in axes if a != var)
+        if data.shape[at] == 0:
+            return Value(np.full(tuple(self.extent[a] for a in rest), np.nan), rest)
+        best = np.argmax(data, axis=at).astype(np.float64) + self.start[var]
+        empty = np.all(data == -np.inf, axis=at)
+        return Value(np.where(empty, np.nan, best), rest)
 
 
 def fold(fn, xs):

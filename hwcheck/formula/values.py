@@ -98,7 +98,36 @@ UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt, "abs": np.abs,
     "sigmoid": sigmoid, "relu": lambda x: np.maximum(x, 0.0), "tanh": np.tanh,
     "floor": np.floor, "ceil": np.ceil,
+    # 0 at 0, as ReLU's derivative is taken there by torch
+    "step": lambda x: (x > 0).astype(np.float64),
 }
+
+
+def softmax(v: Value, name: object) -> Value:
+    """Along the last dimension (torch's dim=-1), shifted by the maximum so exp never
+    overflows."""
+    if not v.dims:
+        raise FormulaError(f"softmax needs a vector or a matrix, but {name} is a number",
+                           hint="softmax(z)[i] is entry i of the softmax of the vector z")
+    e = np.exp(v.data - np.max(v.data, axis=-1, keepdims=True))
+    return Value(e / e.sum(axis=-1, keepdims=True), v.axes)
+
+
+def line_sum(v: Value, name: object, rows: bool) -> Value:
+    """rowsum(A)[i] = Σ_j A[i, j]; colsum(A)[j] = Σ_i A[i, j]."""
+    if len(v.dims) != 2:
+        fn = "rowsum" if rows else "colsum"
+        raise FormulaError(f"{fn} needs a matrix, but {name} is {describe(v.dims)}",
+                           hint="sum(v) adds up a whole vector")
+    return Value(v.data.sum(axis=-1 if rows else -2), v.axes)
+
+
+def argmax(v: Value, name: object) -> Value:
+    """The 1-based position of a vector's largest entry (the first, as torch picks)."""
+    if len(v.dims) != 1 or v.dims[0] == 0:
+        raise FormulaError(f"argmax needs a vector, but {name} is {describe(v.dims)}",
+                           hint="for a window write argmax(x[a] for a in A..B)")
+    return Value(np.argmax(v.data, axis=-1).astype(np.float64) + 1, v.axes)
 
 
 def diag(v: Value, name: object) -> Value:

@@ -8,6 +8,8 @@ waits for the solver.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from hwcheck.engine.solvers import Solution, Step
@@ -17,6 +19,18 @@ from hwcheck.spec.instance import Instance, shape_of
 from hwcheck.spec.yamlio import Node
 
 SECTIONS = ("symbols", "given", "steps")
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a Jacobian needs: the network, its parameters, its input, solver variants, and
+    whether the input carries a batch dimension."""
+
+    net: object
+    params: dict
+    x: np.ndarray
+    variants: frozenset = frozenset()
+    batched: bool = False
 ENTRY_KEYS = ("quantity", "shape")
 
 
@@ -30,7 +44,12 @@ def check(spec, inst: Instance) -> None:
         _given_symbol(sym, name, known)
 
 
-def named(spec, inst: Instance, values: dict, extra: dict, base_steps: tuple = ()) -> Solution:
+def named(spec, inst: Instance, values: dict, extra: dict, base_steps: tuple = (),
+          inputs=None) -> Solution:
+    """``inputs`` (network, parameters, input, variants) lets a name ``jacobian(of, wrt)``
+    be computed; a network's summary in ``extra`` adds its counts and shapes."""
+    values = _with_network(spec, inst, values, extra)
+    _add_jacobians(spec, values, inputs)
     env = {}
     for name, node in _items(spec, "symbols"):
         q, shape = _entry(node, f"symbols.{name}", inst)
@@ -56,11 +75,64 @@ def named(spec, inst: Instance, values: dict, extra: dict, base_steps: tuple = (
     return Solution(given=given, steps=tuple(steps), parts=parts, env=env, extra=extra)
 
 
+def _with_network(spec, inst: Instance, values: dict, extra: dict) -> dict:
+    """Counts, shapes, mult-adds and receptive fields of the network as quantities; the
+    solver's own names win a clash."""
+    if extra.get("summary") is None or spec.section("network") is None:
+        return values
+    from hwcheck.engine.solvers.param_count import network_quantities
+    from hwcheck.kinds.network_step import network
+
+    return {**network_quantities(extra["summary"], network(spec, inst).layers), **values}
+
+
+def _requested(spec) -> list[tuple[str, Node]]:
+    """Every quantity name the spec's symbols, steps and parts ask for, with its node."""
+    out = []
+    for section in ("symbols", "steps"):
+        for name, node in _items(spec, section):
+            q = node.value.get("quantity") if node.kind == "map" else node
+            if q is not None and isinstance(q.value, str):
+                out.append((q.value, q))
+    for part in spec.parts:
+        node = spec.section("parts").value[part.name]
+        if part.answer != "text":
+            out.append((part.quantity or part.name, node))
+    return out
+
+
+def _add_jacobians(spec, values: dict, inputs) -> None:
+    from hwcheck.engine import graph
+    from hwcheck.engine.solvers import jacobian
+
+    trace = None
+    for name, node in _requested(spec):
+        pair = jacobian.parse_name(name)
+        if pair is None or name in values:
+            continue
+        if inputs is None:
+            raise node.error(f"'{name}' needs a network run forward: use kind gradient",
+                             cls=SpecError)
+        if trace is None:
+            trace = graph.forward(inputs.net.layers, inputs.params, inputs.x,
+                                  inputs.variants, batched=inputs.batched)
+        try:
+            values[name] = jacobian.solve(trace, *pair, inputs.params, values,
+                                          inputs.variants)
+        except ValueError as exc:
+            raise node.error(str(exc), cls=SpecError) from None
+
+
+#: What every layer of a network has (``NAME.params``…): listed once in a hint, not per layer.
+PER_LAYER = ("output_shape", "input_shape", "params", "mult_adds", "receptive_field")
+
+
 def quantity(values: dict, name: str, shape, node: Node):
     if name not in values:
+        names = sorted(map(str, values))
+        match = readers.close_match(name, names)
         raise node.error(f"unknown quantity '{name}'", cls=SpecError,
-                         hint=readers.suggest(name, sorted(map(str, values))[:12],
-                                              "quantities"))
+                         hint=(f"did you mean '{match}'? " if match else "") + _every(names))
     value = values[name]
     if shape is not None:
         arr = np.asarray(value, dtype=float)
@@ -90,3 +162,18 @@ def _given_symbol(sym: Node, name: str, known: list) -> str:
 
 def _items(spec, key: str):
     return readers.mapping(spec.section(key), f"`{key}`").items()
+
+
+def _every(names: list[str]) -> str:
+    """Every quantity, with a network's per-layer ones said once (a ResNet has hundreds)."""
+    def per_layer(n: str) -> bool:
+        return "." in n and n.rsplit(".", 1)[1] in PER_LAYER
+
+    layers = sorted({n.rsplit(".", 1)[0] for n in names if per_layer(n)})
+    rest = [n for n in names if not per_layer(n)]
+    text = "quantities: " + ", ".join(rest)
+    if layers:
+        text += ("; and for each layer L of " + ", ".join(layers) + ": "
+                 + ", ".join(f"L.{q}" for q in PER_LAYER) + " (receptive_field in the "
+                 "conv/pool stack only)")
+    return text

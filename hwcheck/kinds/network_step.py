@@ -183,7 +183,8 @@ def _gradient(spec, inst: Instance, variants) -> Solution:
     values = gradient.solve(i.net.layers, i.params, i.x, loss=i.loss, target=i.target,
                             upstream=i.upstream, upstream_at=i.upstream_at, variants=variants,
                             loss_options=i.loss_options, batched=i.batched)
-    return naming.named(spec, inst, values, {"summary": i.summary})
+    return naming.named(spec, inst, values, {"summary": i.summary},
+                        inputs=naming.Run(i.net, i.params, i.x, variants, i.batched))
 
 
 def _sgd_step(spec, inst: Instance, variants) -> Solution:

@@ -1,4 +1,5 @@
-"""Finding problem specs: ``--problems DIR``, else ``./problems``, else the shipped copy."""
+"""Finding problem specs: ``--problems DIR`` (or one ``FILE.yaml``), else ``./problems``, else
+the shipped copy."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def problems_dir(explicit: str | Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Every spec in one folder, by id."""
+    """Every spec in one folder (or the one spec file of ``--problems FILE.yaml``), by id."""
 
     folder: Path
     specs: dict
@@ -41,17 +42,19 @@ class Catalog:
             return self.specs[problem_id]
         close = readers.close_match(problem_id, self.specs)
         raise UsageError(f"unknown problem '{problem_id}'",
-                         hint=f"did you mean '{close}'?" if close
-                         else "see `hwcheck list` for the problem ids")
+                         hint=(f"did you mean '{close}'? " if close else "")
+                         + "problems: " + ", ".join(sorted(self.specs)))
 
 
 def load_catalog(explicit: str | Path | None = None, solve: bool = False) -> Catalog:
     """Every spec in the problems folder. With ``solve``, each spec's own instance is also
     solved, so that a name only the solver can check (a part's ``quantity:``) is refused
     here as it would be by ``solve`` and ``grade`` (the six seed keys take ~40 ms)."""
-    folder = problems_dir(explicit)
+    one = _spec_file(explicit)
+    folder = one or problems_dir(explicit)
+    paths = [one] if one else sorted(folder.glob("*.yaml"), key=lambda p: _natural(p.stem))
     specs: dict[str, Spec] = {}
-    for path in sorted(folder.glob("*.yaml"), key=lambda p: _natural(p.stem)):
+    for path in paths:
         spec = load_spec(path)
         if spec.id in specs:
             raise UsageError(f"problem id '{spec.id}' is used twice",
@@ -74,6 +77,8 @@ def resolve(target: str, catalog_dir: str | Path | None = None) -> Spec:
         if not path.is_file():
             raise UsageError("no such spec file", file=target, hint="check the path")
         return load_spec(path)
+    if _spec_file(catalog_dir):
+        return load_catalog(catalog_dir).get(target)
     # `p5` is usually problems/p5.yaml: read that one file rather than every spec.
     guess = problems_dir(catalog_dir) / f"{target}.yaml"
     if guess.is_file():
@@ -81,6 +86,16 @@ def resolve(target: str, catalog_dir: str | Path | None = None) -> Spec:
         if spec.id == target:
             return spec
     return load_catalog(catalog_dir).get(target)
+
+
+def _spec_file(explicit: str | Path | None) -> Path | None:
+    """``--problems FILE.yaml``: one spec as the whole catalog, to try a spec alone."""
+    if explicit is None or not str(explicit).endswith((".yaml", ".yml")):
+        return None
+    path = Path(explicit)
+    if not path.is_file():
+        raise UsageError(f"--problems {explicit}: no such spec file", hint="check the path")
+    return path
 
 
 def _natural(stem: str) -> tuple:

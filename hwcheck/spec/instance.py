@@ -1,12 +1,14 @@
 """One concrete instance of a spec: its sizes, and every given value drawn or read.
 
 Instance 0 is the spec's own (the one ``hwcheck solve`` prints). Instances 1, 2, …
-vary the symbolic sizes within the spec's ``vary`` ranges, for grading formulas. A
+vary the symbolic sizes within the spec's ``vary`` ranges, for grading formulas, and draw
+fresh values in place of values the spec writes out (:func:`fresh`). A
 student id mixes into every seed when the spec asks for per-student variants.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,12 +96,41 @@ def draw(node: Node, shape: tuple[int, ...] | None, inst: Instance, what: str) -
         value = np.asarray(node.plain(), dtype=float)
     except (TypeError, ValueError):
         raise node.error(f"{what} must be numbers in a regular array", cls=SpecError) from None
+    if inst.number:
+        return fresh(value, shape, inst, what)
     if shape is not None and value.shape != tuple(shape):
         if value.size == int(np.prod(shape)) and value.size:
             return value.reshape(shape)
         raise node.error(f"{what} has shape {value.shape}; the network needs {tuple(shape)}",
                          cls=SpecError)
     return value
+
+
+def fresh(value: np.ndarray, shape, inst: Instance, what: str) -> np.ndarray:
+    """Values written out in a spec (as on a paper homework), redrawn for a random
+    instance: same shape (the instance's, when sizes vary) and the same character, so a
+    formula that hard-codes the printed numbers, or is a bare number, meets other values.
+    Whole numbers stay whole numbers in their range (distinct ones stay distinct, the range
+    widened if need be), probability rows stay probability rows, anything else becomes normal draws at the values' own scale. An array of one
+    repeated whole number (a zero bias, a class index) is kept: its meaning is the value."""
+    shape = tuple(shape) if shape is not None else value.shape
+    v = value.ravel()
+    if not v.size or not np.all(np.isfinite(v)):
+        return np.broadcast_to(value, shape).copy() if value.size == 1 else value
+    rng = inst.rng(zlib.crc32(what.encode()))
+    if np.all(v == np.rint(v)):
+        low, high = int(v.min()), int(v.max())
+        if low == high:
+            return np.full(shape, float(low))
+        count = int(np.prod(shape))
+        if len(np.unique(v)) == v.size and (low, high) != (0, 1):  # no ties (a max-pool's key depends on that)
+            span = np.arange(low, low + max(high - low + 1, count))
+            return rng.choice(span, size=count, replace=False).reshape(shape).astype(float)
+        return rng.integers(low, high + 1, shape).astype(float)
+    if value.ndim and shape and np.all(v >= 0) and np.allclose(value.sum(axis=-1), 1):
+        return rng.dirichlet(np.ones(shape[-1]), shape[:-1] or None).reshape(shape)
+    scale = float(np.sqrt(np.mean(v ** 2))) or 1.0
+    return scale * rng.standard_normal(shape)
 
 
 def _random(node: Node, shape, inst: Instance, what: str) -> np.ndarray:

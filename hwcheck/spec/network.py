@@ -339,8 +339,8 @@ def _unknown(node: Node, key: str, known: tuple[str, ...], what: str) -> SpecErr
     """``{what} 'conv'`` at the key, with a did-you-mean hint."""
     line, col = node.key_mark(key) if node.kind == "map" else (node.line, node.col)
     close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-    hint = f"did you mean `{close[0]}`?" if close else \
-        f"expected one of: {', '.join(known)}" if known else "it takes no options"
+    every = f"expected one of: {', '.join(known)}" if known else "it takes no options"
+    hint = f"did you mean `{close[0]}`? {every}" if close else every
     return SpecError(f"{what} {key!r}", file=node.file, line=line, col=col, hint=hint)
 
 

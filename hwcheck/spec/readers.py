@@ -28,12 +28,12 @@ def close_match(got: str, known: Iterable[str]) -> str | None:
 
 
 def suggest(got: str, known: Iterable[str], listing: str = "known") -> str:
-    """A hint: "did you mean 'x'?", else the list of what is known."""
+    """A hint: "did you mean 'x'?" when one is close, then every known name, never a
+    truncated list (an author fixing a spec needs to see what exists)."""
     known = [str(k) for k in known]
     match = close_match(got, known)
-    if match is not None:
-        return f"did you mean '{match}'?"
-    return f"{listing}: " + ", ".join(known) if known else f"nothing is {listing} here"
+    every = f"{listing}: " + ", ".join(known) if known else f"nothing is {listing} here"
+    return f"did you mean '{match}'? {every}" if match is not None else every
 
 
 def unknown(node: Node, got: Any, known: Iterable[str], what: str) -> SpecError:

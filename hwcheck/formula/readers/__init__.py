@@ -70,8 +70,9 @@ def read(text: str, ctx: Context | None = None, *, keep_canonical: bool = True) 
 
 def _indexes_names_only(f: Formula) -> bool:
     """`1/4 [g[i]]` parses as indexing the number 4; it is a product, read it as one."""
-    return all(isinstance(node.value, ast.Name) for node in ast.walk(f.tree)
-               if isinstance(node, ast.Subscript))
+    return all(isinstance(node.value, (ast.Name, ast.Call))
+               and not isinstance(node.slice, ast.Compare)  # `g [z > 0]`: a product
+               for node in ast.walk(f.tree) if isinstance(node, ast.Subscript))
 
 
 def _read(text: str, ctx: Context) -> Reading:

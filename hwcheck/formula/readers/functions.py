@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hwcheck.formula.check import ARITY
-from hwcheck.formula.readers.lexer import CMD, OP, Token
-from hwcheck.formula.readers.tables import ATOM, GREEK, MUL, V
+from hwcheck.formula.readers.lexer import CMD, NAME, NUM, OP, Token
+from hwcheck.formula.readers.tables import ADD, ATOM, GREEK, MUL, V
 
 if TYPE_CHECKING:
     from hwcheck.formula.readers.grammar import Parser
@@ -22,9 +22,7 @@ DERIVATIVES = {
     "log": "1 / ({a})",
     "ln": "1 / ({a})",
 }
-UNSUPPORTED = {"softmax": "softmax is not one of the formula functions; write its entries "
-                          "with exp and sum",
-               "mean": "mean is not a formula function; write sum(…) / N",
+UNSUPPORTED = {"mean": "mean is not a formula function; write sum(…) / N",
                "dot": "dot is not a formula function; write `@`",
                "inv": "a matrix inverse is not supported", "det": "det is not supported"}
 
@@ -84,9 +82,32 @@ class Functions:
             rank = {1: 2, 2: 1}.get(rank, 0)
         elif fn == "outer":
             rank = 2
-        elif fn == "sum":
+        elif fn in ("sum", "argmax"):
             rank = 0
-        return p.make(f"{fn}({text})", ATOM, rank)
+        elif fn in ("rowsum", "colsum"):
+            rank = 1
+        return self.entry(p.make(f"{fn}({text})", ATOM, rank))
+
+    def entry(self, v: V) -> V:
+        """`softmax(z)_i`, `softmax(z)_{i}`, `rowsum(A)[i]`: an entry of a call's result."""
+        p = self.p
+        if not v.rank or not (p.at(OP, "_") or p.at(OP, "[")):
+            return v
+        mark = p.take()
+        if mark.text == "[" or p.at(OP, "{"):
+            if mark.text == "_":
+                p.take()
+            idx = self.index_list("]" if mark.text == "[" else "}")
+        else:
+            t = p.take()
+            if t.kind not in (NAME, NUM):
+                p.fail(f"expected an index after `_`, found {p.describe(t)}", t,
+                       hint="write softmax(z)_{i}")
+            idx = [self.symbol(t.text) if t.kind == NAME else p.number(t)]
+        if self.ctx.indexing == 0:
+            idx = [V(f"({i.text}) + 1", ADD) for i in idx]
+        body = ", ".join(i.text for i in idx)
+        return p.make(f"{v.text}[{body}]", ATOM, max(0, v.rank - len(idx)))
 
     def derivative(self, fn: str, t: Token, args: list[V]) -> V:
         p = self.p

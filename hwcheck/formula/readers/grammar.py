@@ -15,6 +15,7 @@ from hwcheck.formula.limits import MAX_DEPTH
 from hwcheck.formula.readers.context import Context
 from hwcheck.formula.readers.lexer import CMD, END, NAME, NUM, OP, Token
 from hwcheck.formula.readers.refusals import REFUSED_CMDS, refuse_command, trailing
+from hwcheck.formula.readers import masks
 from hwcheck.formula.readers.tables import (ADD, ATOM, ATOM_CMDS, DOT_LIKE, ELEMENTWISE,
                                             MAX_OUTPUT, MUL, NEG, V, wrap)
 
@@ -183,6 +184,12 @@ class Parser:
         if self.at(OP, close):
             self.fail(f"empty brackets `{open_}{close}`", start, hint="put an expression inside")
         v = self.expr()
+        if masks.at_compare(self):  # `[z_i > 0]` is an indicator, `(z_i > 0)` 0 or 1 too
+            text, rank = masks.comparison(self, v)
+            self.expect(close, "to close the condition")
+            self.depth -= 1
+            mark = "[]" if open_ == "[" else "()"
+            return self.make(f"{mark[0]}{text}{mark[1]}", ATOM, rank)
         if not self.at(OP, close):
             if self.at(END):
                 self.fail(f"`{open_}` is never closed", start,
@@ -252,6 +259,8 @@ class Parser:
         if name == "sum":
             from hwcheck.formula.readers.sums import latex_sum  # it builds on this module
             return latex_sum(self, self.take())
+        if name == "indicator":
+            return masks.indicator(self, t)
         if name == "pi":
             self.take()
             return self.make("3.141592653589793", ATOM, 0)

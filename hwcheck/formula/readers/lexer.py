@@ -24,6 +24,10 @@ _ONE = "+-*/^_'(),[]{}=<>|.@&:;!"
 # Wrappers whose braces hold a name or a word: the wrapper itself means nothing here.
 _WORD_WRAPPERS = {"text", "textrm", "textit", "textbf", "mathrm", "mathbf", "mathit", "mathsf",
                   "operatorname", "boldsymbol", "bm", "mathnormal", "textsf", "mathtt", "vec"}
+# `\mathbb{1}`, `\mathds{1}`, `\mathbf{1}`, `\mathbb{I}`: the indicator of what follows.
+_BLACKBOARD = {"mathbb", "mathbbm", "mathds"}
+_INDICATORS = _BLACKBOARD | {"mathbf", "boldsymbol", "bm"}
+_INDICATOR = re.compile(r" *(?:\{ *(1|I) *\}|(1))(?![0-9])")
 # Commands that only size, space or style: dropped.
 _IGNORED = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
             "biggl", "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "limits",
@@ -99,6 +103,10 @@ def _command(text: str, i: int, out: list[Token]) -> int:
     if name in ("quad", "qquad"):  # a wide space separates a domain clause
         out.append(Token(OP, ";", i))
         return end
+    one = _INDICATOR.match(text, end)
+    if one and name in _INDICATORS and (one.group(1) == "1" or name in _BLACKBOARD):
+        out.append(Token(CMD, "indicator", i))  # `\mathbb{1}[z > 0]`, `\mathbf{1}_{…}`
+        return one.end()
     if name in _WORD_WRAPPERS:
         return _wrapped_word(text, name, i, end, out)
     out.append(Token(CMD, name, i))

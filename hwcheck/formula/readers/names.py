@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hwcheck.formula.check import ARITY
+from hwcheck.formula.readers import masks
 from hwcheck.formula.readers.functions import FUNCTION_CMDS, UNSUPPORTED, Functions
 from hwcheck.formula.readers.lexer import CMD, END, NAME, NUM, OP, Token
 from hwcheck.formula.readers.tables import ADD, ATOM, GREEK, NEG, POW, V, wrap
@@ -150,7 +151,7 @@ class Names(Functions):
         while True:
             if p.at(OP, "_"):
                 v = self.subscript(v, p.take())
-            elif p.at(OP, "[") and v.name and self.rank(v.name):
+            elif p.at(OP, "[") and v.name and self.rank(v.name) and not masks.holds_comparison(p):
                 v = self.brackets(v)
             elif p.at(OP, "(") and v.name and self.rank(v.name) and self.call_is_index(v):
                 start, base = p.take(), v.name
@@ -179,7 +180,7 @@ class Names(Functions):
         p = self.p
         start = p.take()
         idx = self.index_list("]")
-        while p.at(OP, "["):  # g[i][j] is g[i, j]
+        while p.at(OP, "[") and not masks.holds_comparison(p):  # g[i][j] is g[i, j]
             p.take()
             idx += self.index_list("]")
         return self.index(v, idx, start)

@@ -17,7 +17,8 @@ COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "=": "==", "!
            "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=",
            "geqslant": ">=", "lt": "<", "gt": ">", "ne": "!=", "neq": "!="}
 ATOM_CMDS = {"frac", "dfrac", "tfrac", "cfrac", "sqrt", "lceil", "lfloor", "sum", "exp", "ln",
-             "log", "sigma", "tanh", "max", "min", "pi"}
+             "log", "sigma", "tanh", "max", "min", "pi", "indicator"}
+LOGIC = {"and": "and", "or": "or", "land": "and", "wedge": "and", "lor": "or", "vee": "or"}
 
 
 @dataclass(frozen=True)
