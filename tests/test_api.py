@@ -93,7 +93,7 @@ def test_problems_lists_what_can_be_checked(checker):
 
 @pytest.mark.parametrize("call, fragment", [
     (lambda c: c.check("p9", W=1), "unknown problem 'p9' (hint: did you mean"),
-    (lambda c: c.check("p5", w=P5_KEY_W), "p5 has no part 'w' (hint: did you mean 'W'?)"),
+    (lambda c: c.check("p5", w=P5_KEY_W), "p5 has no part 'w' (hint: did you mean 'W'? the parts of p5: W, B)"),
     (lambda c: c.check("p1", {"dL/ds": "g"}), "did you mean 'dL/dS'?"),
     (lambda c: c.check("p5", W=[[1, 2, 3], [4, 5, 6]]),
      "p5 W: got a 2 x 3 matrix, but the key is a 2 x 2 matrix (hint: give a 2 x 2 matrix)"),

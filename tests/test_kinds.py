@@ -122,7 +122,7 @@ BROKEN = {
     "misspelt-sgd-option": ("p5.yaml", "{sgd: {lr: 0.02}}", "{sgd: {lr: 0.02, dampning: 0}}",
                             "unknown sgd option 'dampning'"),
     "misspelt-top-key": ("p5.yaml", "optimizer:", "optimiser:",
-                         "unknown spec key 'optimiser' (hint: did you mean 'optimizer'? allowed: $schema, functions, given,"),
+                         "unknown spec key 'optimiser' (hint: did you mean 'optimizer'? allowed: $schema, batch, functions, given,"),
     "section-another-kind-reads": ("p3.yaml", "parts:", "loss: mse\nparts:",
                                    "`kind: param_count` does not read `loss:`"),
     "concept-with-a-network": ("p2.yaml", "parts:", "network: {input: [2], layers: [relu]}\n"
