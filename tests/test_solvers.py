@@ -395,3 +395,20 @@ def test_recurrent_stacks_match_finite_differences(net, loss, seed):
     values = gradient.solve(net.layers, params, x, loss=loss, target=target)
     _record("recurrent", check_all_grads(net, params, x, values, rng, loss=loss,
                                          target=target))
+
+
+@pytest.mark.parametrize("between", [[], ["dropout"], ["identity"], ["dropout", "identity"]])
+def test_cross_entropy_after_a_softmax_reads_its_probabilities_through_unchanged_layers(
+        between):
+    """softmax → dropout (eval) or identity → cross_entropy is −Σ p ln q on the softmax's
+    probabilities, not a second softmax (a TA review found the second one)."""
+    layers = [layer("linear", "z", out=3), layer("softmax", "q"),
+              *(layer(kind, f"u{i}") for i, kind in enumerate(between))]
+    rng = np.random.default_rng(4)
+    params = {"z.weight": rng.standard_normal((3, 2)), "z.bias": rng.standard_normal(3)}
+    x, p = np.array([0.5, -1.0]), np.array([0.2, 0.3, 0.5])
+    values = gradient.solve(layers, params, x, loss="cross_entropy", target=p)
+    z = params["z.weight"] @ x + params["z.bias"]
+    q = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    assert values["loss"] == pytest.approx(-(p * np.log(q)).sum(), rel=1e-12)
+    np.testing.assert_allclose(values["grad.z"], q - p, rtol=1e-10, atol=1e-12)

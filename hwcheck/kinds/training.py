@@ -112,7 +112,7 @@ def read_optimizer(node: Node) -> tuple[str, dict, int]:
 
 
 #: layers that leave their input's values as they are (dropout: eval mode)
-PASS_THROUGH = ("dropout", "flatten")
+PASS_THROUGH = ("dropout", "flatten", "identity")
 
 
 def check_applies(node: Node, name: str, layers, out_shape: tuple) -> None:
@@ -123,10 +123,43 @@ def check_applies(node: Node, name: str, layers, out_shape: tuple) -> None:
     """
     kinds = [layer.kind for layer in layers if layer.kind not in PASS_THROUGH]
     last = kinds[-1] if kinds else None
-    refusal = LOSSES[name].refuse(last, tuple(out_shape))
+    refusal = LOSSES[name].refuse(last, tuple(out_shape)) or \
+        _class_axis(name, layers, tuple(out_shape))
     if refusal is not None:
         message, hint = refusal
         raise node.error(message, cls=SpecError, hint=hint)
+
+
+#: layers whose features lie along their output's last axis, as in torch
+FEATURES_LAST = ("linear", "embedding", "multiheadattention", "attention", "rnn", "lstm",
+                 "gru")
+
+
+def _class_axis(name: str, layers, shape: tuple):
+    """A class loss reads each sample's classes on its output's first axis (torch's
+    (C, d1, ...)). An output of two or more axes whose classes plainly lie on the last one
+    (a linear layer's features, a softmax over the last axis) would be read across the
+    wrong axis: with as many rows as classes nothing else would catch it."""
+    if LOSSES[name].index_targets == "no" or len(shape) < 2:
+        return None
+    from hwcheck.engine.layers import LAYERS
+    from hwcheck.engine.layers.base import same_shape
+
+    makers = [lay for lay in layers
+              if not (LAYERS.get(lay.kind) and LAYERS[lay.kind].shape is same_shape)]
+    maker = makers[-1] if makers else None
+    hint = (f"for {shape[0]} samples of {shape[-1]} classes write `batch: {shape[0]}` and "
+            f"give one sample's shape in network.input; or put the classes first")
+    if maker is not None and maker.kind == "softmax" and \
+            maker.options.get("dim", -1) not in (0, -len(shape)):
+        return (f"softmax '{maker.name}' normalises axis {maker.options['dim']} of the "
+                f"output {list(shape)}, but {name} takes each sample's classes on its first "
+                "axis, as torch does", hint)
+    if maker is not None and maker.kind in FEATURES_LAST:
+        return (f"{name} takes each sample's classes on the first axis of the output "
+                f"{list(shape)}, as torch does, but {maker.kind} '{maker.name}' puts its "
+                "features on the last axis", hint)
+    return None
 
 
 def batch_size(spec, inst: Instance) -> int | None:

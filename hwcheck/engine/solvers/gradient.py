@@ -13,6 +13,16 @@ from hwcheck.engine import graph
 
 LOSSES = tuple(TABLE)        # the loss names; each entry is in engine/losses.py
 
+#: layers that hand their input's values on unchanged (dropout: evaluation mode)
+UNCHANGED = ("dropout", "identity")
+
+
+def ends_in_softmax(layers) -> bool:
+    """Whether the output is a softmax's probabilities: the last layer that changes values
+    is a softmax, so softmax → dropout → cross_entropy is cross-entropy on probabilities."""
+    kinds = [layer.kind for layer in layers if layer.kind not in UNCHANGED]
+    return bool(kinds) and kinds[-1] == "softmax"
+
 
 def loss_forward(kind: str, out: np.ndarray, target: np.ndarray, ends_in_softmax: bool,
                  options: dict | None = None):
@@ -44,7 +54,7 @@ def solve(layers, params: dict, x: np.ndarray, *, loss: str | None = None,
     if loss is not None:
         target = np.asarray(target, dtype=float)
         e, d_out = loss_forward(loss, trace.values[last], target if batched else target[None],
-                                bool(layers) and layers[-1].kind == "softmax", loss_options)
+                                ends_in_softmax(layers), loss_options)
         values["loss"], values["target"] = e, target
         grads = graph.backward(trace, last, d_out if batched else d_out[0], variants)
     else:
