@@ -7,6 +7,7 @@ the spec's own instance, so a spec that loads is one whose inputs the solvers ac
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 
@@ -102,6 +103,7 @@ def _inputs(spec, inst: Instance) -> _Inputs:
     lead = (batch,) if batch else ()
     x = _input_values(spec.section("input"), net, inst, lead)
     _check_indices(spec.section("input"), net, x)
+    _check_batch_statistics(spec, net, summary, batch)
     loss_node, target_node = spec.section("loss"), spec.section("target")
     upstream_node = spec.section("upstream")
     if loss_node is not None:
@@ -144,6 +146,24 @@ def _input_values(node: Node, net, inst: Instance, lead: tuple = ()):
                          + "; `input:` gives one value for each", cls=SpecError,
                          hint="e.g. input: {" + ", ".join(f"{n}: [...]" for n in names) + "}")
     return {n: draw(node.value[n], lead + tuple(net.inputs[n]), inst, n) for n in names}
+
+
+def _check_batch_statistics(spec, net, summary, batch) -> None:
+    """Batchnorm in training mode (an answer key's mode: torch's) needs more than one value
+    per channel: torch refuses one, and so do we, at the layer's line."""
+    from hwcheck.engine.network import walk
+
+    layers = {lay.name: lay for lay, _ in walk(net.layers)}
+    for row in summary.layers:
+        if row.kind.startswith("batchnorm"):
+            count = (batch or 1) * math.prod(row.input_shape[1:])
+            if count <= 1:
+                lay = layers[row.name]
+                raise SpecError(f"{row.kind} '{row.name}' sees one value per channel (input "
+                                f"{list(row.input_shape)}, batch {batch or 1}): its batch "
+                                "statistics are undefined, and torch refuses it in training "
+                                "mode", file=spec.file, line=lay.line, col=lay.col,
+                                hint="write `batch: N` with N ≥ 2 samples")
 
 
 def _check_indices(node: Node, net, x) -> None:
