@@ -9,7 +9,7 @@ A spec NAME.yaml comes with examples/problems/answers/NAME.right.yaml and NAME.w
 from __future__ import annotations
 
 import json
-import warnings
+import math
 
 import numpy as np
 import pytest
@@ -107,80 +107,100 @@ def _named_keys(spec) -> dict:
 
 
 def _check_run(spec) -> None:
-    """A network run (gradient, sgd_step): every layer output and every gradient, then each
-    named key that torch's run names too, against autograd."""
-    import torch
-
-    from hwcheck.engine.solvers import gradient
+    """A network run (gradient, sgd_step), built in torch from the layer, loss and
+    optimizer tables: for a gradient every layer output and every gradient against
+    autograd; then every part and step key that torch's run names too. Every part must be
+    one of them: a part torch cannot name is not checked here, and that is refused."""
+    from hwcheck.engine.solvers import gradient, sgd_step
     from hwcheck.kinds.network_step import _inputs
+    from hwcheck.kinds.training import read_optimizer
     from tests.support.nets import ends_in_softmax
-    from tests.support.torch_run import T, close, compare_all, torch_case, torch_loss
+    from tests.support.torch_run import (T, close, compare_all, quantities, torch_case,
+                                         torch_loss, torch_steps)
 
     i = _inputs(spec, make_instance(spec))
-    values = gradient.solve(i.net.layers, i.params, i.x, loss=i.loss, target=i.target,
-                            upstream=i.upstream, upstream_at=i.upstream_at)
-    tp, tx, outs, out = torch_case(i.net, i.params, i.x)
-    if i.loss is not None:
-        E = torch_loss(i.loss, out, T(i.target)[None], ends_in_softmax(i.net.layers))
-        E.backward()
-        theirs = {"loss": E}
+    last = ends_in_softmax(i.net.layers)
+    if spec.section("optimizer") is not None:
+        name, options, steps = read_optimizer(spec.section("optimizer"))
+        theirs = torch_steps(i.net, i.params, i.x, i.target, loss=i.loss, optimizer=name,
+                             steps=steps, options=options, loss_options=i.loss_options,
+                             softmax_last=last, batched=i.batched)
+        values = sgd_step.solve(i.net.layers, i.params, i.x, i.target, loss=i.loss,
+                                optimizer=name, steps=steps, loss_options=i.loss_options,
+                                batched=i.batched, **options)
+        for q in sorted(set(values) & set(theirs)):   # every step's values and state
+            close(values[q], theirs[q], f"{spec.id} {q}")
+        assert f"step{steps}.new.{next(iter(i.params))}" in theirs
     else:
-        outs[i.upstream_at].backward(T(i.upstream)[None])
-        theirs = {}
-    compare_all(values, i.net, tp, tx, outs, missing_ok=i.loss is None)
-    theirs.update({"input": tx[0], "grad.input": tx.grad[0]})
-    for name, t in outs.items():
-        theirs[name] = t[0]
-        if t.grad is not None:
-            theirs[f"grad.{name}"] = t.grad[0]
-    for name, p in tp.items():
-        theirs[name] = p
-        if p.grad is not None:
-            theirs[f"grad.{name}"] = p.grad
-    for quantity, key in _named_keys(spec).items():
-        if quantity in theirs:
-            want = theirs[quantity].detach().reshape(np.shape(key))
-            close(key, want, f"{spec.id} {quantity}")
+        values = gradient.solve(i.net.layers, i.params, i.x, loss=i.loss, target=i.target,
+                                upstream=i.upstream, upstream_at=i.upstream_at,
+                                loss_options=i.loss_options, batched=i.batched)
+        tp, tx, outs, out = torch_case(i.net, i.params, i.x, i.batched)
+        lead = (lambda t: t) if i.batched else (lambda t: t[None])
+        if i.loss is not None:
+            E = torch_loss(i.loss, out, lead(T(i.target)), last, i.loss_options)
+            E.backward()
+        else:
+            outs[i.upstream_at].backward(lead(T(i.upstream)))
+        compare_all(values, i.net, tp, tx, outs, missing_ok=i.loss is None,
+                    batched=i.batched)
+        theirs = quantities(tp, tx, outs, i.batched)
+        if i.loss is not None:
+            theirs["loss"] = E
+    _compare_named(spec, theirs, close)
+
+
+def _compare_named(spec, theirs: dict, close) -> None:
+    keys = _named_keys(spec)
+    compared = {q for q in keys if q in theirs}
+    for quantity in sorted(compared):
+        key = keys[quantity]
+        want = theirs[quantity]
+        want = want.detach().reshape(np.shape(key)) if hasattr(want, "detach") else want
+        close(key, want, f"{spec.id} {quantity}")
+    parts = {p.quantity or p.name for p in spec.parts if p.answer != "text"}
+    assert parts <= compared, f"torch names no {sorted(parts - compared)}"
 
 
 def _check_counts(spec) -> None:
-    """A network without an input (param_count): each layer's output shape and parameter
-    count from its torch.nn namesake, and the keys that name them."""
+    """A network without an input (param_count): each layer's namesake, built from the
+    layer table and run on zeros, gives its output shape, its parameter count (torch's
+    own parameters, not ours) and torchinfo's mult-adds; the keys that name them too."""
     import torch
 
-    from hwcheck.engine.layers import LAYERS
     from hwcheck.engine.network import walk
-    from hwcheck.kinds.network_step import network
+    from hwcheck.kinds.network_step import network, parameters
+    from tests.support.torch_run import T, mult_adds, torch_forward
 
-    net = network(spec, make_instance(spec))
-    rows = {r.name: r for r in net.summary().layers}
-    theirs: dict = {}
-
-    def run_layers(layers, x):
-        for lay in layers:
-            if lay.kind == "residual":
-                body = run_layers(lay.body, x)
-                y = body + (run_layers(lay.shortcut, x) if lay.shortcut else x)
-                count = 0
-            else:
-                d = LAYERS[lay.kind]
-                module = getattr(torch.nn, d.torch)(**d.torch_kwargs(dict(lay.options)))
-                module = module.double().train(d.torch_mode == "train")
-                y = module(x)
-                count = sum(p.numel() for p in module.parameters())
-            theirs[f"{lay.name}.output_shape"] = list(y.shape[1:])
-            theirs[f"{lay.name}.params"] = count
-            x = y
-        return x
-
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # lazy modules warn that they are new
-        out = run_layers(net.layers, torch.randn(2, *net.input_shape, dtype=torch.float64))
-    theirs["output_shape"] = list(out.shape[1:])
-    theirs["total_params"] = sum(v for k, v in theirs.items() if k.endswith(".params"))
+    inst = make_instance(spec)
+    net = network(spec, inst)
+    summary = net.summary()
+    rows = {r.name: r for r in summary.layers}
+    params = {k: T(v) for k, v in parameters(net, summary, inst).items()}
+    shapes = net.inputs or {"input": net.input_shape}
+    x = {n: torch.zeros(1, *s, dtype=torch.float64) for n, s in shapes.items()}
+    outs: dict = {}
+    modules: dict = {}
+    with torch.no_grad():
+        out = torch_forward(net.layers, params, x, outs, modules)
+    theirs: dict = {"output_shape": list(out.shape[1:])}
     for lay, _ in walk(net.layers):
-        assert list(rows[lay.name].output_shape) == theirs[f"{lay.name}.output_shape"]
-        assert rows[lay.name].params == theirs[f"{lay.name}.params"], lay.name
-    for quantity, key in _named_keys(spec).items():
-        if quantity in theirs:
-            assert np.array_equal(np.asarray(key), np.asarray(theirs[quantity])), quantity
+        built = modules.get(lay.name)     # None: a function (add) or a residual
+        count = sum(p.numel() for p in built[0].parameters()) if built else 0
+        theirs[f"{lay.name}.output_shape"] = list(outs[lay.name].shape[1:])
+        theirs[f"{lay.name}.params"] = count
+        macs = mult_adds(*built) if built else 0
+        if lay.kind == "linear":   # torchinfo counts the batch only, not the other rows
+            macs *= math.prod(outs[lay.name].shape[1:-1])
+        theirs[f"{lay.name}.mult_adds"] = macs
+        row = rows[lay.name]
+        assert list(row.output_shape) == theirs[f"{lay.name}.output_shape"], lay.name
+        assert row.params == count, lay.name
+        assert row.mult_adds == theirs[f"{lay.name}.mult_adds"], lay.name
+    for total in ("params", "mult_adds"):
+        theirs[f"total_{total}"] = sum(v for k, v in theirs.items()
+                                       if k.endswith(f".{total}"))
+
+    def equal(got, want, what):
+        assert np.array_equal(np.asarray(got), np.asarray(want)), what
+    _compare_named(spec, theirs, equal)
