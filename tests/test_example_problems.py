@@ -1,7 +1,8 @@
 """Every spec in examples/problems/ (issue 12, deliverable 9): it passes `hwcheck validate`
 with its own `tests:`; its right answers file grades all correct and its wrong one grades no
-part correct, each through `hwcheck grade --problems SPEC`; and, with torch installed, every
-key its network computes agrees with torch.
+part correct, each through `hwcheck grade --problems SPEC`; its `tests:` show each part
+right and wrong; and, with torch installed, every key its network computes agrees with
+torch (tests/support/torch_run.py builds the network, loss and optimizer from the tables).
 
 A spec NAME.yaml comes with examples/problems/answers/NAME.right.yaml and NAME.wrong.yaml.
 """
@@ -38,6 +39,15 @@ def test_spec_passes_its_own_tests(path):
     assert not failing, failing
     spec = next(iter(catalog.specs.values()))
     assert spec.tests, "an example carries `tests:` of its own"
+
+
+@pytest.mark.parametrize("path", SPECS, ids=IDS)
+def test_every_part_has_a_right_and_a_wrong_test(path):
+    """An example shows, part by part, an answer it accepts and one it rejects."""
+    spec = next(iter(load_catalog(path).specs.values()))
+    for part in spec.parts:
+        statuses = {t.status for t in spec.tests if t.part == part.name}
+        assert {"correct", "wrong"} <= statuses, (part.name, statuses)
 
 
 def _grade(path, which: str) -> list[tuple[str, str]]:
