@@ -210,6 +210,8 @@ def _check_counts(spec) -> None:
     for total in ("params", "mult_adds"):
         theirs[f"total_{total}"] = sum(v for k, v in theirs.items()
                                        if k.endswith(f".{total}"))
+    theirs["conv_mult_adds"] = sum(theirs[f"{lay.name}.mult_adds"]
+                                   for lay, _ in walk(net.layers) if lay.kind.startswith("conv"))
 
     def equal(got, want, what):
         assert np.array_equal(np.asarray(got), np.asarray(want)), what
