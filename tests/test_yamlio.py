@@ -97,3 +97,16 @@ def test_file_size_cap_and_paths(tmp_path):
         load_file(tmp_path / "missing.yaml")
     with pytest.raises(HwcheckError, match="is a folder"):
         load_file(tmp_path)
+
+
+def test_non_printable_is_pyyamls_set_over_every_code_point():
+    # yamlio writes the class as a complement (far cheaper to compile at start-up); it must
+    # refuse exactly the code points PyYAML's reader refuses.
+    from yaml.reader import Reader
+
+    from hwcheck.spec.yamlio import _NON_PRINTABLE
+
+    every = "".join(map(chr, range(0x110000)))
+    ours = [m.start() for m in _NON_PRINTABLE.finditer(every)]
+    assert ours == [m.start() for m in Reader.NON_PRINTABLE.finditer(every)]
+    assert 0xD800 in ours and 0x85 not in ours and 0x7F in ours

@@ -28,8 +28,11 @@ _INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 _NULL = {"", "~", "null", "Null", "NULL"}
 # What YAML's reader refuses (PyYAML's Reader.NON_PRINTABLE), including lone surrogates.
-_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
-                            "\U00010000-\U0010FFFF]")
+# Written as the complement of what it allows ([^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF
+# \uE000-\uFFFD\U00010000-\U0010FFFF]): the same code points (checked over all of them),
+# but compiled in ~0.5 ms instead of ~7 ms, at every start of `hwcheck grade`.
+_NON_PRINTABLE = re.compile("[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F"
+                            "\uD800-\uDFFF\uFFFE\uFFFF]")
 _BOOL = {"true": True, "True": True, "TRUE": True,
          "false": False, "False": False, "FALSE": False}
 
