@@ -126,6 +126,9 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
     """Grade every file, in order of ``files``; ``on_done(submission)`` after each."""
     global _GRADER, _LIMITS
     import multiprocessing as mp   # only a batch needs it (one file is graded in-process)
+    import gc
+
+    gc.enable()   # off while the command started (cli.run); a class's grading collects
 
     jobs = max(1, min(jobs or min(os.cpu_count() or 1, 2), len(files)))
     # Even one file goes to a forked worker: only there do the memory cap and the

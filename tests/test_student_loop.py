@@ -1,0 +1,57 @@
+"""The student's loop (`hwcheck grade FILE`) stays lean: what it must not load or start.
+
+The timing itself is `benchmarks/run.py grade` (no timed assertion here); these check the
+causes of past slowness, each of which cost 10 ms or more of every grade.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs the CLI's own entry point in a fresh interpreter, then reports what it loaded and
+# how it ran. cli.run ends with os._exit, so the report is written by a wrapper of main.
+_PROBE = """
+import gc, os, sys
+import hwcheck.cli as cli
+real_main = cli.main
+def main():
+    try:
+        real_main()
+    finally:
+        mods = sorted(m for m in ("numpy.ma", "multiprocessing", "hwcheck.grading.mining",
+                                  "hwcheck.report.html", "hwcheck.spec.jsonschema")
+                      if m in sys.modules)
+        sys.stderr.write(f"PROBE {mods} gc={gc.isenabled()} "
+                         f"blas={os.environ.get('OPENBLAS_NUM_THREADS')}\\n")
+cli.main = main
+sys.argv = ["hwcheck", "grade", "examples/seed-answers.yaml"]
+cli.run()
+"""
+
+
+def _probe(env_extra: dict | None = None) -> str:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env.update(env_extra or {})
+    proc = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=120)
+    assert proc.returncode == 1, proc.stderr   # the seed student has wrong parts
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("PROBE ")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_one_file_grade_loads_nothing_it_does_not_need():
+    line = _probe()
+    assert line.startswith("PROBE [] "), line   # numpy.ma came with np.unique once
+    assert "gc=False" in line                   # no cyclic GC in a one-shot command
+    assert "blas=1" in line                     # OpenBLAS's idle pool only spun
+
+
+def test_a_users_own_blas_threads_setting_is_kept():
+    assert "blas=2" in _probe({"OPENBLAS_NUM_THREADS": "2"})
