@@ -28,18 +28,10 @@ _INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 _NULL = {"", "~", "null", "Null", "NULL"}
 # What YAML's reader refuses (PyYAML's Reader.NON_PRINTABLE), including lone surrogates.
-# Written as the complement of what it allows (PYYAML_NON_PRINTABLE): the same code points
-# (checked over all of them), but compiled in ~0.5 ms instead of ~7 ms.
+# Written as the complement of what PyYAML's class allows: the same code points (checked
+# over all of them), but compiled in ~0.5 ms instead of ~7 ms.
 _NON_PRINTABLE = re.compile("[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F"
                             "\uD800-\uDFFF\uFFFE\uFFFF]")
-# PyYAML's reader compiles the same class, written the slow way, when yaml is imported
-# (~6 ms of every grade). re caches compiled patterns by their text, so ours is cached
-# under PyYAML's text: the same code points (tests/test_yamlio.py). Were re's cache to
-# change, PyYAML would compile its own as before.
-PYYAML_NON_PRINTABLE = ("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
-                        "\U00010000-\U0010ffff]")
-if isinstance(getattr(re, "_cache", None), dict):
-    re._cache.setdefault((str, PYYAML_NON_PRINTABLE, 0), _NON_PRINTABLE)
 _BOOL = {"true": True, "True": True, "TRUE": True,
          "false": False, "False": False, "FALSE": False}
 
