@@ -53,9 +53,8 @@ def command(fn=None, *, name: str | None = None):
             _fail(exc)
         except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own control flow
             raise
-        except KeyboardInterrupt:
-            sys.stderr.write("interrupted\n")
-            raise typer.Exit(130)
+        except KeyboardInterrupt as exc:   # Ctrl-C, or SIGTERM (see _stop_on_signals)
+            raise typer.Exit(_interrupted(exc))
         except RecursionError:
             _fail(HwcheckError("input is nested too deeply to process"))
         except Exception as exc:  # a bug in hwcheck, not in the user's input
@@ -297,6 +296,10 @@ def _emit(submissions, fmt: str, output, hide_expected: bool, root: str | None) 
     text = report.render(fmt, submissions, hide_expected=hide_expected, file_name_root=root,
                          console=console)
     if output is None:
+        if not _utf8(sys.stdout):
+            from hwcheck.report.textsafe import to_ascii
+
+            text = to_ascii(text, fmt)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         out.write_atomic(output, text)
@@ -308,10 +311,52 @@ def _choice(value: str, allowed: tuple, option: str) -> None:
                            hint=f"for example {option} {allowed[0]}")
 
 
+# ---- integrity: signals and streams (issue 14) ----------------------------------------------
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that the same clean-up runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _interrupted(exc: BaseException) -> int:
+    """One line, and the shell's code for the signal: 130 (SIGINT) or 143 (SIGTERM)."""
+    import signal as signals
+
+    # A second signal must not interrupt the line or the exit with a traceback.
+    signals.signal(signals.SIGINT, signals.SIG_IGN)
+    signals.signal(signals.SIGTERM, signals.SIG_IGN)
+    term = isinstance(exc, Terminated)
+    sys.stderr.write("terminated\n" if term else "interrupted\n")
+    return 143 if term else 130
+
+
+def _plain_streams() -> None:
+    """A stream that is not UTF-8 (LANG=C, PYTHONIOENCODING=latin-1) gets ASCII with
+    backslash escapes: no crash on a character it cannot hold, and no raw byte of another
+    encoding (``_emit`` escapes machine formats in their own syntax first)."""
+    for stream in (sys.stdout, sys.stderr):
+        if not _utf8(stream) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="ascii", errors="backslashreplace")
+
+
+def _utf8(stream) -> bool:
+    return (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace(
+        "_", "") == "utf8"
+
+
 def main() -> None:
     """Entry point. Usage errors become one line on stderr too, like every other error."""
+    import signal as signals
+
+    signals.signal(signals.SIGTERM, _on_sigterm)
+    _plain_streams()
     try:
         code = app(standalone_mode=False)
+    except KeyboardInterrupt as exc:   # before or after a command's own handler
+        code = _interrupted(exc)
     except typer.Abort:
         sys.stderr.write("aborted\n")
         code = 1

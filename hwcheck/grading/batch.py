@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hwcheck.errors import HwcheckError, UsageError
+from hwcheck.grading import walk
 from hwcheck.grading.results import Submission
 
 PATTERNS = ("*.yaml", "*.yml")
@@ -28,22 +29,10 @@ class Limits:
     wall_seconds: float = 30.0
 
 
-def collect(targets) -> list[Path]:
-    """Answers files named on the command line; a folder contributes every YAML under it."""
-    files: list[Path] = []
-    for target in targets:
-        path = Path(target)
-        if path.is_dir():
-            found = sorted({p for pat in PATTERNS for p in path.rglob(pat) if p.is_file()})
-            if not found:
-                raise UsageError(f"no *.yaml answers files under {target}", file=str(target),
-                                 hint="put each submission in its own .yaml file")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise UsageError("no such file or folder", file=str(target), hint="check the path")
-    return files
+def collect(targets) -> list:
+    """Answers files named on the command line; a folder contributes every YAML under it.
+    An entry that must not be graded (a link, a FIFO, …) is a ``walk.Refused``."""
+    return walk.collect(targets, PATTERNS)
 
 
 class _CpuLimit(Exception):
@@ -55,6 +44,7 @@ def _on_cpu_limit(signum, frame):
 
 
 _GRADER = None
+_STOP = {signal.SIGINT, signal.SIGTERM}
 _LIMITS = Limits()
 
 
@@ -62,7 +52,11 @@ def _init_worker(limits: Limits) -> None:
     import resource
 
     signal.signal(signal.SIGPROF, _on_cpu_limit)
+    # Ctrl-C reaches the whole process group: the parent stops the workers itself. The
+    # parent's SIGTERM handler is not ours; pool.terminate() sends SIGTERM to stop us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)   # blocked by the parent for the fork
     if limits.memory_mb:
         used = _vm_size()
         cap = used + limits.memory_mb * 2**20
@@ -83,20 +77,23 @@ def _vm_size() -> int:
 def grade_one(grader, path: Path, limits: Limits | None = None) -> Submission:
     """Grade one file; every failure becomes an error row rather than an exception."""
     limits = limits or _LIMITS
+    if isinstance(path, walk.Refused):
+        return _error(path.path, path.message)
+    shown = walk.display(path)
     if limits.cpu_seconds:
         signal.setitimer(signal.ITIMER_PROF, limits.cpu_seconds)
     try:
-        return grader.grade_file(path, display=str(path))
+        return grader.grade_file(path, display=shown)
     except HwcheckError as exc:
         return _error(path, exc.render())
     except _CpuLimit:
-        return _error(path, f"{path}: exceeded the CPU-time limit of {limits.cpu_seconds:g} s")
+        return _error(path, f"{shown}: exceeded the CPU-time limit of {limits.cpu_seconds:g} s")
     except MemoryError:
-        return _error(path, f"{path}: exceeded the memory limit of {limits.memory_mb} MB")
+        return _error(path, f"{shown}: exceeded the memory limit of {limits.memory_mb} MB")
     except RecursionError:
-        return _error(path, f"{path}: input is nested too deeply to process")
+        return _error(path, f"{shown}: input is nested too deeply to process")
     except Exception as exc:  # a bug must not cost the rest of the class their grades
-        return _error(path, f"{path}: internal error: {type(exc).__name__}: {exc}")
+        return _error(path, f"{shown}: internal error: {type(exc).__name__}: {exc}")
     finally:
         if limits.cpu_seconds:
             signal.setitimer(signal.ITIMER_PROF, 0)
@@ -107,7 +104,7 @@ def _work(path: str) -> Submission:
 
 
 def _error(path: Path, message: str) -> Submission:
-    return Submission(file=str(path), student=None, score=0.0, max_score=0.0, error=message)
+    return Submission(file=walk.display(path), student=None, score=0.0, max_score=0.0, error=message)
 
 
 def grade_many(grader, files: list[Path], *, jobs: int | None = None,
@@ -137,10 +134,22 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
 def _pooled(files, jobs, limits: Limits, on_done) -> list[Submission]:
     ctx = mp.get_context("fork")
     results: dict[int, Submission] = {}
-    todo = deque(range(len(files)))
+    todo = deque()
+    for i, f in enumerate(files):   # a refused entry is an error row without a worker
+        if isinstance(f, walk.Refused):
+            results[i] = grade_one(None, f, limits)
+            if on_done:
+                on_done(results[i])
+        else:
+            todo.append(i)
     while todo:
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(limits,))
+        # Signals wait while workers start (a worker forked before its initializer ran
+        # would run the parent's handlers), and while they are stopped: an interruption
+        # at any moment leaves no worker behind.
+        pool, unmasked = None, signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
         try:
+            pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(limits,))
+            signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
             pending = deque((i, pool.apply_async(_work, (str(files[i]),))) for i in todo)
             todo.clear()
             while pending:
@@ -148,8 +157,8 @@ def _pooled(files, jobs, limits: Limits, on_done) -> list[Submission]:
                 try:
                     results[i] = res.get(timeout=limits.wall_seconds)
                 except mp.TimeoutError:
-                    results[i] = _error(files[i], f"{files[i]}: exceeded the wall-clock "
-                                                  f"limit of {limits.wall_seconds:g} s")
+                    results[i] = _error(files[i], f"{walk.display(files[i])}: exceeded the "
+                                                  f"wall-clock limit of {limits.wall_seconds:g} s")
                     # The hung worker cannot be cancelled alone: restart the pool and
                     # resubmit what had not finished.
                     for j, r in pending:
@@ -163,6 +172,9 @@ def _pooled(files, jobs, limits: Limits, on_done) -> list[Submission]:
                 if on_done:
                     on_done(results[i])
         finally:
-            pool.terminate()
-            pool.join()
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+            signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
     return [results[i] for i in range(len(files))]

@@ -39,7 +39,8 @@ ANSWER_CHARS = 72   # a long answer is cut in the table; the file itself has it 
 
 # Invisible characters that reorder or hide text on a terminal (Trojan Source); clean()
 # leaves them, so they are shown as escapes here.
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+                        r"\U000e0000-\U000e007f]")
 
 
 def safe(text, style: str = "", *, limit: int = 200) -> Text:
