@@ -169,7 +169,8 @@ def grade(
         raise HwcheckError(f"--format {fmt} grades one submission; got {len(files)} files",
                            hint="run once per submission, or use --format json or csv")
     grader = Grader(load_catalog(problems).specs)
-    if len(files) == 1 and not Path(targets[0]).is_dir():
+    # (a target refused by the walk, such as a folder named answers.yaml, is its own entry)
+    if len(files) == 1 and getattr(files[0], "path", files[0]) == Path(targets[0]):
         # One file is graded under the same limits as a batch; if it cannot be graded at
         # all, that is exit 2 with its one-line error. A machine format still gets its
         # report (Gradescope shows the student the error row instead of "autograder failed").

@@ -336,3 +336,157 @@ def test_one_file_with_a_runaway_formula_is_stopped(runaway_files):
                       timeout=20, scratch=runaway_files[1].parent)
     assert not run.hung, "hwcheck grade FILE ran past the 20 s hang guard"
     assert run.code == 1 and "values of work" in run.stdout, (run.code, run.stderr)
+
+
+# ---- issue 14: a submission is what was submitted; names never sink a batch ----------------
+
+def _class_with_odd_entries(root: Path) -> Path:
+    sub = root / "class"
+    (sub / "ada").mkdir(parents=True)
+    (root / "staff").mkdir()
+    (root / "staff" / "key.yaml").write_text("p3: 513466\n")
+    (sub / "ada" / "answers.yaml").write_text(ORDINARY["ada.yaml"])
+    (sub / "bob.yaml").write_text(ORDINARY["bob.yaml"])
+    (sub / "staff_link.yaml").symlink_to(root / "staff" / "key.yaml")
+    (sub / "classmate.yaml").symlink_to(sub / "bob.yaml")
+    (sub / "folder_link").symlink_to(root / "staff")
+    (sub / "dangling.yaml").symlink_to(root / "nowhere.yaml")
+    (sub / "loop.yaml").symlink_to(sub / "loop.yaml")
+    (sub / "device.yaml").symlink_to("/dev/zero")
+    os.mkfifo(sub / "pipe.yaml")
+    return sub
+
+
+def test_links_fifos_and_odd_entries_are_error_rows(tmp_path):
+    sub = _class_with_odd_entries(tmp_path)
+    run = run_hwcheck(["grade", sub, "--problems", PROBLEMS, "--format", "json"],
+                      scratch=tmp_path)
+    assert not run.hung and run.code == 1 and "Traceback" not in run.stderr, run.stderr
+    rows = {str(Path(r["file"]).relative_to(sub)): r
+            for r in json.loads(run.stdout)["submissions"]}
+    assert sorted(rows) == sorted(["ada/answers.yaml", "bob.yaml", "staff_link.yaml",
+                                   "classmate.yaml", "folder_link", "dangling.yaml",
+                                   "loop.yaml", "device.yaml", "pipe.yaml"]), sorted(rows)
+    assert "error" not in rows["ada/answers.yaml"] and "error" not in rows["bob.yaml"]
+    for name in ("staff_link.yaml", "classmate.yaml", "folder_link", "dangling.yaml",
+                 "loop.yaml", "device.yaml"):
+        assert "problems" not in rows[name], rows[name]
+        assert rows[name]["error"] == f"{sub / name}: is a symbolic link; links in a " \
+                                      "submission are not followed", rows[name]
+    assert "not a regular file" in rows["pipe.yaml"]["error"]
+    assert "key.yaml" not in run.stdout, "the walk followed a link to the staff folder"
+
+
+def test_a_link_or_a_folder_named_as_a_file_is_refused(tmp_path):
+    sub = _class_with_odd_entries(tmp_path)
+    (sub / "answers.yaml").mkdir()
+    (sub / "answers.yaml" / "x.yaml").write_text(ORDINARY["ada.yaml"])
+    for target, why in [(sub / "staff_link.yaml", "is a symbolic link"),
+                        (sub / "answers.yaml", "is a folder, not an answers file"),
+                        (sub / "pipe.yaml", "is not a regular file")]:
+        run = run_hwcheck(["grade", target, "--problems", PROBLEMS], scratch=tmp_path)
+        assert run.code == 2 and not run.hung, (target, run.stderr)
+        assert run.stderr == f"{target}: {why}" + run.stderr.split(why, 1)[1], run.stderr
+        assert run.stdout == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_answers_file_is_an_error_row(tmp_path):
+    sub = tmp_path / "class"
+    sub.mkdir()
+    (sub / "bob.yaml").write_text(ORDINARY["bob.yaml"])
+    (sub / "secret.yaml").write_text("p3: 1\n")
+    (sub / "secret.yaml").chmod(0)
+    run = run_hwcheck(["grade", sub, "--problems", PROBLEMS, "--format", "json"],
+                      scratch=tmp_path)
+    rows = {Path(r["file"]).name: r for r in json.loads(run.stdout)["submissions"]}
+    assert "permission denied" in rows["secret.yaml"]["error"]
+
+
+HOSTILE_NAMES = [b"bad\xffname.yaml", "new\nline.yaml".encode(), b"comma,name.yaml",
+                 b"colons::error title=x::y.yaml", b"esc\x1b[2Jname.yaml",
+                 "bidi\u202eyaml.txt.yaml".encode(), "tag\U000e0041.yaml".encode(),
+                 "caf\u00e9 \u2713.yaml".encode()]
+
+
+@pytest.fixture(scope="module")
+def named_class(tmp_path_factory):
+    work = tmp_path_factory.mktemp("names")
+    sub = work / "class"
+    sub.mkdir()
+    (sub / "ada.yaml").write_text(ORDINARY["ada.yaml"])
+    (sub / "bob.yaml").write_text(ORDINARY["bob.yaml"])
+    for name in HOSTILE_NAMES:
+        with open(os.path.join(os.fsencode(sub), name), "wb") as fh:
+            fh.write(b"p3: 513466\n")
+    return work
+
+
+def _check_names_report(fmt: str, text: str) -> None:
+    assert CONTROL.search(text) is None, CONTROL.search(text)
+    assert "\U000e0041" not in text and "\udcff" not in text
+    no_workflow_commands(text, "stdout", fmt)
+    count = len(HOSTILE_NAMES) + 2
+    if fmt == "json":
+        rows = json.loads(text)["submissions"]
+        assert len(rows) == count and all("error" not in r for r in rows), rows
+        assert sum(r["score"] == 6 for r in rows) == len(HOSTILE_NAMES)
+    elif fmt == "csv":
+        import csv
+
+        rows = list(csv.reader(text.splitlines()))
+        assert len(rows) == count + 1 and len(text.splitlines()) == count + 1
+    elif fmt == "junit":
+        import xml.etree.ElementTree as ET
+
+        suites = ET.fromstring(text).findall("testsuite")
+        assert not [s for s in suites if s.find("testcase/error") is not None]
+    elif fmt == "text":
+        assert sum(re.sub(r"^(✗|✓|\\u2717|\\u2713) ", "", ln).startswith(("bad", "new", "comma", "colons", "esc", "bidi",
+                                           "tag", "caf")) for ln in text.splitlines()) \
+            == len(HOSTILE_NAMES), text
+    shown = text.replace("\\\\", "\\") if fmt in ("json", "gradescope") else text
+    assert "bad\\xffname.yaml" in shown, "a name that is not UTF-8 is shown with \\xNN"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "csv", "github"])
+def test_hostile_file_names_are_escaped_and_every_file_is_graded(named_class, fmt):
+    run = run_hwcheck(["grade", named_class / "class", "--problems", PROBLEMS,
+                       "--format", fmt], scratch=named_class)
+    assert run.code == 1 and run.stderr == "" and not run.hung, run.stderr
+    _check_names_report(fmt, run.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "csv", "github", "gradescope"])
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "latin-1"},
+                                 {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"}])
+def test_every_format_works_when_stdout_is_not_utf8(named_class, tmp_path, fmt, env):
+    one = tmp_path / "caf\u00e9.yaml"
+    one.write_text('student: "Zo\u00eb \u2713"\np3: 1\np2:\n  why_nms: "\u00fcber \u202e"\n')
+    target = one if fmt == "gradescope" else named_class / "class"
+    run = run_hwcheck(["grade", target, "--problems", PROBLEMS, "--format", fmt],
+                      scratch=tmp_path, env=env)
+    assert run.code == 1 and run.stderr == "" and not run.hung, run.stderr
+    assert run.stdout.isascii(), [c for c in run.stdout if not c.isascii()][:5]
+    if fmt == "gradescope":
+        doc = json.loads(run.stdout)
+        assert "Zo\u00eb \u2713" in doc["output"]
+    else:
+        _check_names_report(fmt, run.stdout)
+
+
+def test_a_class_folder_of_any_depth_is_walked(tmp_path):
+    sub = tmp_path / "class"
+    sub.mkdir()
+    (sub / "ada.yaml").write_text(ORDINARY["ada.yaml"])
+    deep = sub
+    for _ in range(1100):          # deeper than Python's recursion limit (os.makedirs too)
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "x.yaml").write_text("p3: 1\n")
+    run = run_hwcheck(["grade", sub, "--problems", PROBLEMS, "--format", "json"],
+                      scratch=tmp_path)
+    assert run.code == 1 and not run.hung and "Traceback" not in run.stderr, run.stderr
+    rows = json.loads(run.stdout)["submissions"]
+    assert [Path(r["file"]).name for r in rows] == ["ada.yaml", "d"]
+    assert "error" not in rows[0] and "nested deeper than" in rows[1]["error"]

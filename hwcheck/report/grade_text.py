@@ -48,6 +48,23 @@ def safe(text, style: str = "", *, limit: int = 200) -> Text:
     return Text(s, style=style, overflow="fold")
 
 
+HANG = 4   # continuation lines of student-supplied text are indented this far
+
+
+def print_hanging(console, text: Text) -> None:
+    """A line that holds student text, wrapped with its continuation lines indented: no
+    padding or long name can start a line that looks like the report's own (a "Total"
+    line at the margin, another student's row)."""
+    width = console.width
+    if text.cell_len <= width:
+        console.print(text)
+        return
+    lines = text.wrap(console, width - HANG, overflow="fold")
+    for i, line in enumerate(lines):
+        console.print(Text(" " * HANG if i else "").append_text(line), no_wrap=True,
+                      overflow="fold", crop=False)
+
+
 def _pts(x) -> str:
     return fmt_number(x, 3)
 
@@ -94,12 +111,13 @@ def _detailed(sub, console, name: str) -> None:
     head = Text.assemble(safe(name, "bold"))
     if sub.student is not None:
         head.append("  student ", style="dim").append_text(safe(sub.student, "bold"))
-    console.print(head)
+    print_hanging(console, head)
     if sub.error is not None:
-        console.print(Text.assemble(("✗ could not grade: ", "bold red"), safe(sub.error, limit=400)))
+        print_hanging(console, Text.assemble(("✗ could not grade: ", "bold red"),
+                                             safe(sub.error, limit=400)))
         return
     for notice in sub.notices:
-        console.print(notice_line(name, notice))
+        print_hanging(console, notice_line(name, notice))
     for problem in sub.problems:
         console.print(_panel(problem, sub.key_withheld))
     console.print(_summary(sub))
@@ -197,7 +215,7 @@ def _compact(sub, console, name: str) -> None:
         if sub.student is not None:
             line.append(" (").append_text(safe(sub.student)).append(")")
         line.append("  error: ", style="bold red").append_text(safe(sub.error, limit=400))
-        console.print(line)
+        print_hanging(console, line)
         return
     failing = _failing_parts(sub)
     mark = ("✗ ", "bold red") if sub.failing else ("✓ ", "bold green")
@@ -210,9 +228,9 @@ def _compact(sub, console, name: str) -> None:
     reviews = sum(p.status == "needs_review" for pr in sub.problems for p in pr.parts)
     if reviews:
         line.append(f"  ({reviews} to review)", style="cyan")
-    console.print(line)
+    print_hanging(console, line)
     for notice in sub.notices:
-        console.print(Text("  ").append_text(notice_line(name, notice)))
+        print_hanging(console, Text("  ").append_text(notice_line(name, notice)))
 
 
 def _class_summary(subs, console) -> None:
