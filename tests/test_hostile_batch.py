@@ -490,3 +490,85 @@ def test_a_class_folder_of_any_depth_is_walked(tmp_path):
     rows = json.loads(run.stdout)["submissions"]
     assert [Path(r["file"]).name for r in rows] == ["ada.yaml", "d"]
     assert "error" not in rows[0] and "nested deeper than" in rows[1]["error"]
+
+
+# ---- issue 14: interruptions leave nothing behind ------------------------------------------
+
+def _session_processes(sid: int) -> list[int]:
+    """Every live process of session ``sid`` (the CLI was started as its leader)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+@pytest.fixture(scope="module")
+def big_class(tmp_path_factory):
+    work = tmp_path_factory.mktemp("interrupt")
+    sub = work / "class"
+    sub.mkdir()
+    for i in range(400):
+        (sub / f"s{i:03}.yaml").write_text(ORDINARY["bob.yaml" if i % 2 else "carol.yaml"])
+    return work
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_batch_stops_every_worker_and_writes_nothing(big_class, signum, code):
+    """Ctrl-C (SIGINT to the whole process group) or SIGTERM (to hwcheck alone) at several
+    moments: start-up, warming, workers starting, grading. Each run either finished before
+    the signal or stops with one line and the signal's exit code, leaving no process, no
+    report and no temporary file."""
+    import subprocess
+    import sys
+
+    interrupted = 0
+    for delay in (0.3, 0.6, 0.9, 1.2, 1.6, 2.2):
+        out = big_class / "report.json"
+        proc = subprocess.Popen([sys.executable, "-m", "hwcheck", "grade", big_class / "class",
+                                 "--problems", PROBLEMS, "--format", "json", "--output", out],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        time.sleep(delay)
+        if proc.poll() is None:
+            if signum == signal.SIGINT:
+                os.killpg(proc.pid, signum)      # what a terminal's Ctrl-C does
+            else:
+                proc.send_signal(signum)         # what `kill` or a CI cancel does
+        stdout, stderr = proc.communicate(timeout=60)
+        for _ in range(100):                     # a hang guard, not a timing assertion
+            left = _session_processes(proc.pid)
+            if not left:
+                break
+            time.sleep(0.1)
+        assert not left, f"processes left behind after {delay} s: {left}"
+        text = stderr.decode()
+        assert "Traceback" not in text and stdout == b"", text
+        leftovers = sorted(p.name for p in big_class.iterdir() if p.name != "class")
+        if proc.returncode == 1:                 # it finished first: a whole report
+            assert leftovers == ["report.json"]
+            assert len(json.loads(out.read_text())["submissions"]) == 400
+            out.unlink()
+            continue
+        interrupted += 1
+        assert proc.returncode == code, (delay, proc.returncode, text)
+        assert text == ("interrupted\n" if code == 130 else "terminated\n"), text
+        assert leftovers == [], f"a partial report or temporary file: {leftovers}"
+    assert interrupted >= 3, "the batch finished too fast to be interrupted"
+
+
+def test_output_refuses_a_folder_that_is_a_link(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "reports").symlink_to(tmp_path / "real")
+    run = run_hwcheck(["grade", EXAMPLES / "correct-answers.yaml", "--problems", PROBLEMS,
+                       "--output", tmp_path / "reports" / "r.txt"], scratch=tmp_path)
+    assert run.code == 2 and "is a symbolic link; refusing to write through it" in run.stderr
+    assert list((tmp_path / "real").iterdir()) == []
