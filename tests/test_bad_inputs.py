@@ -61,6 +61,10 @@ GENERATORS = {
     "at_size_cap": _at_size_cap,
     "open_brackets": lambda: b"[" * 100_000,
     "huge_matrix": _huge_matrix,
+    "many_unknown_keys": lambda: b"p3: 513466\n" + b"".join(b"k%d: 1\n" % i
+                                                         for i in range(3000)),
+    "csv_semicolon_student":
+        lambda: b'student: "x;=HYPERLINK(\\"http://evil\\")"\np3: 513466\n',
 }
 
 
