@@ -105,6 +105,10 @@ class Grader:
                     base["answer"] = node.value
                     return self._judge(spec, part, *written, student, key0, base, done)
             return self._formula(spec, part, node.value, student, base, done, indexing)
+        if part.answer == "formula":   # numbers: right on one instance, printed by `solve`
+            return PartResult(status="invalid", answer=_shown(node), feedback=(
+                "This part asks for a formula, not numbers (write it in index notation, "
+                "such as q[x] - p[x])."), **base), None
         return self._numeric(spec, part, node, student, key0, base, done)
 
     def _text(self, part, node, base) -> PartResult:
@@ -231,15 +235,26 @@ class Grader:
             return result
         source_part = spec.part(cf.source)
         extra = [{cf.symbol: v} for v in source_values]
+        rebuilt_all = []
         for number, value in enumerate(mine[:len(extra)]):
             rebuilt = grade_formula.value_on(self, spec, part, cf.formula, student, number,
                                              extra)
             if rebuilt is None or not grade_formula.close(value, rebuilt).all():
                 return result
+            rebuilt_all.append(np.ravel(rebuilt))
+        if _trivial(rebuilt_all):   # all zeros (or one constant) everywhere: no real work
+            return result
         return _with(result, score=cf.credit * float(part.points), diagnosis="carry-forward",
                      feedback_reveals_key=False,
                      feedback=f"Consistent with your own {source_part.name}, which was "
                               f"wrong: {cf.credit:.0%} carry-forward credit.")
+
+
+def _trivial(values: list) -> bool:
+    """One constant on every entry of every instance, such as the zeros that an all-zero
+    earlier answer rebuilds: consistent with anything that is also constant."""
+    flat = np.concatenate(values) if values else np.zeros(0)
+    return flat.size == 0 or bool(np.all(flat == flat[0]))
 
 
 def _with(result: PartResult, **changes) -> PartResult:

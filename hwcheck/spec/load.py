@@ -17,7 +17,9 @@ from hwcheck.spec.readers import (boolean as _bool, integer as _int, mapping as 
                                   unknown as _unknown)
 from hwcheck.spec.yamlio import Node, load_file
 
-ANSWER_KINDS = ("numeric", "integer", "formula", "text")
+#: ``formula`` takes a formula only (numbers hold on one instance, and `solve` prints them);
+#: ``either`` also takes the numbers of the spec's own instance, under the part's tolerance
+ANSWER_KINDS = ("numeric", "integer", "formula", "either", "text")
 #: what grading can say of a part; a spec's self-tests name one of them
 STATUSES = ("correct", "wrong", "invalid", "missing", "needs_review")
 #: The keys every spec may have; the rest are its kind's sections (``hwcheck.kinds``).
