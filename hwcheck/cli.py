@@ -144,6 +144,13 @@ def grade(
                                        help="Give feedback without revealing the key."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Worker processes for folders (default: 2)."),
+    student: Optional[str] = typer.Option(None, "--student", metavar="ID",
+                                          help="The grader's identity for the student "
+                                               "(keys per-student variants)."),
+    student_from: Optional[str] = typer.Option(None, "--student-from", metavar="SOURCE",
+                                               help="Identity from gradescope (its "
+                                                    "metadata), github (GITHUB_ACTOR) or "
+                                                    "folder (the class folder's layout)."),
 ):
     """Grade answers files against the answer keys, and explain each mistake.
 
@@ -162,9 +169,12 @@ def grade(
     from hwcheck.spec.catalog import load_catalog
     from hwcheck.grading.grader import Grader
     from hwcheck.grading.results import exit_code
+    from hwcheck.grading import identity
 
     _choice(fmt, tuple(FORMATS), "--format")
     files = batch.collect(targets)
+    root = str(targets[0]) if len(targets) == 1 and Path(targets[0]).is_dir() else None
+    who = identity.resolve(student, student_from, files, root)
     if FORMATS[fmt].single and len(files) > 1:
         raise HwcheckError(f"--format {fmt} grades one submission; got {len(files)} files",
                            hint="run once per submission, or use --format json or csv")
@@ -174,14 +184,13 @@ def grade(
         # One file is graded under the same limits as a batch; if it cannot be graded at
         # all, that is exit 2 with its one-line error. A machine format still gets its
         # report (Gradescope shows the student the error row instead of "autograder failed").
-        submissions = batch.grade_many(grader, files, jobs=1)
+        submissions = batch.grade_many(grader, files, jobs=1, identities=who)
         if submissions[0].error is not None:
             if fmt != "text":
                 _emit(submissions, fmt, output, hide_expected, None)
             raise HwcheckError(submissions[0].error)
     else:
-        submissions = _grade_batch(grader, files, jobs)
-    root = str(targets[0]) if len(targets) == 1 and Path(targets[0]).is_dir() else None
+        submissions = _grade_batch(grader, files, jobs, who)
     _emit(submissions, fmt, output, hide_expected, root)
     if all(s.error is not None for s in submissions):
         raise typer.Exit(2)
@@ -268,20 +277,20 @@ def schema(
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
-def _grade_batch(grader, files, jobs):
+def _grade_batch(grader, files, jobs, who):
     from hwcheck.grading import batch
     from hwcheck.report import console
 
     err = console.stderr()
     if not err.is_terminal:
-        return batch.grade_many(grader, files, jobs=jobs)
+        return batch.grade_many(grader, files, jobs=jobs, identities=who)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   transient=True) as progress:
         task = progress.add_task("grading", total=len(files))
-        return batch.grade_many(grader, files, jobs=jobs,
+        return batch.grade_many(grader, files, jobs=jobs, identities=who,
                                 on_done=lambda _: progress.advance(task))
 
 

@@ -572,3 +572,86 @@ def test_output_refuses_a_folder_that_is_a_link(tmp_path):
                        "--output", tmp_path / "reports" / "r.txt"], scratch=tmp_path)
     assert run.code == 2 and "is a symbolic link; refusing to write through it" in run.stderr
     assert list((tmp_path / "real").iterdir()) == []
+
+
+# ---- issue 14: identity comes from the grader ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def variant_course(tmp_path_factory):
+    """p4 (a variant per student) asking for numbers, and ada's own numbers for it."""
+    work = tmp_path_factory.mktemp("variants")
+    problems = work / "problems"
+    problems.mkdir()
+    spec = (PROBLEMS / "p4.yaml").read_text().replace("    index: [x]\n",
+                                                      "    index: [x]\n    answer: numeric\n")
+    assert "answer: numeric" in spec
+    (problems / "p4.yaml").write_text(spec)
+    run = run_hwcheck(["solve", "p4", "--problems", problems, "--student", "ada",
+                       "--format", "json"], scratch=work)
+    doc = json.loads(run.stdout)
+    doc = doc[0] if isinstance(doc, list) else doc
+    ada = doc["parts"]["dE/dz"]["value"]
+    (work / "ada.yaml").write_text(f"student: ada\np4: {ada}\n")
+    return work
+
+
+def _p4_part(work, *args, file="ada.yaml", env=None):
+    run = run_hwcheck(["grade", work / file, "--problems", work / "problems", "--format",
+                       "json", *args], scratch=work, env=env)
+    assert not run.hung and "Traceback" not in run.stderr, run.stderr
+    if run.code == 2:
+        return run, None, None
+    doc = json.loads(run.stdout)
+    return run, doc["problems"][0]["parts"][0], doc
+
+
+def test_without_a_trusted_identity_variant_numbers_are_not_graded(variant_course):
+    run, part, doc = _p4_part(variant_course)
+    assert part["status"] == "needs_review" and part["score"] == 0, part
+    assert "no trusted identity" in part["feedback"]
+    assert any("no trusted identity was given" in n["message"] for n in doc["notices"])
+
+
+def test_the_graders_identity_keys_the_variant(variant_course):
+    run, part, doc = _p4_part(variant_course, "--student", "ada")
+    assert part["status"] == "correct" and doc["notices"] == [], (part, doc["notices"])
+    # bob copied ada's file, `student: ada` and all: graded against bob's own variant
+    run, part, doc = _p4_part(variant_course, "--student", "bob")
+    assert part["status"] == "wrong" and doc["student"] == "bob", part
+    assert any("says `student: ada`" in n["message"] and n["line"] == 1
+               for n in doc["notices"]), doc["notices"]
+
+
+def test_identity_from_ci_metadata(variant_course, tmp_path):
+    meta = tmp_path / "submission_metadata.json"
+    meta.write_text(json.dumps({"id": 1, "users": [{"email": "ada", "id": 7,
+                                                    "name": "Ada"}]}))
+    run, part, doc = _p4_part(variant_course, "--student-from", meta)
+    assert part["status"] == "correct" and doc["student"] == "ada", part
+    env = {"GITHUB_ACTOR": "mallory", "GITHUB_REPOSITORY_OWNER": "ada"}
+    run, part, doc = _p4_part(variant_course, "--student-from", "github", env=env)
+    assert part["status"] == "wrong" and doc["student"] == "mallory", part
+    run, part, doc = _p4_part(variant_course, "--student-from",
+                              tmp_path / "nowhere" / "submission_metadata.json")
+    assert run.code == 2 and "no Gradescope submission metadata" in run.stderr
+
+
+def test_identity_from_the_class_folder_layout(variant_course, tmp_path):
+    for who in ("ada", "bob"):                 # bob submitted a copy of ada's file
+        (tmp_path / "class" / who).mkdir(parents=True)
+        (tmp_path / "class" / who / "answers.yaml").write_text(
+            (variant_course / "ada.yaml").read_text())
+    run = run_hwcheck(["grade", tmp_path / "class", "--problems", variant_course / "problems",
+                       "--format", "json", "--student-from", "folder"], scratch=tmp_path)
+    rows = {r["student"]: r for r in json.loads(run.stdout)["submissions"]}
+    assert rows["ada"]["problems"][0]["parts"][0]["status"] == "correct"
+    assert rows["bob"]["problems"][0]["parts"][0]["status"] == "wrong"
+
+
+@pytest.mark.parametrize("args", [["grade", EXAMPLES / "seed-answers.yaml", "--student"],
+                                  ["solve", "p4", "--student"]])
+def test_escapes_in_student_never_reach_the_terminal(args, tmp_path):
+    run = run_hwcheck([*args, "ev\x1b[2J\x1b]0;owned\x07il\u202e", "--problems", PROBLEMS],
+                      scratch=tmp_path)
+    assert CONTROL.search(run.stdout + run.stderr) is None, (run.stdout + run.stderr)[:300]
+    assert "Traceback" not in run.stderr

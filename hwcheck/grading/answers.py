@@ -35,6 +35,7 @@ class AnswerSheet:
     problem_lines: dict    # problem id → line of its key
     notices: tuple
     indexing: int = 1      # `indexing: 0` at the top: this student counts from zero
+    student_at: tuple = (0, 0)   # line, col of `student:` (a cross-check, see identity.py)
 
 
 class InvalidAnswer(Exception):
@@ -54,7 +55,7 @@ def read_answers(path: str | Path, specs: dict, display: str | None = None) -> A
     notices = _Notices()
     answers: dict = {}
     lines: dict = {}
-    student, indexing = None, 1
+    student, indexing, student_at = None, 1, (0, 0)
     for key, node in root.items():
         line, col = root.key_mark(key)
         if key == "indexing":
@@ -66,7 +67,7 @@ def read_answers(path: str | Path, specs: dict, display: str | None = None) -> A
         if key in META_KEYS:
             if node.kind != "scalar" or node.value is None or isinstance(node.value, bool):
                 raise node.error("`student:` must be a name or an id", cls=AnswerError)
-            student = str(node.value)
+            student, student_at = str(node.value), (node.line, node.col)
             continue
         spec = specs.get(key)
         if spec is None:
@@ -75,7 +76,8 @@ def read_answers(path: str | Path, specs: dict, display: str | None = None) -> A
             continue
         lines[key] = line
         _problem(spec, node, answers, notices, line, col)
-    return AnswerSheet(root.file, student, answers, lines, _capped(notices), indexing)
+    return AnswerSheet(root.file, student, answers, lines, _capped(notices), indexing,
+                       student_at)
 
 
 class _Notices(list):

@@ -74,8 +74,10 @@ def _vm_size() -> int:
         return 0
 
 
-def grade_one(grader, path: Path, limits: Limits | None = None) -> Submission:
-    """Grade one file; every failure becomes an error row rather than an exception."""
+def grade_one(grader, path: Path, limits: Limits | None = None,
+              identity=None) -> Submission:
+    """Grade one file; every failure becomes an error row rather than an exception.
+    ``identity``: the grader's (grading/identity.py), or None for the file's own claim."""
     limits = limits or _LIMITS
     if isinstance(path, walk.Refused):
         return _error(path.path, path.message)
@@ -83,7 +85,7 @@ def grade_one(grader, path: Path, limits: Limits | None = None) -> Submission:
     if limits.cpu_seconds:
         signal.setitimer(signal.ITIMER_PROF, limits.cpu_seconds)
     try:
-        return grader.grade_file(path, display=shown)
+        return grader.grade_file(path, display=shown, identity=identity)
     except HwcheckError as exc:
         return _error(path, exc.render())
     except _CpuLimit:
@@ -99,8 +101,8 @@ def grade_one(grader, path: Path, limits: Limits | None = None) -> Submission:
             signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def _work(path: str) -> Submission:
-    return grade_one(_GRADER, Path(path), _LIMITS)
+def _work(path: str, identity=None) -> Submission:
+    return grade_one(_GRADER, Path(path), _LIMITS, identity)
 
 
 def _error(path: Path, message: str) -> Submission:
@@ -108,8 +110,11 @@ def _error(path: Path, message: str) -> Submission:
 
 
 def grade_many(grader, files: list[Path], *, jobs: int | None = None,
-               limits: Limits = Limits(), on_done=None) -> list[Submission]:
-    """Grade every file, in order of ``files``; ``on_done(submission)`` after each."""
+               limits: Limits = Limits(), on_done=None,
+               identities: list | None = None) -> list[Submission]:
+    """Grade every file, in order of ``files``; ``on_done(submission)`` after each.
+    ``identities``: one per file (grading/identity.py), or None."""
+    identities = identities or [None] * len(files)
     global _GRADER, _LIMITS
     jobs = max(1, min(jobs or min(os.cpu_count() or 1, 2), len(files)))
     # Even one file goes to a forked worker: only there do the memory cap and the
@@ -120,18 +125,18 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
         else:
             limits = Limits(0, limits.memory_mb, limits.wall_seconds)
         out = []
-        for path in files:
-            out.append(grade_one(grader, path, limits))
+        for path, identity in zip(files, identities):
+            out.append(grade_one(grader, path, limits, identity))
             if on_done:
                 on_done(out[-1])
         return out
     for spec in grader.specs.values():  # warm every key before forking, so workers share it
         grader.warm(spec)
     _GRADER, _LIMITS = grader, limits
-    return _pooled(files, jobs, limits, on_done)
+    return _pooled(files, jobs, limits, on_done, identities)
 
 
-def _pooled(files, jobs, limits: Limits, on_done) -> list[Submission]:
+def _pooled(files, jobs, limits: Limits, on_done, identities) -> list[Submission]:
     ctx = mp.get_context("fork")
     results: dict[int, Submission] = {}
     todo = deque()
@@ -150,7 +155,8 @@ def _pooled(files, jobs, limits: Limits, on_done) -> list[Submission]:
         try:
             pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(limits,))
             signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
-            pending = deque((i, pool.apply_async(_work, (str(files[i]),))) for i in todo)
+            pending = deque((i, pool.apply_async(_work, (str(files[i]), identities[i])))
+                            for i in todo)
             todo.clear()
             while pending:
                 i, res = pending.popleft()

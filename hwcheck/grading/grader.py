@@ -15,7 +15,9 @@ from hwcheck.grading import compare
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.answers import (YAML11_WORDS, AnswerSheet, InvalidAnswer, is_blank,
                                      read_answers, to_array, written_precision)
+from hwcheck.grading import identity as ids
 from hwcheck.grading.compare import Slip
+from hwcheck.grading.identity import Identity
 from hwcheck.grading.numeric_text import read_numbers
 from hwcheck.kinds import instances, slips, solve_spec
 from hwcheck.grading.results import (Note, PartResult, ProblemResult, RubricMatch, Submission,
@@ -50,28 +52,43 @@ class Grader:
         for part in spec.parts:
             self._alternatives(spec, part, None)
 
-    def grade_file(self, path: str | Path, display: str | None = None) -> Submission:
+    def grade_file(self, path: str | Path, display: str | None = None,
+                   identity: Identity | None = None) -> Submission:
         """Grade one answers file. An unreadable file raises HwcheckError."""
-        return self.grade_sheet(read_answers(path, self.specs, display))
+        return self.grade_sheet(read_answers(path, self.specs, display), identity)
 
-    def grade_sheet(self, sheet: AnswerSheet) -> Submission:
+    def grade_sheet(self, sheet: AnswerSheet, identity: Identity | None = None) -> Submission:
+        """``identity``: the grader's (identity.py), which keys per-student variants; None
+        (the library's default) keys them by the file's own ``student:``."""
+        trusted = identity is not None and identity.student is not None
+        student = identity.student if trusted else sheet.student
         # Students' numbers overflow and divide by zero; the comparison handles inf and
         # nan, so numpy's warnings would only be noise on stderr.
         with np.errstate(all="ignore"):
-            problems = tuple(self._problem(spec, sheet) for spec in self.specs.values())
-        return Submission(file=sheet.file, student=sheet.student,
+            problems = tuple(self._problem(spec, sheet, student)
+                             for spec in self.specs.values())
+        notices = sheet.notices
+        if identity is not None:
+            if not trusted:
+                graded = problems
+                problems = tuple(ids.without_identity(p, self.specs[p.id])
+                                 if self.specs[p.id].variants else p for p in problems)
+                ungraded = [p.id for p, g in zip(problems, graded) if p is not g]
+            notices += tuple(ids.notices(identity, sheet.student, sheet.student_at,
+                                         [] if trusted else ungraded))
+        return Submission(file=sheet.file, student=student,
                           score=float(sum(p.score for p in problems)),
                           max_score=float(sum(p.max_score for p in problems)),
-                          problems=problems, notices=sheet.notices)
+                          problems=problems, notices=notices)
 
-    def _problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
+    def _problem(self, spec, sheet: AnswerSheet, student: str | None) -> ProblemResult:
         done: dict = {}   # part name → (result, student value per instance or None)
         indexing = sheet.indexing
         for part in spec.parts:
             node = sheet.answers.get((spec.id, part.name))
-            done[part.name] = self._part(spec, part, node, sheet.student, done, indexing)
+            done[part.name] = self._part(spec, part, node, student, done, indexing)
         parts = tuple(r for r, _ in done.values())
-        seed = self.key(spec, 0, sheet.student).instance.student_seed if spec.variants else None
+        seed = self.key(spec, 0, student).instance.student_seed if spec.variants else None
         return ProblemResult(spec.id, spec.title, float(sum(p.score for p in parts)),
                              float(spec.points), parts, seed, sheet.problem_lines.get(spec.id, 0))
 
