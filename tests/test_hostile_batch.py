@@ -655,3 +655,93 @@ def test_escapes_in_student_never_reach_the_terminal(args, tmp_path):
                       scratch=tmp_path)
     assert CONTROL.search(run.stdout + run.stderr) is None, (run.stdout + run.stderr)[:300]
     assert "Traceback" not in run.stderr
+
+
+# ---- issue 14: hidden means hidden ----------------------------------------------------------
+
+def _wrong_answers() -> dict:
+    """file name → answers text: every spec's known-wrong self-tests and mistakes, numbers
+    scaled away from the key, and text that hits rubric synonyms, one file per source."""
+    import yaml
+
+    from hwcheck.kinds import solve_spec
+
+    specs = load_catalog(PROBLEMS).specs
+    files: dict = {}
+    n = 0
+    for spec in specs.values():
+        key = solve_spec(spec).solution.parts
+        for part in spec.parts:
+            answers = [t.answer.plain() for t in spec.tests
+                       if t.part in (part.name, None) and t.status == "wrong"]
+            answers += [m.formula or m.value for m in part.mistakes if m.formula or m.value]
+            if part.answer in ("numeric", "integer"):
+                k = np.asarray(key[part.name], dtype=float)
+                answers += [(k * 3.7 + 1.3).round(4).tolist(), (k * 1.7).round(3).tolist()]
+            if part.answer == "formula":
+                answers += ["0", "1 + 0"]
+            if part.rubric:
+                words = [s for r in part.rubric for s in r.synonyms[:1]]
+                answers += [" and ".join(words), "no idea"]
+            for answer in answers:
+                n += 1
+                doc = {spec.id: {part.name: answer} if len(spec.parts) > 1 else answer}
+                files[f"w{n:03}.yaml"] = yaml.safe_dump(doc)
+    return files
+
+
+def _secrets() -> list[str]:
+    """What a hidden report must never show: the keys' values (every instance, several
+    roundings), rubric key points and reference formulas."""
+    from hwcheck.kinds import instances, solve_spec
+    from hwcheck.report.numbers import fmt_number
+
+    specs = load_catalog(PROBLEMS).specs
+    found: set = set()
+    for spec in specs.values():
+        for number in range(instances(spec)):
+            solved = solve_spec(spec, None, number).solution.parts
+            for value in (solved[p.name] for p in spec.parts if p.answer != "text"):
+                for v in np.ravel(np.asarray(value, dtype=float)):
+                    for text in (fmt_number(v, 6), f"{v:.5g}", f"{v:.4g}", repr(float(v))):
+                        digits = sum(c.isdigit() for c in text.lstrip("-0."))
+                        if digits >= 4:          # 0, 1, 0.5 say nothing about a key
+                            found.add(text.lstrip("-"))
+        for part in spec.parts:
+            found.update(r.point for r in part.rubric)
+            if part.reference:
+                found.add(part.reference)
+            found.update(m.feedback for m in part.mistakes if len(m.feedback or "") > 20)
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+def wrong_class(tmp_path_factory):
+    work = tmp_path_factory.mktemp("hidden")
+    sub = work / "class"
+    sub.mkdir()
+    for name, text in _wrong_answers().items():
+        (sub / name).write_text(text)
+    return work
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "csv", "github", "gradescope"])
+def test_hidden_reports_show_no_key(wrong_class, fmt):
+    files = sorted((wrong_class / "class").iterdir())
+    assert len(files) >= 30
+    targets = files[:12] if fmt == "gradescope" else [wrong_class / "class"]
+    texts = []
+    for target in targets:
+        run = run_hwcheck(["grade", target, "--problems", PROBLEMS, "--format", fmt,
+                           "--hide-expected"], scratch=wrong_class, timeout=120)
+        assert run.code == 1 and not run.hung, run.stderr
+        texts.append(run.stdout)
+    text = "\n".join(texts)
+    # The students' own answers are shown: none of their numbers is a key value, by
+    # construction, but a wrong formula may contain a reference (dL/dC's starts with
+    # dL/dS's); what a student wrote is theirs.
+    written = " ".join(p.read_text() for p in files)
+    flat = " ".join(text.split()).replace("\\\\", "\\")
+    leaks = [s for s in _secrets() if (s in text or " ".join(s.split()) in flat)
+             and s not in written]
+    assert leaks == [], leaks[:10]

@@ -64,8 +64,8 @@ def collect(targets, patterns) -> list:
                 continue
             found = _walk(path, patterns)
             if not found:
-                raise UsageError(f"no {' or '.join(patterns)} answers files under "
-                                 f"{display(path)}", file=display(path),
+                raise UsageError(f"no {patterns[0]} answers files under {display(path)}",
+                                 file=display(path),
                                  hint="put each submission in its own .yaml file")
             out.extend(found)
         else:

@@ -29,6 +29,8 @@ def detail_text(d) -> str:
         return f"… and {d.count} more of {d.of} entries"
     if isinstance(d, Counterexample):
         where = ", ".join(f"{name}={i}" for name, i in d.at) or "value"
+        if d.got is None:
+            return f"counterexample: {d.instance}, at {where}"
         text = f"counterexample: {d.instance}, at {where}: yours {fmt_number(d.got, 6)}"
         return text if d.want is None else f"{text}, expected {fmt_number(d.want, 6)}"
     if isinstance(d, Note):
