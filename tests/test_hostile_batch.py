@@ -745,3 +745,53 @@ def test_hidden_reports_show_no_key(wrong_class, fmt):
     leaks = [s for s in _secrets() if (s in text or " ".join(s.split()) in flat)
              and s not in written]
     assert leaks == [], leaks[:10]
+
+
+# ---- issue 14: reports cannot be forged -------------------------------------------------------
+
+FORGER = ('student: "mallory' + " " * 90 + 'Total 40/40 \\u00b7 11 correct\\nada.yaml,ada,8,6,6,8,'
+          '7,5,40,40,"\n'
+          '"x' + " " * 70 + '\\u2713 ada.yaml (ada)  40/40": 1\n'
+          '"tag\\U000E0041\\u2066": 2\n'
+          'p3: 513466\n')
+
+
+@pytest.fixture(scope="module")
+def forged_class(tmp_path_factory):
+    work = tmp_path_factory.mktemp("forged")
+    sub = work / "class"
+    sub.mkdir()
+    (sub / "mallory.yaml").write_text(FORGER)
+    (sub / "zed.yaml").write_text(ORDINARY["carol.yaml"])
+    return work
+
+
+def test_student_text_cannot_imitate_report_lines(forged_class):
+    one = run_hwcheck(["grade", forged_class / "class" / "mallory.yaml", "--problems",
+                       PROBLEMS], scratch=forged_class)
+    lines = one.stdout.splitlines()
+    assert [ln for ln in lines if ln.startswith("Total")] == [lines[-1]], lines
+    batch_run = run_hwcheck(["grade", forged_class / "class", "--problems", PROBLEMS],
+                            scratch=forged_class)
+    rows = [ln for ln in batch_run.stdout.splitlines() if ln.startswith(("✓", "✗"))]
+    assert len(rows) == 2 and "\U000e0041" not in batch_run.stdout, batch_run.stdout
+    csv_run = run_hwcheck(["grade", forged_class / "class", "--problems", PROBLEMS,
+                           "--format", "csv"], scratch=forged_class)
+    import csv
+
+    table = list(csv.reader(csv_run.stdout.splitlines()))
+    assert len(table) == 3 and len(csv_run.stdout.splitlines()) == 3, csv_run.stdout
+    assert all(len(r) == len(table[0]) for r in table)
+    scope = run_hwcheck(["grade", forged_class / "class" / "mallory.yaml", "--problems",
+                         PROBLEMS, "--format", "gradescope"], scratch=forged_class)
+    output = json.loads(scope.stdout)["output"].splitlines()
+    assert not [ln for ln in output[1:] if "40/40" in ln and "line " not in ln], output
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "csv", "github"])
+def test_bidi_and_tag_characters_are_escaped_in_every_format(forged_class, fmt):
+    run = run_hwcheck(["grade", forged_class / "class", "--problems", PROBLEMS,
+                       "--format", fmt], scratch=forged_class)
+    assert run.code == 1, run.stderr
+    assert "\U000e0041" not in run.stdout and "\u2066" not in run.stdout
+    assert CONTROL.search(run.stdout) is None
