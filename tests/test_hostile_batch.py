@@ -795,3 +795,28 @@ def test_bidi_and_tag_characters_are_escaped_in_every_format(forged_class, fmt):
     assert run.code == 1, run.stderr
     assert "\U000e0041" not in run.stdout and "\u2066" not in run.stdout
     assert CONTROL.search(run.stdout) is None
+
+
+# ---- issue 14: spec mistakes are located --------------------------------------------------------
+
+@pytest.mark.parametrize("spec, bad, where", [
+    ("p4.yaml", ("index: [x]", "index: x"), "index"),
+    ("p6.yaml", ("  x: {random: normal, seed: 601, shape: [T, D]}", "  x: 3"), "rnn.x"),
+    ("p1.yaml", ("    shape: [2n, 2m]", "    shape: 2n"), "shape"),
+])
+def test_a_malformed_spec_blames_the_spec_not_each_student(tmp_path, spec, bad, where):
+    problems = tmp_path / "problems"
+    problems.mkdir()
+    text = (PROBLEMS / spec).read_text()
+    assert bad[0] in text
+    (problems / spec).write_text(text.replace(bad[0], bad[1], 1))
+    sub = tmp_path / "class"
+    sub.mkdir()
+    for name in ("ada.yaml", "bob.yaml", "carol.yaml"):
+        (sub / name).write_text(ORDINARY[name])
+    run = run_hwcheck(["grade", sub, "--problems", problems, "--format", "json"],
+                      scratch=tmp_path)
+    assert run.code == 2 and run.stdout == "", (run.code, run.stdout[:500])
+    assert re.fullmatch(re.escape(str(problems / spec)) + r":\d+:\d+: [^\n]+\n", run.stderr), \
+        run.stderr
+    assert "internal error" not in run.stderr
