@@ -361,7 +361,10 @@ def main() -> None:
     """Entry point. Usage errors become one line on stderr too, like every other error."""
     import signal as signals
 
-    signals.signal(signals.SIGTERM, _on_sigterm)
+    try:
+        signals.signal(signals.SIGTERM, _on_sigterm)
+    except ValueError:   # not the main thread (an embedding): its own handlers stand
+        pass
     _plain_streams()
     try:
         code = app(standalone_mode=False)

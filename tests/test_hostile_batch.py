@@ -442,9 +442,9 @@ def _check_names_report(fmt: str, text: str) -> None:
         suites = ET.fromstring(text).findall("testsuite")
         assert not [s for s in suites if s.find("testcase/error") is not None]
     elif fmt == "text":
-        assert sum(re.sub(r"^(✗|✓|\\u2717|\\u2713) ", "", ln).startswith(("bad", "new", "comma", "colons", "esc", "bidi",
-                                           "tag", "caf")) for ln in text.splitlines()) \
-            == len(HOSTILE_NAMES), text
+        names = ("bad", "new", "comma", "colons", "esc", "bidi", "tag", "caf")
+        rows = [re.sub(r"^(✗|✓|\\u2717|\\u2713) ", "", ln) for ln in text.splitlines()]
+        assert sum(r.startswith(names) for r in rows) == len(HOSTILE_NAMES), text
     shown = text.replace("\\\\", "\\") if fmt in ("json", "gradescope") else text
     assert "bad\\xffname.yaml" in shown, "a name that is not UTF-8 is shown with \\xNN"
 

@@ -106,7 +106,8 @@ def _work(path: str, identity=None) -> Submission:
 
 
 def _error(path: Path, message: str) -> Submission:
-    return Submission(file=walk.display(path), student=None, score=0.0, max_score=0.0, error=message)
+    return Submission(file=walk.display(path), student=None, score=0.0, max_score=0.0,
+                      error=message)
 
 
 def grade_many(grader, files: list[Path], *, jobs: int | None = None,

@@ -6,8 +6,8 @@ a file that could not be graded has only file, student and error.
 
 Spreadsheets run a cell that starts with ``= + - @`` (or a tab or carriage return) as a
 formula (CSV injection). Any such *text* cell gets a leading ``'``, and so does such a
-text after a ``;`` or a tab (a spreadsheet splitting on those starts a cell there); scores are written from
-floats and stay numbers, negative ones included.
+text after a ``;`` or a tab (a spreadsheet splitting on those starts a cell there);
+scores are written from floats and stay numbers, negative ones included.
 """
 
 from __future__ import annotations
