@@ -62,7 +62,7 @@ def collect(targets, patterns) -> list:
                 # `grade answers.yaml` that is a folder: a submission is one file there
                 out.append(Refused(path, "is a folder, not an answers file"))
                 continue
-            found = _walk(path, patterns)
+            found = walk(path, patterns)
             if not found:
                 raise UsageError(f"no {patterns[0]} answers files under {display(path)}",
                                  file=display(path),
@@ -95,7 +95,8 @@ def _links_to_folder(path: Path) -> bool:
         return False
 
 
-def _walk(root: Path, patterns) -> list:
+def walk(root: Path, patterns) -> list:
+    """Every entry under ``root`` named like ``patterns``: a ``Path``, or a ``Refused``."""
     found: list = []
     stack = [(root, 0)]
     while stack:
