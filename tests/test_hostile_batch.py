@@ -828,3 +828,12 @@ def test_a_malformed_spec_blames_the_spec_not_each_student(tmp_path, spec, bad, 
     assert re.fullmatch(re.escape(str(problems / spec)) + r":\d+:\d+: [^\n]+\n", run.stderr), \
         run.stderr
     assert "internal error" not in run.stderr
+
+
+def test_validate_does_not_follow_links_either(tmp_path):
+    sub = _class_with_odd_entries(tmp_path)
+    run = run_hwcheck(["validate", sub, "--problems", PROBLEMS], scratch=tmp_path)
+    assert run.code == 2 and not run.hung, run.stderr
+    for name in ("staff_link.yaml", "classmate.yaml", "folder_link", "dangling.yaml"):
+        assert f"FAIL {sub / name}: is a symbolic link" in run.stdout, run.stdout
+    assert "key.yaml" not in run.stdout
