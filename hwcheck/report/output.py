@@ -54,6 +54,8 @@ def _refuse_linked_folder(path: Path) -> None:
     """A link among the folders (``reports -> /staff/...``) would send the report, or a
     student's planted link, elsewhere: every folder named in the path must be a folder."""
     for folder in reversed(path.parents[:-1] if not path.is_absolute() else path.parents):
+        if folder.parent == Path(folder.anchor):   # /tmp -> /private/tmp (macOS): the
+            continue                               # system's own, not a submission's
         try:
             linked = stat.S_ISLNK(os.lstat(folder).st_mode)
         except OSError:
