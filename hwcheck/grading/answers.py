@@ -48,7 +48,7 @@ class InvalidAnswer(Exception):
 
 def read_answers(path: str | Path, specs: dict, display: str | None = None) -> AnswerSheet:
     """Read one answers file against the known specs (id → Spec)."""
-    root = load_file(path, display=display)
+    root = load_file(path, display=display, follow_links=False)   # a student's file
     if root.kind != "map":
         raise root.error("an answers file must be a mapping of problem ids to answers",
                          hint="e.g. `p3: 513466`", cls=AnswerError)
