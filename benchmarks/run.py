@@ -1,9 +1,11 @@
 """hwcheck's speed claims (README, "Speed"), one command each.
 
     python benchmarks/run.py startup   [--quick] [--runs N]
+    python benchmarks/run.py grade     [--quick] [--runs N] [--parts]
     python benchmarks/run.py batch     [--quick] [--size N] [--growth]
     python benchmarks/run.py conv      [--quick] [--size 2N] [--k K] [--growth]
     python benchmarks/run.py formula   [--quick]
+    python benchmarks/run.py html      [--quick] [--size N] [--runs N]
 
 Every benchmark times hwcheck and its reference side by side in the same run, interleaved
 where the two are separate processes, and prints medians and their ratio: on a shared
@@ -124,11 +126,14 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:
 
 # --- 1. startup ----------------------------------------------------------------------------
 
+# `main`, not `python -m hwcheck`: the program ends in os._exit (cli.run), before this
+# probe could look; `python -m hwcheck` imports nothing besides hwcheck.cli.
 HELP_PROBE = """
-import runpy, sys
+import sys
 sys.argv = ["hwcheck", "--help"]
+from hwcheck.cli import main
 try:
-    runpy.run_module("hwcheck", run_name="__main__", alter_sys=True)
+    main()
 except SystemExit:
     pass
 heavy = ("numpy", "yaml", "pydantic", "rich.console")
@@ -161,6 +166,44 @@ def startup(args) -> int:
     print(f"  `hwcheck --help` imports numpy: {'yes' if 'numpy' in loaded else 'no'}"
           f"   (heavy modules it loads: {', '.join(loaded) or 'none'})")
     return 0 if "numpy" not in loaded else 1
+
+
+# --- 1b. the student loop: grade one file ---------------------------------------------------
+
+NUMPY = "import numpy"
+SEED_ANSWERS = ROOT / "examples" / "seed-answers.yaml"
+
+# What a `grade` of one file is made of, each a fresh interpreter: shown by --parts so the
+# gap to the baseline can be attributed (cumulative: each line adds to the one above).
+GRADE_PARTS = {
+    "+ yaml, hwcheck's grader modules":
+        "import numpy, yaml; import hwcheck.grading.grader",
+    "+ rich.console, rich.table (text output)":
+        "import numpy, yaml; import hwcheck.grading.grader; import rich.console, rich.table",
+    "+ typer (the command line)":
+        "import numpy, yaml; import hwcheck.grading.grader; import rich.console, rich.table;"
+        " import typer",
+}
+
+
+def grade(args) -> int:
+    """`hwcheck grade examples/seed-answers.yaml` (text to a pipe) vs `import numpy`."""
+    runs = 2 if args.quick else args.runs
+    cmds = {"hwcheck grade examples/seed-answers.yaml":
+            hwcheck_cmd("grade", str(SEED_ANSWERS.relative_to(ROOT))),
+            f'python -c "{NUMPY}"': [sys.executable, "-c", NUMPY]}
+    if args.parts:
+        cmds.update({k: [sys.executable, "-c", v] for k, v in GRADE_PARTS.items()})
+    times = interleaved(cmds, runs)
+    print(f"grade: {runs} interleaved runs each (after 1 warm-up), medians")
+    print(f"  {'':<45} {'wall':>10} {'cpu':>10}")
+    for name, (w, c) in times.items():
+        print(f"  {name:<45} {_ms(statistics.median(w)):>10} {_ms(statistics.median(c)):>10}")
+    (wa, ca), (wb, cb) = list(times.values())[:2]
+    ratio = statistics.median(wa) / statistics.median(wb)
+    cpu_ratio = statistics.median(ca) / statistics.median(cb)
+    print(f"  ratio {ratio:.2f}× wall, {cpu_ratio:.2f}× cpu   {_verdict(ratio, 2.0, args.quick)}")
+    return 0
 
 
 # --- 2. batch ------------------------------------------------------------------------------
@@ -231,6 +274,34 @@ def batch_growth(args) -> None:
             reps = 1 if n >= 10000 else 3
             t = statistics.median(_run(cmd)[0] for _ in range(reps))
             print(f"  {n:>11,} {_ms(t):>12} {t / n * 1e3:>12.2f} ms")
+
+
+def html_report(args) -> int:
+    """The class report page against the JSON report: the same grading, another renderer
+    (and the same mining), so the ratio is what the page costs on top."""
+    size = 12 if args.quick else args.size
+    runs = 1 if args.quick else args.runs
+    with tempfile.TemporaryDirectory(prefix="hwcheck-bench-") as tmp:
+        tmp = Path(tmp)
+        classgen.make_class(tmp / "class", size, corrupt_every=6 if args.quick else 100)
+        page, doc = tmp / "class.html", tmp / "class.json"
+        cmds = {"--format json": hwcheck_cmd("grade", str(tmp / "class"), "--format", "json",
+                                             "--output", str(doc)),
+                "--format html": hwcheck_cmd("grade", str(tmp / "class"), "--format", "html",
+                                             "--output", str(page))}
+        times = interleaved(cmds, runs)
+        (wj, cj), (wh, ch) = times["--format json"], times["--format html"]
+        print(f"html: `hwcheck grade DIR --format html` vs `--format json` on {size} generated "
+              f"submissions; medians of {runs} interleaved runs (after 1 warm-up)")
+        print(f"  {'':<16} {'wall':>10} {'cpu (all cores)':>16} {'output':>10}")
+        for name, w, c, out in (("--format json", wj, cj, doc), ("--format html", wh, ch, page)):
+            print(f"  {name:<16} {_ms(statistics.median(w)):>10} "
+                  f"{_ms(statistics.median(c)):>16} {out.stat().st_size / 2**20:>7.2f} MB")
+        ratio = statistics.median(wh) / statistics.median(wj)
+        cpu = statistics.median(ch) / statistics.median(cj)
+        print(f"  ratio html / json = {ratio:.2f}× wall, {cpu:.2f}× cpu   "
+              f"{_verdict(ratio, 1.2, args.quick)}")
+        return 0 if page.read_text().count('class="report"') == size else 1
 
 
 # --- 3. conv block -------------------------------------------------------------------------
@@ -445,13 +516,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="claim", required=True)
     for name, helptext in (("startup", "hwcheck solve p5 vs bare imports"),
+                           ("grade", "hwcheck grade of one file vs import numpy"),
                            ("batch", "a class of submissions in one call vs one submission"),
                            ("conv", "p1's conv-block gradients vs PyTorch autograd"),
-                           ("formula", "p1's dL/dK formula vectorised vs a Python loop")):
+                           ("formula", "p1's dL/dK formula vectorised vs a Python loop"),
+                           ("html", "the HTML class report vs the JSON report")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--quick", action="store_true", help="a tiny size: check it runs")
-        if name == "startup":
+        if name in ("startup", "grade"):
             p.add_argument("--runs", type=int, default=15)
+        if name == "grade":
+            p.add_argument("--parts", action="store_true",
+                           help="also time the imports a grade is made of")
         if name == "batch":
             p.add_argument("--size", type=int, default=1000)
             p.add_argument("--runs", type=int, default=9, help="single calls timed")
@@ -463,9 +539,13 @@ def main(argv=None) -> int:
             p.add_argument("--growth", action="store_true", help="also 2n = 64…1024")
         if name == "formula":
             p.add_argument("--repeat", type=int, default=5)
+        if name == "html":
+            p.add_argument("--size", type=int, default=1000)
+            p.add_argument("--runs", type=int, default=3)
     args = ap.parse_args(argv)
     print(f"[{machine()}]")
-    return {"startup": startup, "batch": batch, "conv": conv, "formula": formula}[args.claim](args)
+    return {"startup": startup, "grade": grade, "batch": batch, "conv": conv,
+            "formula": formula, "html": html_report}[args.claim](args)
 
 
 if __name__ == "__main__":

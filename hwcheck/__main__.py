@@ -1,17 +1,24 @@
+import os
 import signal
 import sys
 
 
+def _leave(line: str, code: int) -> None:
+    # os._exit: the interpreter's own teardown would report the interrupt again (as a
+    # death by SIGINT) and has nothing to clean up this early.
+    sys.stderr.write(line)
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _stop(signum, frame):   # until hwcheck.cli.main installs its own handler
-    sys.stderr.write("terminated\n")
-    sys.exit(143)
+    _leave("terminated\n", 143)
 
 
 signal.signal(signal.SIGTERM, _stop)
 try:
-    from hwcheck.cli import main
+    from hwcheck.cli import run
 except KeyboardInterrupt:   # Ctrl-C while the CLI is still being imported
-    sys.stderr.write("interrupted\n")
-    sys.exit(130)
+    _leave("interrupted\n", 130)
 
-main()
+run()

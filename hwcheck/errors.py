@@ -56,3 +56,12 @@ class FormulaError(HwcheckError):
 
 class UsageError(HwcheckError):
     """Bad command-line usage: an unknown problem id, a missing path."""
+
+
+class CheckError(UsageError):
+    """Bad input to ``hwcheck.check``: an unknown problem or part, a value of the wrong
+    shape or type. In a notebook the exception's text is all the student sees, so it is
+    the whole rendered line, hint included."""
+
+    def __str__(self) -> str:
+        return self.render()

@@ -51,6 +51,26 @@ def _at_size_cap() -> bytes:
     return head + b"x" * (MIB - len(head) - 1) + b"\n"
 
 
+def _notebook(cells: list) -> bytes:
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                       "nbformat_minor": 5}).encode()
+
+
+def _printed(text: str, tags=("hwcheck:p3",)) -> dict:
+    return {"cell_type": "code", "execution_count": 1, "metadata": {"tags": list(tags)},
+            "source": "print(x)",
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": text}]}
+
+
+def _nb_huge_outputs() -> bytes:
+    # 60 MB of plots (base64 PNG payloads) around one tagged answer: read in about a second
+    plot = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": "plot()",
+            "outputs": [{"output_type": "display_data", "metadata": {},
+                         "data": {"image/png": "iVBORw0KGgo" * 100_000,
+                                  "text/plain": "<Figure size 640x480>"}}]}
+    return _notebook([plot] * 30 + [_printed("513466\n")] + [plot] * 30)
+
+
 GENERATORS = {
     "invalid_utf8": lambda: b"p3: 5134\xff66\n",
     "nul_byte": lambda: b"p3: 513466\np4:\n  dE/dz: q\x00 - p\n",
@@ -61,6 +81,21 @@ GENERATORS = {
     "at_size_cap": _at_size_cap,
     "open_brackets": lambda: b"[" * 100_000,
     "huge_matrix": _huge_matrix,
+    "nb_huge_outputs": _nb_huge_outputs,
+    "nb_huge_tagged_output": lambda: _notebook([_printed("1.5 " * 2_000_000)]),
+    "nb_thousands_of_cells": lambda: _notebook(
+        [{"cell_type": "markdown", "metadata": {}, "source": f"step {i}"} for i in range(20_000)]
+        + [_printed("513466\n")]),
+    "nb_tag_on_every_cell": lambda: _notebook([_printed("[[1, 0], [0, -1]]", ["hwcheck:p5.W"])]
+                                              * 5_000),
+    "nb_thousands_of_tags": lambda: _notebook(
+        [_printed("1", [f"hwcheck:p9.part{i}"]) for i in range(3_000)]),
+    "nb_deep_json": lambda: b'{"cells": ' + b"[" * 100_000,
+    "tex_nested_answers": lambda: b"\\answer{p2.why_nms}{" * 3_000 + b"}" * 3_000,
+    "tex_unclosed_answers": lambda: b"\\answer{p3}{{" * 200_000,
+    "tex_control_characters": lambda: (b"\\hwcheckstudent{eve\x1b[2J}\n"
+                                       b"\\answer{p2.why_nms}{over\x00lap \xc2\x9b boxes}\n"
+                                       b"\\answer{p3\x1b[2J}{513466}\n"),
     "many_unknown_keys": lambda: b"p3: 513466\n" + b"".join(b"k%d: 1\n" % i
                                                          for i in range(3000)),
     "csv_semicolon_student":
@@ -202,7 +237,7 @@ def _prepare(case: dict, tmp: Path) -> tuple[list, str | None]:
     if "file" in case:
         display = f"tests/corpus/bad_inputs/{case['file']}"
     elif "generate" in case:
-        path = tmp / f"{case['name']}.yaml"
+        path = tmp / f"{case['name']}.{case.get('suffix', 'yaml')}"
         path.write_bytes(GENERATORS[case["generate"]]())
         display = str(path)
     if "setup" in case:
@@ -280,6 +315,9 @@ def check_case(case: dict, outcome: Outcome) -> None:
         assert case["stderr"] in run.stderr, run.stderr
     if "stdout" in case:
         assert case["stdout"] in " ".join(run.stdout.split()), run.stdout[-3000:]
+    for start in case.get("no_line", []):
+        assert not any(ln.lstrip().startswith(start) for ln in run.stdout.splitlines()), \
+            f"a line of the output starts with {start!r}"
     if "stdout_line" in case:
         want = case["stdout_line"].replace("{file}", display or "")
         assert any(ln.rstrip().startswith(want) for ln in run.stdout.splitlines()), run.stdout
@@ -369,7 +407,7 @@ def test_manifest_is_consistent():
         assert set(c["exit"] if isinstance(c["exit"], list) else [c["exit"]]) <= {0, 1, 2}, c
         assert set(c) <= {"name", "file", "generate", "setup", "args", "exit", "stderr",
                           "stdout", "stdout_line", "at", "where", "part", "notice", "forbid",
-                          "xfail", "one_line", "isolate"}, c
+                          "xfail", "one_line", "isolate", "suffix", "no_line"}, c
         assert c.get("generate", "invalid_utf8") in GENERATORS, c
         assert c.get("setup", "empty_folder") in SETUPS, c
         if "xfail" in c:
@@ -393,6 +431,10 @@ def test_manifest_is_consistent():
                   "spec_unknown_layer", "spec_negative_kernel", "spec_collapsing_shape",
                   "spec_groups_do_not_divide", "spec_missing_input"):
         assert topic in covered, f"issue 6 asks for a case on {topic}"
+    for topic in ("nb_malformed_json", "nb_huge_outputs", "nb_thousands_of_cells",
+                  "nb_tag_on_every_cell", "nb_output_injection", "nb_code_is_never_run",
+                  "tex_unbalanced_braces", "tex_duplicate_tag", "md_unclosed_math"):
+        assert topic in covered, f"issue 13 asks for a case on {topic}"
 
 
 def test_generated_inputs_have_the_intended_size():
@@ -400,6 +442,7 @@ def test_generated_inputs_have_the_intended_size():
     assert len(GENERATORS["at_size_cap"]()) == MIB
     assert MIB // 2 > len(GENERATORS["huge_matrix"]()) > 80_000
     assert GENERATORS["open_brackets"]().count(b"[") == 100_000
+    assert len(GENERATORS["nb_huge_outputs"]()) > 50 * MIB
 
 
 # ---- a file under the size cap must also parse quickly ------------------------------------

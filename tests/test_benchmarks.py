@@ -38,7 +38,7 @@ bench = _load_run()
 
 # --- each command runs at a tiny size ------------------------------------------------------
 
-@pytest.mark.parametrize("claim", ["startup", "batch", "conv", "formula"])
+@pytest.mark.parametrize("claim", ["startup", "grade", "batch", "conv", "formula", "html"])
 def test_benchmark_command_runs_quick(claim):
     proc = subprocess.run([sys.executable, str(RUN), claim, "--quick"], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)

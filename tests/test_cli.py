@@ -7,7 +7,7 @@ import pytest
 
 from hwcheck.cli import app
 from tests.support.helpers import EXAMPLES, ROOT
-from tests.support.runners import run
+from tests.support.runners import run, run_hwcheck
 
 COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
 
@@ -25,6 +25,11 @@ def test_every_command_has_help_with_examples_and_is_in_the_readme():
 def test_version():
     result = run("--version")
     assert result.exit_code == 0 and re.match(r"hwcheck \d+\.\d+", result.stdout)
+
+
+def test_no_command_prints_the_help_once_and_exits_0():
+    r = run_hwcheck([])
+    assert r.code == 0 and r.stdout.count("Usage:") == 1, r.stdout
 
 
 def test_grade_seed_exits_1_and_correct_exits_0():

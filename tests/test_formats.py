@@ -18,6 +18,7 @@ from hwcheck.grading.results import FAILING, Counterexample
 from hwcheck.report.numbers import fmt_number
 from hwcheck.spec.catalog import load_catalog
 from tests.support.golden import assert_golden
+from tests.support.htmlpage import parse
 from tests.support.helpers import EXAMPLES, PROBLEMS, grader
 from tests.support.runners import run
 
@@ -57,6 +58,17 @@ def _csv(request, sub, out):
     assert rows[1][-3:] == [fmt_number(sub.score), fmt_number(sub.max_score), ""]
 
 
+def _html(request, sub, out):
+    page = parse(out)
+    assert page.tags["script"] == 0 and not page.external, page.external
+    assert "Content-Security-Policy" in out and "default-src 'none'" in out
+    assert page.classes["report"] == 1 and '<details class="report" open>' in out
+    assert "s-0" in page.ids
+    assert page.tags["tr"] == len(parts_of(sub)) + len(sub.problems)  # rows and headers
+    for pr in sub.problems:
+        assert f"{pr.id}: {pr.title}" in page.plain
+
+
 CHECKS = {
     "text": lambda request, sub, out: assert_golden(request, "grade_seed.txt", out),
     "json": lambda request, sub, out: assert_golden(request, "grade_seed.json", out),
@@ -64,6 +76,7 @@ CHECKS = {
     "junit": _junit,
     "gradescope": _gradescope,
     "csv": _csv,
+    "html": _html,
 }
 
 
@@ -242,6 +255,8 @@ def test_grade_prints_spec_text_literally(bracket_problems, tmp_path, fmt):
         doc = json.loads(out)
         assert {p["title"] for p in doc["problems"]} == {
             "Brackets s[d, e] and [y, 1 - y] and [bold]x[/bold]"}
+    elif fmt == "html":
+        assert "Brackets s[d, e] and [y, 1 - y] and [bold]x[/bold]" in parse(out).plain
     elif fmt == "junit":
         titles = ET.fromstring(out).findall("testsuite/properties/property[@name='title']")
         assert titles and all("[bold]x[/bold]" in t.get("value") for t in titles)

@@ -38,9 +38,10 @@ from tests.support.runners import run_hwcheck
 RUNAWAY = "sum(" + "+".join(["exp(i)"] * 60) + " for i in 1..5000000)"
 # Heavy but quick: 20,000,000 elements, a few operations (~1 s).
 HEAVY = "sum(exp(i) - i for i in 1..5000000)"
-# Within the work budget, and nearly all user CPU: eight passes of tanh over 5,000,000 values
-# on each instance.
-TANH_CHAIN = "sum(" + "tanh(" * 8 + "i" + ")" * 8 + " for i in 1..5000000)"
+# Within the work budget, and nearly all user CPU: four passes of tanh over 20,000,000 values.
+# 32 nested tanh over 5M values: ~0.3 s of CPU once vectorised, well past the 0.1 s limit
+# below on a loaded machine too (4 nested, ~0.08 s, sat too close to it).
+TANH_CHAIN = "sum(" + "tanh(" * 32 + "i" + ")" * 32 + " for i in 1..5000000)"
 
 
 def _laughs() -> str:
@@ -319,15 +320,14 @@ def test_a_runaway_formula_is_refused_by_the_work_budget_and_the_batch_goes_on(r
 
 def test_a_heavy_formula_within_the_budget_hits_the_cpu_limit(runaway_files):
     """TANH_CHAIN is legal and under every formula limit (the work budget included), but
-    costs ~0.15 s of user CPU against ~0.01 s for a whole ordinary sheet (keys are solved
-    before the workers fork, so neither pays for a key): a tight CPU-time
+    costs ~0.3 s of user CPU against ~0.02 s for a whole ordinary sheet: a tight CPU-time
     limit turns that submission, and only it, into an error row. (Mostly user time, so the
     interval timer sees it; a formula whose cost is page faults would be system time.)"""
     heavy = runaway_files[1].parent / "heavy.yaml"
     heavy.write_text(f"p4:\n  dE/dz: '{TANH_CHAIN}'\n")
     grader = Grader(load_catalog(PROBLEMS).specs)
     rows = batch.grade_many(grader, [runaway_files[0], heavy, runaway_files[2]], jobs=2,
-                            limits=batch.Limits(cpu_seconds=0.05, memory_mb=1024,
+                            limits=batch.Limits(cpu_seconds=0.1, memory_mb=1024,
                                                 wall_seconds=60))
     assert "CPU-time limit" in (rows[1].error or ""), rows[1]
     assert rows[0].error is None and rows[2].error is None

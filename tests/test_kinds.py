@@ -119,8 +119,8 @@ def _edit(name: str, old: str, new: str) -> str:
 BROKEN = {
     "sgd_step-without-optimizer": ("p5.yaml", "optimizer: {sgd: {lr: 0.02}}\n", "",
                                    "`kind: sgd_step` needs `optimizer:`"),
-    "misspelt-sgd-option": ("p5.yaml", "{sgd: {lr: 0.02}}", "{sgd: {lr: 0.02, dampening: 0}}",
-                            "unknown sgd option 'dampening'"),
+    "misspelt-sgd-option": ("p5.yaml", "{sgd: {lr: 0.02}}", "{sgd: {lr: 0.02, dampning: 0}}",
+                            "unknown sgd option 'dampning'"),
     "misspelt-top-key": ("p5.yaml", "optimizer:", "optimiser:",
                          "unknown spec key 'optimiser' (hint: did you mean 'optimizer'?)"),
     "section-another-kind-reads": ("p3.yaml", "parts:", "loss: mse\nparts:",

@@ -9,13 +9,17 @@ own; an entry that lacks a namesake or an example cannot be constructed.
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from hwcheck.engine import graph
 from hwcheck.engine.layers import LAYERS, REQUIRED, initial_params
+from hwcheck.engine.layers.more import MORE
+from hwcheck.engine.layers.recurrent import RECURRENT
 from hwcheck.engine.network import layer, summarize
 
 from tests.support.gradcheck import numeric_vjp
@@ -24,21 +28,33 @@ KINDS = sorted(LAYERS)
 NAME = "L"
 
 
-def sample(kind: str, seed: int = 0):
-    """The entry's example layer, its summary row, an input, random parameters and a dy."""
+def sample(kind: str, seed: int = 0, example=None):
+    """The entry's example layer, its summary row, its inputs by name (one array, or one per
+    name in ``inputs``), random parameters and a dy. An ``indices`` entry gets whole numbers
+    below its bound."""
     d = LAYERS[kind]
-    shape, options = d.example
-    lay = layer(kind, NAME, **options)
-    row = summarize(shape, [lay]).layers[0]
+    shape, options = example or d.example
+    lay = replace(layer(kind, NAME, **options), inputs=d.inputs)
+    shapes = dict(zip(d.inputs, shape)) if d.inputs else {"input": shape}
+    row = summarize(shapes, [lay]).layers[0]
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal(shape)
+    if d.indices:
+        xs = {n: rng.integers(0, lay.options[d.indices], s).astype(float)
+              for n, s in shapes.items()}
+    else:
+        xs = {n: rng.standard_normal(s) for n, s in shapes.items()}
     params = {f"{NAME}.{p}": rng.standard_normal(s) for p, s in row.param_shapes.items()}
     dy = rng.standard_normal(row.output_shape)
-    return lay, row, x, params, dy
+    return lay, row, xs, params, dy
 
 
-def run(lay, params, x):
-    return graph.forward([lay], params, x).values[NAME][0]
+def run(lay, params, xs):
+    return graph.forward([lay], params, xs).values[NAME][0]
+
+
+def _param(module, key: str):
+    """``L.out_proj.weight`` → module.out_proj.weight."""
+    return functools.reduce(getattr, key.split(".")[1:], module)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -48,71 +64,140 @@ def test_the_entry_is_complete(kind):
     assert len(set(names)) == len(names), "an option is listed twice"
     assert all(o.help for o in d.options), "every option needs help text for the schema"
     assert all(p.help for p in d.params), "every parameter needs help text for the schema"
+    assert all(o.default in o.choices for o in d.options if o.type == "choice")
     assert d.torch and d.torch_mode in ("train", "eval")
     assert not set(names) & {p.name for p in d.params if not p.buffer} - {"bias"}, \
         "only `bias` may be both a switch and a given value"
     required = {o.name for o in d.options if o.default is REQUIRED}
     assert required <= set(d.example[1]), "the example must give every required option"
+    assert d.indices is None or d.indices in names
     _, row, _, _, _ = sample(kind)
+    owners = {name: d.param_for(name) for name in row.param_shapes}
+    assert None not in owners.values(), "the shape rule names a parameter the entry lacks"
     learned = {p.name for p in d.params if not p.buffer}
-    assert set(row.param_shapes) == learned, \
+    assert {p.name for p in owners.values()} == learned, \
         "the example must switch on every parameter, so that each one is gradchecked"
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_backward_matches_finite_differences(kind):
-    lay, row, x, params, dy = sample(kind)
+def test_backward_matches_finite_differences(kind, example=None):
+    lay, row, xs, params, dy = sample(kind, example=example)
     names = list(params)
-    trace = graph.forward([lay], params, x)
+    trace = graph.forward([lay], params, xs)
     grads = graph.backward(trace, NAME, dy)
+    inputs = [] if LAYERS[kind].indices else list(xs)
+    if LAYERS[kind].indices:            # integer indices: no gradient, none invented
+        assert not set(xs) & set(grads)
 
-    def f(x, *values):
-        return run(lay, dict(zip(names, values)), x)
+    def f(*values):
+        given = dict(zip(inputs + names, values))
+        return run(lay, {n: given[n] for n in names},
+                   {n: given.get(n, x) for n, x in xs.items()})
 
-    numeric = numeric_vjp(f, [x, *params.values()], dy, wrt=range(1 + len(names)))
-    for key, num in zip(["input", *names], numeric):
+    wrt = [*(xs[n] for n in inputs), *params.values()]
+    numeric = numeric_vjp(f, wrt, dy, wrt=range(len(wrt)))
+    for key, num in zip(inputs + names, numeric):
         assert key in grads, f"no gradient for {key}"
         np.testing.assert_allclose(grads[key], num, rtol=1e-5, atol=1e-7, err_msg=key)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_shape_rule_and_parameter_count_match_forward(kind):
-    lay, row, x, params, dy = sample(kind)
-    y = run(lay, params, x)
+    lay, row, xs, params, dy = sample(kind)
+    y = run(lay, params, xs)
     assert y.shape == row.output_shape
-    assert row.params == sum(a.size for a in params.values())
-    assert row.params == sum(math.prod(s) for s in row.param_shapes.values())
-    grads = graph.backward(graph.forward([lay], params, x), NAME, dy)
+    own = LAYERS[kind].param_for
+    assert row.params == sum(a.size for key, a in params.items()
+                             if not own(key.split(".", 1)[1]).state)
+    assert row.params == sum(math.prod(s) for p, s in row.param_shapes.items()
+                             if not own(p).state)
+    grads = graph.backward(graph.forward([lay], params, xs), NAME, dy)
     for key, value in params.items():
         assert grads[key].shape == value.shape, key
+    for key, value in xs.items():
+        assert key not in grads or grads[key].shape == value.shape, key
     init = initial_params(lay, row.param_shapes, lambda p: np.random.default_rng(7))
     assert set(init) == set(row.param_shapes)
     for p, shape in row.param_shapes.items():
         assert init[p].shape == shape and np.all(np.isfinite(init[p])), p
 
 
+def _namesake(torch, name: str):
+    """``d.torch`` under torch.nn, else under torch (``functional.x``, ``add``)."""
+    try:
+        return functools.reduce(getattr, name.split("."), torch.nn)
+    except AttributeError:
+        return functools.reduce(getattr, name.split("."), torch)
+
+
+#: Option settings beyond each entry's own example (the other branch of a switch or choice).
+MORE_EXAMPLES = [
+    ("gelu", ((2, 5), {"approximate": "none"})),
+    ("layernorm", ((3, 4), {"normalized_shape": 4, "bias": False})),
+    ("layernorm", ((2, 3), {"normalized_shape": 3, "elementwise_affine": False})),
+    ("multiheadattention", ((4, 6), {"embed_dim": 6, "num_heads": 3, "bias": False})),
+    ("multiheadattention", ((2, 4), {"embed_dim": 4, "num_heads": 1})),
+    ("attention", (((4, 3), (4, 3), (4, 5)), {})),
+    ("attention", (((4, 3), (2, 3), (2, 1)), {"causal": True})),
+    ("convtranspose2d", ((3, 4, 5), {"out": 2, "kernel": 3})),
+    ("conv1d", ((3, 7), {"out": 2, "kernel": 4, "bias": False})),
+    ("embedding", ((5,), {"num_embeddings": 3, "embedding_dim": 2})),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, example", MORE_EXAMPLES, ids=[k for k, _ in MORE_EXAMPLES])
+def test_other_options_match_the_torch_namesake(kind, example):
+    test_forward_and_backward_match_the_torch_namesake(kind, example)
+
+
+@pytest.mark.parametrize("kind, example", MORE_EXAMPLES, ids=[k for k, _ in MORE_EXAMPLES])
+def test_other_options_match_finite_differences(kind, example):
+    test_backward_matches_finite_differences(kind, example)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("kind", KINDS)
-def test_forward_and_backward_match_the_torch_namesake(kind):
+def test_forward_and_backward_match_the_torch_namesake(kind, example=None):
     torch = pytest.importorskip("torch")
     d = LAYERS[kind]
-    lay, row, x, params, dy = sample(kind)
-    module = getattr(torch.nn, d.torch)(**d.torch_kwargs(dict(lay.options))).double()
-    xt = torch.tensor(x[None], requires_grad=True)
-    with torch.no_grad():
-        module(xt)                       # materialises a Lazy module's parameters
-        for key, value in params.items():
-            getattr(module, key.split(".", 1)[1]).copy_(torch.from_numpy(value))
-    module.train(d.torch_mode == "train")
-    yt = module(xt)
+    lay, row, xs, params, dy = sample(kind, example=example)
+    if d.indices:
+        xts = {n: torch.tensor(x[None]).long() for n, x in xs.items()}
+    else:
+        xts = {n: torch.tensor(x[None], requires_grad=True) for n, x in xs.items()}
+    args = tuple(xts.values())
+    namesake = _namesake(torch, d.torch)
+    kwargs = d.torch_kwargs(dict(lay.options))
+    states = {key.split(".", 1)[1]: torch.tensor(value, requires_grad=True)
+              for key, value in params.items() if d.param_for(key.split(".", 1)[1]).state}
+    if isinstance(namesake, type):
+        if d.torch_input:                    # not Lazy: torch is told the input size
+            kwargs[d.torch_input] = args[0].shape[-1]
+        module = namesake(**kwargs).double()
+        call = d.torch_call or (lambda m, a, s: m(*a))
+        with torch.no_grad():
+            call(module, args, states)        # materialises a Lazy module's parameters
+            for key, value in params.items():
+                if key.split(".", 1)[1] not in states:
+                    _param(module, key).copy_(torch.from_numpy(value))
+        module.train(d.torch_mode == "train")
+        yt = call(module, args, states)
+    else:
+        assert not params, "a function namesake cannot hold parameters"
+        module, yt = None, namesake(*args, **kwargs)
     yt.backward(torch.from_numpy(dy[None]))
-    trace = graph.forward([lay], params, x)
+    trace = graph.forward([lay], params, xs)
     grads = graph.backward(trace, NAME, dy)
-    np.testing.assert_allclose(trace.values[NAME], yt.detach().numpy(), rtol=1e-7, atol=1e-10)
-    np.testing.assert_allclose(grads["input"], xt.grad[0].numpy(), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(trace.values[NAME], yt.detach().numpy(), rtol=1e-9, atol=1e-11)
+    for n, xt in xts.items():
+        if not d.indices:
+            np.testing.assert_allclose(grads[n], xt.grad[0].numpy(), rtol=1e-9, atol=1e-11,
+                                       err_msg=n)
     for key in params:
-        theirs = getattr(module, key.split(".", 1)[1]).grad.numpy()
-        np.testing.assert_allclose(grads[key], theirs, rtol=1e-7, atol=1e-10, err_msg=key)
+        short = key.split(".", 1)[1]
+        theirs = (states[short] if short in states else _param(module, key)).grad.numpy()
+        np.testing.assert_allclose(grads[key], theirs, rtol=1e-9, atol=1e-11, err_msg=key)
 
 
 def test_initial_values_are_pytorch_scaled_and_seeded_per_parameter():
@@ -131,3 +216,39 @@ def test_initial_values_are_pytorch_scaled_and_seeded_per_parameter():
     bn = layer("batchnorm2d", "bn")
     got = initial_params(bn, {"weight": (4,), "bias": (4,)}, rng_for)
     assert got["weight"].tolist() == [1.0] * 4 and got["bias"].tolist() == [0.0] * 4
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", sorted(MORE) + sorted(RECURRENT))
+def test_mult_adds_are_torchinfos(kind):
+    """The entries of ``more.py`` count mult-adds as torchinfo's row for their namesake does
+    (for multiheadattention that row's count, which torchinfo's total leaves out because the
+    module has a child that never runs)."""
+    torch = pytest.importorskip("torch")
+    torchinfo = pytest.importorskip("torchinfo")
+    d = LAYERS[kind]
+    lay, row, xs, params, _ = sample(kind)
+    namesake = _namesake(torch, d.torch)
+    if not isinstance(namesake, type):
+        assert row.mult_adds == 0       # a function holds no parameters for torchinfo to count
+        return
+    kwargs = d.torch_kwargs(dict(lay.options))
+    if d.torch_input:
+        kwargs[d.torch_input] = next(iter(xs.values())).shape[-1]
+    module = namesake(**kwargs).double()
+    states = {key.split(".", 1)[1]: torch.tensor(value) for key, value in params.items()
+              if d.param_for(key.split(".", 1)[1]).state}
+    call = d.torch_call or (lambda m, a, s: m(*a))
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = module
+
+        def forward(self, *args):
+            return call(self.inner, args, states)
+
+    args = [torch.tensor(x[None]).long() if d.indices else torch.tensor(x[None])
+            for x in xs.values()]
+    stats = torchinfo.summary(Wrapped(), input_data=args, verbose=0)
+    assert row.mult_adds == stats.summary_list[1].macs

@@ -13,10 +13,12 @@ from hwcheck.grading.answers import read_answers
 from hwcheck.spec.catalog import load_catalog
 from hwcheck.errors import HwcheckError
 from hwcheck.spec.network import parse_network
+from hwcheck.engine.layers import LAYERS
 from hwcheck.engine.network import GIVEN, OPTIONS
 from hwcheck.spec.jsonschema import answers_schema, problem_schema
 from hwcheck.kinds import SECTIONS
 from hwcheck.spec.load import GENERIC_KEYS, PART_KEYS, load_spec
+from hwcheck.engine.optimizers import OPTIMIZERS
 from hwcheck.spec.yamlio import load_file, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +35,8 @@ SEMANTIC = {"batchnorm2d_on_vector.yaml", "collapse_after_pools.yaml", "collapse
             "conv_after_flatten.yaml", "duplicate_name.yaml", "groups.yaml",
             "pool_padding.yaml", "residual_identity_mismatch.yaml",
             "residual_shortcut_mismatch.yaml", "softmax_dim.yaml", "unknown_size.yaml",
-            "zero_kernel_from_sizes.yaml"}
+            "zero_kernel_from_sizes.yaml", "lstm_reverse_of_one_way.yaml",
+            "lstm_on_vector.yaml"}
 
 NET = {"input": [2], "layers": ["relu"]}
 RNN = {"x": [[1.0]], "h0": [0.5], "Wi": [[1.0]], "settings": {"a": [[0.5]]},
@@ -103,16 +106,21 @@ def test_schema_keys_follow_the_loader():
     assert schema["additionalProperties"] is False
 
 
+_NONE = type("NoLayer", (), {"params": ()})     # residual: structural, no table entry
+
+
 def test_layers_come_from_the_options_table():
     bodies = problem_schema()["$defs"]["layer"]["else"]["properties"]
     assert set(bodies) == set(OPTIONS)
     for kind, options in OPTIONS.items():
         body = bodies[kind]
         body = next((b for b in body.get("anyOf", [body]) if b.get("type") == "object"))
-        expected = {"name", *(o.name for o in options), *GIVEN.get(kind, ())}
+        expected = {"name", "inputs", *(o.name for o in options), *GIVEN.get(kind, ())}
         if kind == "residual":
             expected |= {"layers", "shortcut"}
         assert set(body["properties"]) == expected, kind
+        patterns = {f"^{p.pattern}$" for p in LAYERS.get(kind, _NONE).params if p.pattern}
+        assert set(body.get("patternProperties", {})) == patterns, kind
 
 
 def test_schemas_are_fresh_copies():
@@ -186,11 +194,21 @@ REFUSED = {
     "unknown sgd option": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
                                 target=[0, 0], optimizer={"sgd": {"lr": 0.1, "nesterov": 1}}),
     "unknown optimizer": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
-                               target=[0, 0], optimizer={"adam": {}}),
+                               target=[0, 0], optimizer={"adamax": {}}),
     "unknown upstream key": with_(kind="gradient", network=NET, input=[1, 1],
                                   upstream={"at": "relu_1", "value": [1, 1], "scale": 2}),
-    "unknown loss": with_(kind="gradient", network=NET, input=[1, 1], loss="nll",
+    "unknown loss": with_(kind="gradient", network=NET, input=[1, 1], loss="nnl",
                           target=[0, 0]),
+    "unknown loss option": with_(kind="gradient", network=NET, input=[1, 1],
+                                 loss={"mse": {"reduce": "sum"}}, target=[0, 0]),
+    "unknown reduction": with_(kind="gradient", network=NET, input=[1, 1],
+                               loss={"l1": {"reduction": "none"}}, target=[0, 0]),
+    "two losses": with_(kind="gradient", network=NET, input=[1, 1],
+                        loss={"l1": {}, "mse": {}}, target=[0, 0]),
+    "betas of three": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
+                            target=[0, 0], optimizer={"adam": {"betas": [0.9, 0.9, 0.9]}}),
+    "batch of zero": with_(kind="gradient", network=NET, input=[1, 1], batch=0, loss="mse",
+                           target=[0, 0]),
     "unknown rnn key": with_(kind="rnn_jacobian", rnn=dict(RNN, Wh=[[1]])),
     "unknown rnn.at key": with_(kind="rnn_jacobian", rnn=dict(RNN, at={
         "setting": "a", "step": 1, "lag": 2})),
@@ -216,6 +234,19 @@ ACCEPTED = {
     "sgd_step with defaults": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
                                     target=[0, 0], optimizer={"sgd": {}}),
     "rnn_jacobian": with_(kind="rnn_jacobian", rnn=RNN),
+    "loss with options": with_(kind="gradient", network=NET, input=[1, 1],
+                               loss={"mse": {"reduction": "sum", "half": True}}, target=[0, 0]),
+    "class-index target, batch": with_(kind="gradient", network=NET, input=[[1, 1], [0, 1]],
+                                       batch=2, loss={"cross_entropy": {
+                                           "label_smoothing": 0.1}}, target=[1, 0]),
+    "huber with delta": with_(kind="gradient", network=NET, input=[1, 1],
+                              loss={"huber": {"delta": 0.5}}, target=[0, 0]),
+    **{f"{name} with defaults": with_(kind="sgd_step", network=NET, input=[1, 1], loss="l1",
+                                      target=[0, 0], optimizer={name: {"steps": 2}})
+       for name in OPTIMIZERS},
+    "adam with options": with_(kind="sgd_step", network=NET, input=[1, 1], loss="mse",
+                               target=[0, 0], optimizer={"adam": {
+                                   "lr": 0.1, "betas": [0.8, 0.9], "amsgrad": True}}),
 }
 
 

@@ -38,7 +38,7 @@ from tests.support.gradcheck import (EPS, check_all_grads, check_missing_grads_a
                                      evaluate, loss_value, objective)
 from tests.support.nets import Net, ends_in_softmax, random_params, random_problem
 from tests.support.profiles import examples
-from tests.support.strategies import any_nets, small_nets
+from tests.support.strategies import any_nets, recurrent_nets, small_nets
 
 SETTINGS = settings(max_examples=examples(40))
 
@@ -383,3 +383,15 @@ def test_sgd_with_zero_steps_is_refused_cleanly():
     with pytest.raises(ValueError):
         sgd_step.solve(net.layers, params, np.ones(2), np.array([0.3, 0.7]),
                        loss="cross_entropy", lr=0.1, steps=0)
+
+
+@settings(max_examples=examples(30))
+@given(net=recurrent_nets(), loss=st.sampled_from(["cross_entropy", "mse"]),
+       seed=st.integers(0, 2**16))
+def test_recurrent_stacks_match_finite_differences(net, loss, seed):
+    """rnn / lstm / gru inside stacks: every quantity's gradient, h0 and c0 included."""
+    case = random_problem(net, seed, loss)
+    params, x, target, rng = case.params, case.x, case.target, case.rng
+    values = gradient.solve(net.layers, params, x, loss=loss, target=target)
+    _record("recurrent", check_all_grads(net, params, x, values, rng, loss=loss,
+                                         target=target))

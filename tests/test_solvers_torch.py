@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hwcheck.engine import graph
 from hwcheck.engine.layers import LAYERS
 from hwcheck.engine.network import layer
 from hwcheck.engine.solvers import gradient, sgd_step
@@ -31,7 +32,8 @@ from hwcheck.spec.catalog import resolve
 from tests.support.helpers import PROBLEMS, ROOT
 from tests.support.nets import Net, all_layers, ends_in_softmax, random_problem
 from tests.support.profiles import examples
-from tests.support.strategies import ELEMENTWISE, any_nets, image_nets, sequence_nets, vector_nets
+from tests.support.strategies import (ELEMENTWISE, any_nets, image_nets, recurrent_nets,
+                                      sequence_nets, vector_nets)
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -230,6 +232,8 @@ def torch_forward(layers, params: dict, x: "torch.Tensor", outs: dict) -> "torch
             y = torch.softmax(x, dim + 1 if dim >= 0 else dim)
         elif k in ("batchnorm2d", "batchnorm1d"):
             y = F.batch_norm(x, None, None, w, b, training=True, eps=o["eps"])
+        elif LAYERS.get(k) is not None and LAYERS[k].torch_call is not None:
+            y = _table_module(lay, params, x)
         else:
             raise AssertionError(f"no torch forward for {k}")
         if y is x:          # dropout (eval mode), or flatten of a flat input: a layer of its own
@@ -241,14 +245,39 @@ def torch_forward(layers, params: dict, x: "torch.Tensor", outs: dict) -> "torch
     return x
 
 
+def _table_module(lay, params: dict, x):
+    """A layer whose namesake the table calls itself (rnn, lstm, gru), with our parameter
+    tensors swapped in (``functional_call``) so that their gradients reach ``params``."""
+    d = LAYERS[lay.kind]
+    kwargs = d.torch_kwargs(dict(lay.options))
+    if d.torch_input:
+        kwargs[d.torch_input] = x.shape[-1]
+    module = getattr(torch.nn, d.torch)(**kwargs).double().train(d.torch_mode == "train")
+    prefix = f"{lay.name}."
+    own = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+    states = {k: v for k, v in own.items() if d.param_for(k).state}
+    weights = {k: v for k, v in own.items() if k not in states}
+    return d.torch_call(_Swapped(module, weights), (x,), states)
+
+
+class _Swapped:
+    """Calls ``module`` with ``weights`` in place of its own parameters."""
+
+    def __init__(self, module, weights):
+        self.module, self.weights = module, weights
+
+    def __call__(self, *args):
+        return torch.func.functional_call(self.module, self.weights, args)
+
+
 def torch_loss(kind, out, target, softmax_last):
-    """cross_entropy: −Σ p ln q (torch's cross_entropy with a probability target, summed:
-    for a single output vector its 'mean' is the same number); mse: MSELoss (mean)."""
+    """cross_entropy: torch's cross_entropy with a probability target and its default
+    'mean' over the positions (after a softmax, on log q); mse: MSELoss (mean)."""
     if kind == "mse":
         return F.mse_loss(out, target)
-    if softmax_last:
-        return -(target * torch.log(out)).sum()
-    return F.cross_entropy(out, target, reduction="sum")
+    if softmax_last:    # the softmax's own axis may not be torch's class axis 1
+        return -(target * torch.log(out)).sum() / (out.numel() // out.shape[1])
+    return F.cross_entropy(out, target)
 
 
 def torch_case(net, params, x):
@@ -339,19 +368,20 @@ def test_each_layer_option_agrees_with_autograd(kind, options, loss):
     compare_all(values, net, tp, tx, outs)
 
 
-def test_cross_entropy_on_a_spatial_output_sums_over_positions():
-    """On a (C, H, W) output, cross_entropy is −Σ p ln q over every position (the homework's
-    E = −Σ p ln q), which is torch's cross_entropy with reduction='sum', not its default mean
-    over the H·W positions. For a single vector, as in every seed problem, the two agree."""
+def test_cross_entropy_on_a_spatial_output_means_over_positions():
+    """On a (C, H, W) output, cross_entropy is torch's: its default 'mean' over the H·W
+    positions, and −Σ p ln q over every position with reduction: sum. For a single vector,
+    as in every seed problem, the two agree."""
     net = Net((2, 3, 4), (layer("conv2d", "c", out=3, kernel=1),))
     case = random_problem(net, 0, "cross_entropy")
     params, x, target = case.params, case.x, case.target
     values = gradient.solve(net.layers, params, x, loss="cross_entropy", target=target)
+    summed = gradient.solve(net.layers, params, x, loss="cross_entropy", target=target,
+                            loss_options={"reduction": "sum"})
     _, _, _, out = torch_case(net, params, x)
-    total = F.cross_entropy(out, T(target)[None], reduction="sum")
-    close(values["loss"], total, "loss")
-    mean = F.cross_entropy(out, T(target)[None])
-    assert values["loss"] == pytest.approx(12 * float(mean.detach()), rel=1e-12)
+    close(values["loss"], F.cross_entropy(out, T(target)[None]), "loss")
+    close(summed["loss"], F.cross_entropy(out, T(target)[None], reduction="sum"), "loss")
+    assert summed["loss"] == pytest.approx(12 * values["loss"], rel=1e-12)
 
 
 @settings(max_examples=examples(40))
@@ -365,14 +395,120 @@ def test_sgd_agrees_with_torch_optim_sgd(net, loss, lr, momentum, weight_decay, 
     got = sgd_step.solve(net.layers, params, x, target, loss=loss, lr=lr, momentum=momentum,
                          weight_decay=weight_decay, steps=steps)
     tp = {k: T(v).requires_grad_() for k, v in params.items()}
-    if not tp:
+    learned = [k for k in tp if k not in graph.states(net.layers, params)]   # not h0, c0
+    if not learned:
         return
-    opt = torch.optim.SGD(list(tp.values()), lr=lr, momentum=momentum,
+    opt = torch.optim.SGD([tp[k] for k in learned], lr=lr, momentum=momentum,
                           weight_decay=weight_decay)
     for _ in range(steps):
         opt.zero_grad()
         out = torch_forward(net.layers, tp, T(x)[None], {})
         torch_loss(loss, out, T(target)[None], ends_in_softmax(net.layers)).backward()
         opt.step()
+    for name in learned:
+        close(got[f"new.{name}"], tp[name], f"sgd new.{name.rpartition('.')[2]}")
+
+
+@settings(max_examples=examples(30))
+@given(net=recurrent_nets(), loss=st.sampled_from(["cross_entropy", "mse"]),
+       momentum=st.sampled_from([0.0, 0.9]), seed=st.integers(0, 2**16))
+def test_recurrent_stacks_agree_with_autograd_and_torch_optim(net, loss, momentum, seed):
+    """rnn / lstm / gru inside stacks: every output and gradient, then two SGD steps that
+    learn the weights and leave h0 and c0 alone, as torch.optim does."""
+    case = random_problem(net, seed, loss)
+    params, x, target = case.params, case.x, case.target
+    values = gradient.solve(net.layers, params, x, loss=loss, target=target)
+    tp, tx, outs, out = torch_case(net, params, x)
+    torch_loss(loss, out, T(target)[None], ends_in_softmax(net.layers)).backward()
+    compare_all(values, net, tp, tx, outs)
+    got = sgd_step.solve(net.layers, params, x, target, loss=loss, lr=0.1, momentum=momentum,
+                         steps=2)
+    learned = [k for k in tp if k not in graph.states(net.layers, params)]
+    tp = {k: T(v).requires_grad_() for k, v in params.items()}
+    opt = torch.optim.SGD([tp[k] for k in learned], lr=0.1, momentum=momentum)
+    for _ in range(2):
+        opt.zero_grad()
+        out = torch_forward(net.layers, tp, T(x)[None], {})
+        torch_loss(loss, out, T(target)[None], ends_in_softmax(net.layers)).backward()
+        opt.step()
+    for name in learned:
+        close(got[f"new.{name}"], tp[name], f"sgd new.{name.rpartition('.')[2]}")
+
+
+# ---- batched problems: N samples kept in every quantity, the loss reduced over them -------------
+
+@settings(max_examples=examples(60))
+@given(net=any_nets(), loss=st.sampled_from(["cross_entropy", "mse"]), n=st.integers(2, 4),
+       seed=st.integers(0, 2**16), reduction=st.sampled_from(["mean", "sum"]))
+def test_a_batched_problem_agrees_with_autograd(net, loss, n, seed, reduction):
+    """Every output and gradient of a batch of N against torch on the same (N, ...) input;
+    batchnorm takes its statistics over the N samples (train mode), as torch."""
+    rng = np.random.default_rng(seed)
+    params = random_problem(net, seed).params
+    x = rng.standard_normal((n, *net.input_shape))
+    out_shape = net.summary.output_shape
+    if loss == "cross_entropy":
+        target = np.moveaxis(rng.dirichlet(np.ones(out_shape[0]), (n, *out_shape[1:])), -1, 1)
+    else:
+        target = rng.standard_normal((n, *out_shape))
+    softmax_last = ends_in_softmax(net.layers)
+    if loss == "cross_entropy" and out_shape[0] == 1 and not softmax_last:
+        return          # refused at load: cross-entropy over one class is identically zero
+    values = gradient.solve(net.layers, params, x, loss=loss, target=target, batched=True,
+                            loss_options={"reduction": reduction})
+    tp = {k: T(v).requires_grad_() for k, v in params.items()}
+    tx = T(x).requires_grad_()
+    outs: dict = {}
+    out = torch_forward(net.layers, tp, tx, outs)
+    if loss == "mse":
+        E = F.mse_loss(out, T(target), reduction=reduction)
+    elif softmax_last:
+        E = -(T(target) * torch.log(out)).sum() / (n * out[0].numel() // out.shape[1]
+                                                   if reduction == "mean" else 1)
+    else:
+        E = F.cross_entropy(out, T(target), reduction=reduction)
+    E.backward()
+    close(values["loss"], E, "batched loss")
+    for lay in all_layers(net.layers):
+        close(values[lay.name], outs[lay.name], f"batched output {lay.kind}")
+        close(values[f"grad.{lay.name}"], outs[lay.name].grad, f"batched grad {lay.kind}")
+    close(values["grad.input"], tx.grad, "batched grad input")
     for name, p in tp.items():
-        close(got[f"new.{name}"], p, f"sgd new.{name.rpartition('.')[2]}")
+        close(values[f"grad.{name}"], p.grad, f"batched grad {name}")
+
+
+def test_class_index_targets_in_a_batch_agree_with_torch():
+    """A batch of 3 with class-index targets (shape (3,)) and label smoothing."""
+    net = Net((4,), (layer("linear", "fc", out=3),))
+    case = random_problem(net, 5)
+    x = case.rng.standard_normal((3, 4))
+    y = np.array([2.0, 0.0, 1.0])
+    values = gradient.solve(net.layers, case.params, x, loss="cross_entropy", target=y,
+                            batched=True, loss_options={"label_smoothing": 0.1})
+    tp = {k: T(v).requires_grad_() for k, v in case.params.items()}
+    E = F.cross_entropy(F.linear(T(x), tp["fc.weight"], tp["fc.bias"]),
+                        torch.tensor([2, 0, 1]), label_smoothing=0.1)
+    E.backward()
+    close(values["loss"], E, "index loss")
+    close(values["grad.fc.weight"], tp["fc.weight"].grad, "index grad weight")
+
+
+def test_batchnorm1d_over_a_batch_of_vectors_uses_the_batch_statistics():
+    """linear → batchnorm1d → relu → linear on a batch of 4 vectors: batchnorm's mean and
+    variance are over the 4 samples (train mode), as torch."""
+    net = Net((3,), (layer("linear", "a", out=5), layer("batchnorm1d", "bn"),
+                     layer("relu", "r"), layer("linear", "b", out=2)))
+    case = random_problem(net, 11)
+    x = case.rng.standard_normal((4, 3))
+    t = case.rng.standard_normal((4, 2))
+    values = gradient.solve(net.layers, case.params, x, loss="mse", target=t, batched=True)
+    tp = {k: T(v).requires_grad_() for k, v in case.params.items()}
+    outs: dict = {}
+    tx = T(x).requires_grad_()
+    E = F.mse_loss(torch_forward(net.layers, tp, tx, outs), T(t))
+    E.backward()
+    close(values["loss"], E, "bn batch loss")
+    close(values["bn"], outs["bn"], "bn batch output")
+    for name, p in tp.items():
+        close(values[f"grad.{name}"], p.grad, f"bn batch grad {name}")
+    close(values["grad.input"], tx.grad, "bn batch grad input")

@@ -13,6 +13,14 @@ behaves like its ``torch.nn`` namesake applied to a batch of one:
   acts on the last dimension, so it does not need a flattened input.
 - the activations, ``softmax`` and ``dropout``: shape kept, no parameters.
 - ``residual``   body(x) + shortcut(x), shortcut = identity when absent; both must agree.
+- the layers of ``engine/layers/more.py`` (embedding, layernorm, conv1d, convtranspose2d,
+  multiheadattention, gelu, elu, identity, and ``add``/``attention``, which read several
+  named quantities); their shapes are in that module and in the README.
+- any layer may read named quantities (``Layer.inputs``: network inputs or earlier layers)
+  instead of the previous output; a network may have several named inputs.
+- ``rnn``, ``lstm``, ``gru``  (T, I) → (T, D·hidden_size): one sequence, torch's ``output``;
+  torch's ``weight_ih_l0``... (see ``engine/layers/recurrent.py``). Their initial states
+  h0, c0 are given like parameters but not counted; mult-adds are count × T.
 
 The shape rules themselves are in the layer table (``hwcheck.engine.layers``); this module
 propagates shapes through them. H' and W' follow :func:`output_size`. Mult-adds follow torchinfo at batch size 1: a layer's
@@ -64,6 +72,7 @@ class Layer:
     body: tuple["Layer", ...] = ()
     shortcut: tuple["Layer", ...] | None = None
     given: Mapping[str, Any] = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()    # quantities read (`inputs:`); empty: the previous output
 
 
 @dataclass(frozen=True)
@@ -99,9 +108,15 @@ class Network:
     layers: tuple[Layer, ...]
     line: int = 0
     col: int = 0
+    inputs: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # named, if several
+
+    @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each network input's shape by quantity name: ``input``, or the named inputs."""
+        return dict(self.inputs) or {"input": self.input_shape}
 
     def summary(self) -> Summary:
-        return summarize(self.input_shape, self.layers)
+        return summarize(self.inputs or self.input_shape, self.layers)
 
 
 def normalise(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -124,6 +139,11 @@ def normalise(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
             raise NetworkError(f"{kind} needs `{opt.name}:`")
         if opt.type in ("pair", "pair0") and value is not None:
             value = pair(value)
+        if opt.type == "shape" and value is not None:
+            value = (int(value),) if isinstance(value, int) else tuple(int(v) for v in value)
+        if opt.type == "choice" and value not in opt.choices:
+            raise NetworkError(f"{kind} `{opt.name}` must be one of: "
+                               + ", ".join(opt.choices) + f"; got {value!r}")
         out[opt.name] = value
     if "stride" in out and out["stride"] is None:  # pools: stride defaults to the kernel
         out["stride"] = out["kernel"]
@@ -144,23 +164,57 @@ def walk(layers: Sequence[Layer], depth: int = 0) -> Iterator[tuple[Layer, int]]
             yield from walk(lay.shortcut or (), depth + 1)
 
 
-def summarize(input_shape: tuple[int, ...], layers: Sequence[Layer]) -> Summary:
-    """Propagate ``input_shape`` through ``layers``; a NetworkError names the layer that fails."""
-    shape = tuple(input_shape)
-    if not shape or any(type(d) is not int or d < 1 for d in shape):
-        raise NetworkError(f"input shape {shape} must be one or more whole numbers ≥ 1",
-                        hint="e.g. input: [3, 32, 32]")
+def summarize(input_shape, layers: Sequence[Layer]) -> Summary:
+    """Propagate ``input_shape`` through ``layers``; a NetworkError names the layer that fails.
+
+    ``input_shape`` is one shape (the quantity ``input``) or a mapping of named inputs to
+    shapes, the first of which feeds a first layer that names no ``inputs``.
+    """
+    named = dict(input_shape) if isinstance(input_shape, Mapping) else {"input": input_shape}
+    for shape in named.values():
+        shape = tuple(shape)
+        if not shape or any(type(d) is not int or d < 1 for d in shape):
+            raise NetworkError(f"input shape {shape} must be one or more whole numbers ≥ 1",
+                               hint="e.g. input: [3, 32, 32]")
+    env = {name: tuple(shape) for name, shape in named.items()}
     rows: list[LayerSummary] = []
-    out = _run(layers, shape, 0, rows)
-    return Summary(shape, out, tuple(rows), sum(r.params for r in rows),
+    first = next(iter(env))
+    out = _run(layers, env[first], 0, rows, env)
+    return Summary(env[first], out, tuple(rows), sum(r.params for r in rows),
                    sum(r.mult_adds for r in rows))
 
 
+# --- several named inputs (issue 12): where a layer reads its input from --------------------
+
+def _in_shape(lay: Layer, shape: tuple[int, ...], env: dict):
+    """The shape ``lay`` reads: the previous output's, the one it names in ``inputs:``, or,
+    for a layer with several inputs (add, attention), a tuple of the ones it names."""
+    d = LAYERS.get(lay.kind)
+    want = d.inputs if d is not None else ()
+    if want and len(lay.inputs) != len(want):
+        raise _fail(lay, f"reads {len(want)} inputs ({', '.join(want)}); its `inputs:` names "
+                         f"{len(lay.inputs)}",
+                    f"e.g. inputs: [{', '.join(want)}], each an input or an earlier layer")
+    if not want and len(lay.inputs) > 1:
+        raise _fail(lay, f"reads one input; its `inputs:` names {len(lay.inputs)}",
+                    "name one input or earlier layer, or use `add` to sum two")
+    for name in lay.inputs:
+        if name not in env:
+            raise _fail(lay, f"reads '{name}', which is no input and no earlier layer",
+                        "known here: " + ", ".join(env))
+    if want:
+        return tuple(env[n] for n in lay.inputs)
+    return env[lay.inputs[0]] if lay.inputs else shape
+
+
+# ---------------------------------------------------------------------------------------------
+
 def _run(layers: Sequence[Layer], shape: tuple[int, ...], depth: int,
-         rows: list[LayerSummary]) -> tuple[int, ...]:
+         rows: list[LayerSummary], env: dict) -> tuple[int, ...]:
     for lay in layers:
+        shape = _in_shape(lay, shape, env)
         if lay.kind == "residual":
-            shape = _residual(lay, shape, depth, rows)
+            shape = env[lay.name] = _residual(lay, shape, depth, rows, env)
             continue
         if lay.kind not in LAYERS:
             raise _fail(lay, f"unknown layer type {lay.kind!r}", "types: " + ", ".join(OPTIONS))
@@ -172,21 +226,23 @@ def _run(layers: Sequence[Layer], shape: tuple[int, ...], depth: int,
             raise _fail(lay, f"shrinks its input {shape} to {out}: a size collapses to zero "
                              "or below", "use a smaller kernel, stride or dilation, more "
                              "padding, or a larger input")
-        count = sum(math.prod(s) for s in params.values())
-        rows.append(LayerSummary(lay.name, lay.kind, depth, shape, out, count,
+        own = LAYERS[lay.kind].param_for
+        count = sum(math.prod(s) for n, s in params.items() if not own(n).state)
+        first = shape[0] if LAYERS[lay.kind].inputs else shape   # several: the first's shape
+        rows.append(LayerSummary(lay.name, lay.kind, depth, first, out, count,
                                  count * positions, params))
-        shape = out
+        shape = env[lay.name] = out
     return shape
 
 
 def _residual(lay: Layer, shape: tuple[int, ...], depth: int,
-              rows: list[LayerSummary]) -> tuple[int, ...]:
+              rows: list[LayerSummary], env: dict) -> tuple[int, ...]:
     """body(x) + shortcut(x): the container row first, then the body's and shortcut's rows."""
     at = len(rows)
     rows.append(None)  # type: ignore[arg-type]  # placeholder, filled once the shape is known
-    body = _run(lay.body, shape, depth + 1, rows)
+    body = _run(lay.body, shape, depth + 1, rows, env)
     identity = lay.shortcut is None
-    short = shape if identity else _run(lay.shortcut, shape, depth + 1, rows)
+    short = shape if identity else _run(lay.shortcut, shape, depth + 1, rows, env)
     if body != short:
         other = "the identity shortcut keeps" if identity else "the shortcut gives"
         raise _fail(lay, f"its body gives {body} but {other} {short}; they are added, so "

@@ -8,18 +8,22 @@ A submission that hits a limit becomes an error row, and the batch goes on.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import signal
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwcheck.errors import HwcheckError, UsageError
+from hwcheck.errors import HwcheckError
+from hwcheck.grading.guard import CpuLimit as _CpuLimit
+from hwcheck.grading.guard import _on_cpu_limit
 from hwcheck.grading import walk
 from hwcheck.grading.results import Submission
 
 PATTERNS = ("*.yaml", "*.yml")
+#: documents (grading.sources) in a folder; a .tex or .md counts only if it has a hwcheck
+#: mark, so a README beside the submissions is not graded as one
+DOCUMENTS = ("*.ipynb", "*.tex", "*.md")
 
 
 @dataclass(frozen=True)
@@ -30,22 +34,26 @@ class Limits:
 
 
 def collect(targets) -> list:
-    """Answers files named on the command line; a folder contributes every YAML under it.
-    An entry that must not be graded (a link, a FIFO, …) is a ``walk.Refused``."""
-    return walk.collect(targets, PATTERNS)
+    """Answers files named on the command line; a folder contributes every YAML under it,
+    and every document (DOCUMENTS) that is a submission. An entry that must not be graded
+    (a link, a FIFO, …) is a ``walk.Refused``: it becomes an error row."""
+    return walk.collect(targets, PATTERNS, DOCUMENTS, _submission)
 
 
-class _CpuLimit(Exception):
-    pass
-
-
-def _on_cpu_limit(signum, frame):
-    raise _CpuLimit()
+def _submission(path: Path) -> bool:
+    """A regular file named like a document (walk.py has refused links and FIFOs)."""
+    if path.suffix == ".ipynb":
+        return True
+    try:
+        with path.open("rb") as fh:
+            return b"hwcheck" in fh.read(4 << 20)
+    except OSError:
+        return True   # unreadable: graded, so that its row says why
 
 
 _GRADER = None
-_STOP = {signal.SIGINT, signal.SIGTERM}
 _LIMITS = Limits()
+_STOP = {signal.SIGINT, signal.SIGTERM}
 
 
 def _init_worker(limits: Limits) -> None:
@@ -115,8 +123,10 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
                identities: list | None = None) -> list[Submission]:
     """Grade every file, in order of ``files``; ``on_done(submission)`` after each.
     ``identities``: one per file (grading/identity.py), or None."""
-    identities = identities or [None] * len(files)
     global _GRADER, _LIMITS
+    identities = identities or [None] * len(files)
+    import multiprocessing as mp   # only a batch needs it (one file is graded in-process)
+
     jobs = max(1, min(jobs or min(os.cpu_count() or 1, 2), len(files)))
     # Even one file goes to a forked worker: only there do the memory cap and the
     # wall-clock watchdog hold. Without fork (not Linux), the CPU timer is all we have.
@@ -138,6 +148,8 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
 
 
 def _pooled(files, jobs, limits: Limits, on_done, identities) -> list[Submission]:
+    import multiprocessing as mp
+
     ctx = mp.get_context("fork")
     results: dict[int, Submission] = {}
     todo = deque()

@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from hwcheck.errors import FormulaError
-from hwcheck.grading import compare
+from hwcheck.grading import compare, fingerprints
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.answers import (YAML11_WORDS, AnswerSheet, InvalidAnswer, is_blank,
-                                     read_answers, to_array, written_precision)
+                                     to_array, written_precision)
 from hwcheck.grading import identity as ids
 from hwcheck.grading.compare import Slip
 from hwcheck.grading.identity import Identity
+from hwcheck.grading.sources import read_sheet
 from hwcheck.grading.numeric_text import read_numbers
 from hwcheck.kinds import instances, slips, solve_spec
 from hwcheck.grading.results import (Note, PartResult, ProblemResult, RubricMatch, Submission,
@@ -54,8 +55,10 @@ class Grader:
 
     def grade_file(self, path: str | Path, display: str | None = None,
                    identity: Identity | None = None) -> Submission:
-        """Grade one answers file. An unreadable file raises HwcheckError."""
-        return self.grade_sheet(read_answers(path, self.specs, display), identity)
+        """Grade one answers file (YAML, or a document: ``sources.SOURCES``). An unreadable
+        file raises HwcheckError. ``identity``: see ``grade_sheet``."""
+        sub = self.grade_sheet(read_sheet(path, self.specs, display), identity)
+        return _with(sub, digest=fingerprints.file_digest(path))
 
     def grade_sheet(self, sheet: AnswerSheet, identity: Identity | None = None) -> Submission:
         """``identity``: the grader's (identity.py), which keys per-student variants; None
@@ -81,6 +84,11 @@ class Grader:
                           max_score=float(sum(p.max_score for p in problems)),
                           problems=problems, notices=notices)
 
+    def grade_problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
+        """One problem of ``sheet`` (the Python API checks one problem at a time)."""
+        with np.errstate(all="ignore"):
+            return self._problem(spec, sheet, sheet.student)
+
     def _problem(self, spec, sheet: AnswerSheet, student: str | None) -> ProblemResult:
         done: dict = {}   # part name → (result, student value per instance or None)
         indexing = sheet.indexing
@@ -93,7 +101,10 @@ class Grader:
                              float(spec.points), parts, seed, sheet.problem_lines.get(spec.id, 0))
 
     def _part(self, spec, part, node, student, done, indexing: int = 1):
-        base = dict(name=part.name, max_score=float(part.points), score=0.0)
+        base = dict(name=part.name, max_score=float(part.points), score=0.0,
+                    fingerprint=self.cached(("fingerprint", spec.id, part.name, student),
+                                            lambda: fingerprints.of_part(self, spec, part,
+                                                                         student)))
         if node is None or is_blank(node):
             where = dict(line=node.line, col=node.col) if node is not None else {}
             return PartResult(status="missing", feedback="No answer given.", **base,

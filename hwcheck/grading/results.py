@@ -89,6 +89,17 @@ Detail = Union[Note, EntryMismatch, MoreMismatches, Counterexample]
 
 
 @dataclass(frozen=True)
+class Fingerprint:
+    """Short hashes of what a part was graded against, so that a regrade can say why a
+    result changed (``grading.regrade``). Withheld in the hidden view: a hash of a small
+    integer key could be inverted by trying every integer."""
+
+    key: str          # the key's value on the spec's instance (or a text part's rubric)
+    tolerance: str    # the tolerance the part was compared with
+    mistakes: str     # the spec's known mistakes for the part
+
+
+@dataclass(frozen=True)
 class PartResult:
     name: str
     status: str                  # one of STATUSES
@@ -109,6 +120,7 @@ class PartResult:
     tolerance: object | None = None  # a numeric part's spec Tolerance: the precision it expects
     read_as: str | None = None    # the canonical formula graded, when it differs from answer
     notes: tuple[str, ...] = ()   # how the reader took an ambiguity; what it dropped
+    fingerprint: Fingerprint | None = None
 
 
 @dataclass(frozen=True)
@@ -142,11 +154,22 @@ class Submission:
     notices: tuple[Notice, ...] = ()
     error: str | None = None      # the file could not be graded at all
     key_withheld: bool = False    # this is the --hide-expected view (see withhold_key)
+    digest: str | None = None     # a short hash of the answers file's bytes (for regrades)
 
     @property
     def failing(self) -> bool:
         return self.error is not None or any(
             p.status in FAILING for pr in self.problems for p in pr.parts)
+
+
+@dataclass(frozen=True)
+class ClassAnalysis:
+    """What a class report shows beside the submissions: mined clusters of unexplained
+    wrong answers (``grading.mining``) and, for a regrade, the changes
+    (``grading.regrade``; None when there is no earlier report)."""
+
+    clusters: tuple = ()
+    changes: tuple | None = None
 
 
 def withhold_key(sub: Submission) -> Submission:
@@ -172,7 +195,7 @@ def _withheld_part(part: PartResult) -> PartResult:
     feedback = WITHHELD_FEEDBACK if part.feedback_reveals_key and part.feedback else \
         part.feedback
     return replace(part, expected=None, details=tuple(details), rubric=(), feedback=feedback,
-                   feedback_reveals_key=False)
+                   feedback_reveals_key=False, fingerprint=None)
 
 
 def exit_code(submissions, min_score: float | None = None) -> int:

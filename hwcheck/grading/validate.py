@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwcheck.grading.answers import AnswerSheet, read_answers
+from hwcheck.grading.answers import AnswerSheet
+from hwcheck.grading.sources import SOURCES, read_sheet
 from hwcheck.errors import HwcheckError
 from hwcheck.grading.grader import Grader
 from hwcheck.grading.walk import Refused, display, walk
@@ -32,6 +33,9 @@ def validate(paths, specs: dict) -> list[Check]:
             checks.append(Check(display(path.path), 0, False, path.reason))
             continue
         try:
+            if path.suffix.lower() in SOURCES:   # a notebook or document: answers only
+                checks.extend(_check_answers(path, specs))
+                continue
             root = load_file(path, display=display(path))
             if root.kind == "map" and "kind" in root.value and "parts" in root.value:
                 checks.extend(check_spec(load_spec(path)))
@@ -79,7 +83,7 @@ def _grade_one(grader: Grader, spec: Spec, part: str, node):
 
 
 def _check_answers(path: Path, specs: dict) -> list[Check]:
-    sheet = read_answers(path, specs, display(path))
+    sheet = read_sheet(path, specs, display(path))
     checks = [Check(sheet.file, n.line, False, f"{n.message}" + (f" (hint: {n.hint})"
                                                                  if n.hint else ""))
               for n in sheet.notices]

@@ -43,9 +43,10 @@ def display(path) -> str:
     return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xdc00:02x}", os.fsdecode(path))
 
 
-def collect(targets, patterns) -> list:
+def collect(targets, patterns, documents=(), is_submission=None) -> list:
     """Answers files named on the command line (``Path``), or ``Refused`` entries; a folder
-    contributes every entry under it whose name matches ``patterns``."""
+    contributes every entry under it whose name matches ``patterns``, and every regular
+    file named like ``documents`` for which ``is_submission(path)`` holds."""
     out: list = []
     for target in targets:
         path = Path(target)
@@ -58,15 +59,16 @@ def collect(targets, patterns) -> list:
             out.append(Refused(path, f"cannot be read: {exc.strerror}"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            if _wanted(path.name, patterns):
+            if _wanted(path.name, (*patterns, *documents)):
                 # `grade answers.yaml` that is a folder: a submission is one file there
                 out.append(Refused(path, "is a folder, not an answers file"))
                 continue
-            found = walk(path, patterns)
+            found = walk(path, patterns, documents, is_submission)
             if not found:
-                raise UsageError(f"no {patterns[0]} answers files under {display(path)}",
-                                 file=display(path),
-                                 hint="put each submission in its own .yaml file")
+                more = " (nor notebooks, .tex or .md with hwcheck marks)" if documents else ""
+                raise UsageError(f"no {patterns[0]} answers files under {display(path)}"
+                                 + more, file=display(path),
+                                 hint="put each submission in its own file")
             out.extend(found)
         else:
             out.append(_entry(path, st) or path)
@@ -95,7 +97,7 @@ def _links_to_folder(path: Path) -> bool:
         return False
 
 
-def walk(root: Path, patterns) -> list:
+def walk(root: Path, patterns, documents=(), is_submission=None) -> list:
     """Every entry under ``root`` named like ``patterns``: a ``Path``, or a ``Refused``."""
     found: list = []
     stack = [(root, 0)]
@@ -109,7 +111,8 @@ def walk(root: Path, patterns) -> list:
             continue
         for entry in entries:
             path = Path(entry.path)
-            wanted = _wanted(entry.name, patterns)
+            document = not _wanted(entry.name, patterns) and _wanted(entry.name, documents)
+            wanted = document or _wanted(entry.name, patterns)
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError as exc:
@@ -117,11 +120,17 @@ def walk(root: Path, patterns) -> list:
                     found.append(Refused(path, f"cannot be read: {exc.strerror}"))
                 continue
             if stat.S_ISDIR(st.st_mode):
+                if entry.name == ".ipynb_checkpoints":     # Jupyter's autosaves
+                    continue
                 if depth + 1 > MAX_DEPTH:
                     found.append(Refused(path, f"folders nested deeper than {MAX_DEPTH} "
                                                "levels; not walked"))
                 else:
                     stack.append((path, depth + 1))
             elif wanted or (stat.S_ISLNK(st.st_mode) and _links_to_folder(path)):
-                found.append(_entry(path, st) or path)
+                refused = _entry(path, st)
+                if refused is not None:
+                    found.append(refused)
+                elif not document or is_submission is None or is_submission(path):
+                    found.append(path)   # (a README.md without hwcheck marks is not one)
     return sorted(found, key=lambda e: (e.path if isinstance(e, Refused) else e).parts)

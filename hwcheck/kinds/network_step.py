@@ -16,49 +16,24 @@ from hwcheck.engine.graph import SOFTMAX_DIAGONAL
 from hwcheck.engine.layers import initial_params
 from hwcheck.engine.network import walk
 from hwcheck.engine.solvers import Solution
-from hwcheck.engine.solvers.gradient import LOSSES
 from hwcheck.engine.solvers.sgd_step import ASCENT
 from hwcheck.errors import SpecError
 from hwcheck.kinds import KindSlip, ProblemKind, naming
 from hwcheck.kinds.sections import INPUT, NAMING, NETWORK, TARGET, Section
+from hwcheck.kinds.training import (BATCH, LOSS, OPTIMIZER, batch_size, check_applies,
+                                    read_loss, read_optimizer, read_target)
 from hwcheck.spec import readers
 from hwcheck.spec.instance import Instance, draw, make_instance
 from hwcheck.spec.network import parse_network
 from hwcheck.spec.schema_defs import ref
 from hwcheck.spec.yamlio import Node
 
-#: torch.optim.SGD's options and the defaults a spec gets (lr has none in torch; 0.01 here).
-SGD_DEFAULTS = {"lr": 0.01, "momentum": 0.0, "weight_decay": 0.0, "steps": 1}
 UPSTREAM_KEYS = ("at", "value")
 
 WRONG_SIGN = KindSlip(ASCENT, "sgd-wrong-sign",
-                      "The step went uphill: you added lr·gradient. "
-                      "SGD subtracts it: θ' = θ − lr·∂E/∂θ.")
-
-
-def loss_name(node: Node) -> str:
-    name = readers.name(node, "loss")
-    if name not in LOSSES:
-        raise readers.unknown(node, name, LOSSES, "loss")
-    return name
-
-
-def sgd_options(node: Node) -> dict:
-    """``optimizer: {sgd: {...}}`` → the keyword arguments of the SGD solver."""
-    readers.no_unknown(node, ("sgd",), "optimizer")
-    sgd = readers.required(node, "sgd", "optimizer")
-    opts = dict(SGD_DEFAULTS)
-    readers.mapping(sgd, "`optimizer.sgd`")
-    readers.no_unknown(sgd, SGD_DEFAULTS, "sgd option")
-    for key, val in sgd.items():
-        value = readers.number(val, what=f"sgd {key}:")
-        if key == "steps" and (value != int(value) or value < 1):
-            raise val.error(f"sgd steps must be a whole number of at least 1; got {val.value}",
-                            cls=SpecError)
-        if value < 0:
-            raise val.error(f"sgd {key} must not be negative; got {val.value}", cls=SpecError)
-        opts[key] = int(value) if key == "steps" else value
-    return opts
+                      "The step went uphill: you added the update instead of subtracting "
+                      "it. SGD steps down: θ' = θ − lr·∂E/∂θ (every optimizer subtracts "
+                      "its update).")
 
 
 def _upstream_check(node: Node) -> None:
@@ -68,28 +43,11 @@ def _upstream_check(node: Node) -> None:
     readers.required(node, "value", "upstream")
 
 
-LOSS = Section("loss", {"enum": list(LOSSES),
-                        "description": "cross_entropy against a probability target, or mse"},
-               loss_name, "loss: cross_entropy (or mse)")
 UPSTREAM = Section("upstream", {
     "type": "object", "required": list(UPSTREAM_KEYS), "additionalProperties": False,
     "description": "without a loss: the gradient that arrives at a layer",
     "properties": {"at": {"type": "string", "description": "the layer's name"},
                    "value": ref("given_value")}}, _upstream_check)
-OPTIMIZER = Section("optimizer", {
-    "type": "object", "required": ["sgd"], "additionalProperties": False,
-    "description": "the optimiser of an sgd_step problem",
-    "properties": {"sgd": {
-        "type": "object", "additionalProperties": False,
-        "properties": {
-            "lr": {"type": "number", "minimum": 0, "default": SGD_DEFAULTS["lr"],
-                   "description": "learning rate"},
-            "momentum": {"type": "number", "minimum": 0, "default": SGD_DEFAULTS["momentum"]},
-            "weight_decay": {"type": "number", "minimum": 0,
-                             "default": SGD_DEFAULTS["weight_decay"]},
-            "steps": {"type": "integer", "minimum": 1, "default": SGD_DEFAULTS["steps"]}}}}},
-    sgd_options, "optimizer: {sgd: {lr: 0.01}}")
-
 
 _NETWORKS: dict = {}
 _MAX_NETWORKS = 512
@@ -132,13 +90,18 @@ class _Inputs:
     target: np.ndarray | None
     upstream: np.ndarray | None
     upstream_at: str | None
+    loss_options: dict | None = None
+    batched: bool = False
 
 
 def _inputs(spec, inst: Instance) -> _Inputs:
     net = network(spec, inst)
     summary = net.summary()
     params = parameters(net, summary, inst)
-    x = draw(spec.section("input"), net.input_shape, inst, "input")
+    batch = batch_size(spec, inst)
+    lead = (batch,) if batch else ()
+    x = _input_values(spec.section("input"), net, inst, lead)
+    _check_indices(spec.section("input"), net, x)
     loss_node, target_node = spec.section("loss"), spec.section("target")
     upstream_node = spec.section("upstream")
     if loss_node is not None:
@@ -148,8 +111,11 @@ def _inputs(spec, inst: Instance) -> _Inputs:
         if upstream_node is not None:
             raise upstream_node.error("give `loss:` and `target:`, or `upstream:`, not both",
                                       cls=SpecError)
-        target = draw(target_node, summary.output_shape, inst, "target")
-        return _Inputs(net, summary, params, x, loss_name(loss_node), target, None, None)
+        loss, options = read_loss(loss_node)
+        check_applies(loss_node, loss, net.layers, summary.output_shape)
+        target = read_target(target_node, loss, summary.output_shape, batch, inst)
+        return _Inputs(net, summary, params, x, loss, target, None, None, options,
+                       bool(batch))
     if target_node is not None:
         raise target_node.error("`target:` is read only with a `loss:`", cls=SpecError,
                                 hint="add loss: cross_entropy or loss: mse")
@@ -163,15 +129,50 @@ def _inputs(spec, inst: Instance) -> _Inputs:
         raise at_node.error(f"no layer named '{at}'", cls=SpecError,
                             hint=readers.suggest(at, names, "layers"))
     shape = summary.layers[names.index(at)].output_shape
-    up = draw(upstream_node.value["value"], shape, inst, "upstream")
-    return _Inputs(net, summary, params, x, None, None, up, at)
+    up = draw(upstream_node.value["value"], lead + tuple(shape), inst, "upstream")
+    return _Inputs(net, summary, params, x, None, None, up, at, None, bool(batch))
+
+
+def _input_values(node: Node, net, inst: Instance, lead: tuple = ()):
+    """The network's input, or with several named inputs (``network.input: {q: …, k: …}``)
+    the mapping ``input: {q: VALUE, k: VALUE}``, each value an array or a seeded draw."""
+    if not net.inputs:
+        return draw(node, lead + tuple(net.input_shape), inst, "input")
+    names = list(net.inputs)
+    if node.kind != "map" or set(node.value) != set(names):
+        raise node.error("the network has the named inputs " + ", ".join(names)
+                         + "; `input:` gives one value for each", cls=SpecError,
+                         hint="e.g. input: {" + ", ".join(f"{n}: [...]" for n in names) + "}")
+    return {n: draw(node.value[n], lead + tuple(net.inputs[n]), inst, n) for n in names}
+
+
+def _check_indices(node: Node, net, x) -> None:
+    """A layer that takes integer indices (embedding) straight from a network input gets
+    whole numbers in its range, or the spec is refused here, at the input."""
+    from hwcheck.engine.layers import LAYERS
+    from hwcheck.engine.ops.embedding import as_indices
+
+    values = x if isinstance(x, dict) else {"input": x}
+    first = next(iter(values))
+    for i, lay in enumerate(net.layers):
+        d = LAYERS.get(lay.kind)
+        src = lay.inputs[0] if lay.inputs else first if i == 0 else None
+        if d is None or d.indices is None or src not in values:
+            continue
+        bound = lay.options[d.indices]
+        try:
+            as_indices(values[src], bound)
+        except ValueError as err:
+            raise node.error(f"{lay.kind} '{lay.name}' reads {src}: {err}", cls=SpecError,
+                             hint=f"give whole numbers from 0 to {bound - 1}, e.g. "
+                                  f"{{random: integers, low: 0, high: {bound - 1}}}") from None
 
 
 def _check(spec) -> None:
     inst = make_instance(spec)
     _inputs(spec, inst)
     if spec.section("optimizer") is not None:
-        sgd_options(spec.section("optimizer"))
+        read_optimizer(spec.section("optimizer"))
     naming.check(spec, inst)
 
 
@@ -180,7 +181,8 @@ def _gradient(spec, inst: Instance, variants) -> Solution:
 
     i = _inputs(spec, inst)
     values = gradient.solve(i.net.layers, i.params, i.x, loss=i.loss, target=i.target,
-                            upstream=i.upstream, upstream_at=i.upstream_at, variants=variants)
+                            upstream=i.upstream, upstream_at=i.upstream_at, variants=variants,
+                            loss_options=i.loss_options, batched=i.batched)
     return naming.named(spec, inst, values, {"summary": i.summary})
 
 
@@ -188,13 +190,15 @@ def _sgd_step(spec, inst: Instance, variants) -> Solution:
     from hwcheck.engine.solvers import sgd_step
 
     i = _inputs(spec, inst)
+    name, options, steps = read_optimizer(spec.section("optimizer"))
     values = sgd_step.solve(i.net.layers, i.params, i.x, i.target, loss=i.loss,
-                            variants=variants, **sgd_options(spec.section("optimizer")))
+                            optimizer=name, steps=steps, variants=variants,
+                            loss_options=i.loss_options, batched=i.batched, **options)
     return naming.named(spec, inst, values, {"summary": i.summary})
 
 
 GRADIENT = ProblemKind(
-    "gradient", requires=(NETWORK, INPUT), accepts=(LOSS, TARGET, UPSTREAM, *NAMING),
+    "gradient", requires=(NETWORK, INPUT), accepts=(LOSS, TARGET, UPSTREAM, BATCH, *NAMING),
     solve=_gradient, check=_check,
     schema={"oneOf": [{"required": ["loss", "target"], "properties": {"upstream": False}},
                       {"required": ["upstream"],
@@ -202,5 +206,5 @@ GRADIENT = ProblemKind(
     variants=(SOFTMAX_DIAGONAL,), random_instances=2)
 
 SGD_STEP = ProblemKind(
-    "sgd_step", requires=(NETWORK, INPUT, LOSS, TARGET, OPTIMIZER), accepts=NAMING,
+    "sgd_step", requires=(NETWORK, INPUT, LOSS, TARGET, OPTIMIZER), accepts=(BATCH, *NAMING),
     solve=_sgd_step, check=_check, variants=(SOFTMAX_DIAGONAL, ASCENT), slips=(WRONG_SIGN,))

@@ -36,7 +36,12 @@ _ENTRY = {"type": "object", "required": ["quantity"], "additionalProperties": Fa
 
 NETWORK = Section("network", ref("network"), _mapping("`network:`"),
                   "network: {input: [2], layers: [linear: {out: 2}]}")
-INPUT = Section("input", {**ref("given_value"), "description": "the network's input"},
+INPUT = Section("input", {
+    "anyOf": [ref("given_value"),
+              {"type": "object", "minProperties": 1, "not": {"required": ["random"]},
+               "additionalProperties": ref("given_value")}],
+    "description": "the network's input; for named inputs (network.input: {q: …}) one "
+                   "value per name, e.g. {q: [[1, 0]], k: {random: normal}}"},
                 example="input: [1, 1], or input: {random: normal, seed: 1}")
 TARGET = Section("target", {**ref("given_value"), "description": "the loss's target"},
                  example="target: [0.3, 0.7]")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -18,28 +18,37 @@ class Format:
     name: str
     module: str            # hwcheck.report.<module>
     single: bool = False   # renders one submission only (Gradescope grades one per run)
+    analysis: bool = False  # shows a ClassAnalysis (mined clusters, regrade changes)
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("text", "grade_text"),
-    Format("json", "grade_json"),
+    Format("text", "grade_text", analysis=True),
+    Format("json", "grade_json", analysis=True),
     Format("junit", "junit"),
     Format("gradescope", "gradescope", single=True),
     Format("github", "github"),
     Format("csv", "csv_report"),
+    Format("html", "html", analysis=True),
 )}
 
 
 def render(fmt: str, submissions, *, hide_expected: bool = False,
-           file_name_root: str | None = None, console=None) -> str:
+           file_name_root: str | None = None, console=None, analysis=None) -> str:
     """The ``grade`` report in format ``fmt``. Text is drawn on ``console`` (colour and
-    width of a terminal) and captured; without one, plain text 80 columns wide."""
+    width of a terminal) and captured; without one, plain text 80 columns wide.
+    ``analysis`` (a ``ClassAnalysis``) goes to the formats that show one; the hidden view
+    gets no mined clusters, which describe wrong answers by their distance to the key."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}")
     # Each format imports only its own renderer: rich is loaded for text alone.
     module = importlib.import_module(f"{__name__}.{FORMATS[fmt].module}")
+    extra = {}
+    if FORMATS[fmt].analysis and analysis is not None:
+        if hide_expected:
+            analysis = replace(analysis, clusters=())
+        extra["analysis"] = analysis
     if fmt != "text":
-        return module.render(submissions, hide_expected=hide_expected)
+        return module.render(submissions, hide_expected=hide_expected, **extra)
     if console is None:
         from rich.console import Console
 
@@ -47,5 +56,5 @@ def render(fmt: str, submissions, *, hide_expected: bool = False,
                           emoji=False)
     with console.capture() as captured:
         module.render(submissions, console, hide_expected=hide_expected,
-                      file_name_root=file_name_root)
+                      file_name_root=file_name_root, **extra)
     return captured.get()

@@ -86,6 +86,10 @@ def part_doc(part, key_withheld: bool = False) -> dict:
     doc["notes"] = list(part.notes)
     if part.tolerance is not None:
         doc["precision"] = precision_text(part.tolerance)
+    if part.fingerprint is not None:   # for a later --against (grading.regrade)
+        doc["fingerprint"] = {"key": part.fingerprint.key,
+                              "tolerance": part.fingerprint.tolerance,
+                              "mistakes": part.fingerprint.mistakes}
     return doc
 
 
@@ -103,20 +107,44 @@ def submission_doc(sub) -> dict:
         if sub.student is not None:
             doc["student"] = sub.student
         return doc
-    return {
+    doc = {
         "file": sub.file, "student": sub.student,
         "score": num(sub.score), "max_score": num(sub.max_score),
         "problems": [problem_doc(p, sub.key_withheld) for p in sub.problems],
         "notices": [{"message": n.message, "line": n.line or None, "col": n.col or None,
                      "hint": n.hint} for n in sub.notices],
     }
+    if sub.digest is not None:
+        doc["digest"] = sub.digest
+    return doc
 
 
-def render(submissions, *, hide_expected: bool = False) -> str:
+def cluster_doc(c) -> dict:
+    return {"problem": c.problem, "part": c.part, "size": c.size,
+            "students": list(c.students), "example": c.example, "value": value(c.value),
+            "differs": c.differs, "name": c.name, "entry": c.entry, "spec": c.spec_file}
+
+
+def change_doc(c) -> dict:
+    return {"file": c.file, "student": c.student, "problem": c.problem or None,
+            "part": c.part or None, "old_status": c.old_status, "new_status": c.new_status,
+            "old_score": num(c.old_score), "new_score": num(c.new_score), "why": list(c.why),
+            "old_diagnosis": c.old_diagnosis, "new_diagnosis": c.new_diagnosis}
+
+
+def render(submissions, *, hide_expected: bool = False, analysis=None) -> str:
     """One submission → its object, indented; several → ``{"submissions": [...]}`` with one
-    compact submission per line (a class's report stays a few MB, and greppable)."""
+    compact submission per line (a class's report stays a few MB, and greppable). With an
+    ``analysis``: ``clusters`` (mined mistakes) and, for a regrade, ``changes``."""
     subs = view(submissions, hide_expected)
+    extra = {}
+    if analysis is not None:
+        if len(subs) != 1 or analysis.clusters:
+            extra["clusters"] = [cluster_doc(c) for c in analysis.clusters]
+        if analysis.changes is not None:
+            extra["changes"] = [change_doc(c) for c in analysis.changes]
     if len(subs) == 1:
-        return dumps(submission_doc(subs[0])) + "\n"
+        return dumps({**submission_doc(subs[0]), **extra}) + "\n"
     lines = ",\n".join(dumps(submission_doc(s), indent=None) for s in subs)
-    return '{"submissions": [\n' + lines + "\n]}\n"
+    tail = "".join(f',\n"{k}": {dumps(v, indent=None)}' for k, v in extra.items())
+    return '{"submissions": [\n' + lines + "\n]" + tail + "}\n"

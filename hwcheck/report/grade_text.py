@@ -82,13 +82,19 @@ def notice_line(file: str, notice) -> Text:
 
 
 def render(submissions: Sequence, console, *, hide_expected: bool = False,
-           file_name_root: str | None = None) -> None:
-    """One submission in detail; several as one line each plus a class summary.
+           file_name_root: str | None = None, analysis=None) -> None:
+    """One submission in detail; several as one line each plus a class summary; for a
+    regrade (``analysis.changes``), only what changed.
 
     ``file_name_root`` is stripped from the front of file names, so a batch shows
     ``ada.yaml`` rather than ``/long/path/submissions/ada.yaml``.
     """
     subs = view(submissions, hide_expected)
+    if analysis is not None and analysis.changes is not None:
+        from hwcheck.report.changes_text import render as render_changes
+
+        render_changes(analysis.changes, len(subs), console, file_name_root)
+        return
     if len(subs) == 1:
         _detailed(subs[0], console, _name(subs[0].file, file_name_root))
         return
@@ -129,6 +135,11 @@ def _panel(problem, key_withheld: bool) -> Panel:
                            "bold " + _score_style(problem.score, problem.max_score)))
     return Panel(_parts_table(problem.parts, key_withheld), title=title, title_align="left",
                  box=box.ROUNDED, padding=(0, 1))
+
+
+def problem_panel(problem, key_withheld: bool = False) -> Panel:
+    """One problem's panel on its own (``hwcheck.check`` shows it in a terminal)."""
+    return _panel(problem, key_withheld)
 
 
 def _score_style(score, max_score) -> str:
@@ -261,25 +272,6 @@ def _class_summary(subs, console) -> None:
         ("" if errors == 1 else "s")
     passing = sum(not s.failing for s in graded)
     console.print(Text(tally + f", {passing} with nothing failing", style="bold"))
-    _diagnoses(graded, console)
-
-
-def _diagnoses(graded, console) -> None:
-    seen: Counter = Counter()
-    example: dict[str, str] = {}
-    for sub in graded:
-        for pr in sub.problems:
-            for p in pr.parts:
-                if p.diagnosis:
-                    seen[p.diagnosis] += 1
-                    example.setdefault(p.diagnosis, f"{pr.id} {p.name}")
-    if not seen:
-        return
-    table = Table(box=box.SIMPLE_HEAD, title="Most common diagnoses", title_justify="left",
-                  title_style="bold", header_style="bold", show_edge=False)
-    table.add_column("diagnosis", overflow="fold")
-    table.add_column("count", justify="right", no_wrap=True)
-    table.add_column("example part", overflow="fold")
-    for slug, count in seen.most_common(5):
-        table.add_row(safe(slug), str(count), safe(example[slug]))
-    console.print(Group(Text(""), table))
+    from hwcheck.report import class_text   # it imports this module: imported late
+    class_text.histograms(graded, console)
+    class_text.diagnoses(graded, console)

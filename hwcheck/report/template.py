@@ -1,4 +1,5 @@
-"""``hwcheck template``: an answers skeleton with a comment per part."""
+"""``hwcheck template``: an answers skeleton with a comment per part (YAML here; the
+documents in ``template_docs``, one row each in ``TEMPLATES``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,18 @@ import numpy as np
 
 from hwcheck.kinds import solve_spec
 from hwcheck.report.precision import precision_text
+
+
+#: ``hwcheck template --format``: each format's module and function (specs → text)
+TEMPLATES = {"yaml": ("template", "skeleton"), "ipynb": ("template_docs", "notebook"),
+             "tex": ("template_docs", "latex"), "md": ("template_docs", "markdown")}
+
+
+def render_template(fmt: str, specs) -> str:
+    import importlib
+
+    module, function = TEMPLATES[fmt]
+    return getattr(importlib.import_module(f"hwcheck.report.{module}"), function)(specs)
 
 
 def skeleton(specs) -> str:

@@ -15,14 +15,15 @@ import re
 from typing import Any, Mapping
 
 from hwcheck.errors import FormulaError, SpecError
-from hwcheck.engine.layers import RESERVED
+from hwcheck.engine.layers import LAYERS, RESERVED
 from hwcheck.engine.network import (GIVEN, OPTIONS, REQUIRED, Layer, Network, NetworkError, Option,
-                                    normalise)
+                                    normalise, walk)
 from hwcheck.formula.notation import int_expr
 from hwcheck.spec.yamlio import Node
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 _RESIDUAL_KEYS = ("layers", "shortcut")
+_NOT_INPUTS = tuple(n for n in RESERVED if n != "input")   # an input may be called input
 
 
 def parse_network(node: Node, sizes: Mapping[str, int] | None = None) -> Network:
@@ -42,14 +43,33 @@ def parse_network(node: Node, sizes: Mapping[str, int] | None = None) -> Network
                          ("layers", "layers: [flatten, linear: {out: 10}]")):
         if key not in node.value:
             raise _err(node, f"`network` has no `{key}:`", f"add {example}")
-    shape = _input(node.value["input"], sizes)
-    parser = _Parser(sizes, _explicit_names(node.value["layers"]))
-    net = Network(shape, parser.layers(node.value["layers"], "network"), node.line, node.col)
+    named = _named_inputs(node.value["input"], sizes)
+    shape = next(iter(named.values())) if named else _input(node.value["input"], sizes)
+    parser = _Parser(sizes, _explicit_names(node.value["layers"]) | set(named))
+    parser.seen.update({name: node.value["input"].line for name in named})
+    net = Network(shape, parser.layers(node.value["layers"], "network"), node.line, node.col,
+                  named)
     try:
-        net.summary()
+        summary = net.summary()
     except NetworkError as err:
         raise _located(err, node.file, node.line, node.col) from None
+    _check_given(net, summary)
     return net
+
+
+def _check_given(net: Network, summary) -> None:
+    """A given value that these options do not create (``weight_ih_l2`` of a 2-layer LSTM,
+    ``weight_hh_l0_reverse`` of a one-way GRU) would be silently unused: refuse it."""
+    rows = {row.name: row for row in summary.layers}
+    for lay, _ in walk(net.layers):
+        d = LAYERS.get(lay.kind)
+        for key, value in lay.given.items():
+            if d is None or key in rows[lay.name].param_shapes or d.param_for(key).buffer:
+                continue
+            have = ", ".join(rows[lay.name].param_shapes) or "none"
+            why = " (its options decide which exist)" if d.given_patterns else ""
+            raise _err(value, f"{lay.kind} '{lay.name}' has no `{key}` with these options",
+                       f"it has: {have}{why}")
 
 
 def _input(node: Node, sizes: dict[str, int]) -> tuple[int, ...]:
@@ -60,6 +80,25 @@ def _input(node: Node, sizes: dict[str, int]) -> tuple[int, ...]:
         raise _err(node, f"`input` has {len(dims)} dimensions; give C, H, W without the batch "
                          "dimension", "drop the leading batch size, e.g. [3, 32, 32]")
     return tuple(_value(d, Option("input", "count"), sizes) for d in dims)
+
+
+def _named_inputs(node: Node, sizes: dict[str, int]) -> dict[str, tuple[int, ...]]:
+    """``input: {q: [T, d], k: [S, d]}``: several named inputs (issue 12), each a quantity
+    that layers read through ``inputs:``; the first feeds a first layer that names none."""
+    if node.kind != "map":
+        return {}
+    if not node.value:
+        raise _err(node, "`input` names no inputs", "e.g. input: {q: [3, 4], k: [5, 4]}")
+    out = {}
+    for key, shape in node.value.items():
+        if not isinstance(key, str) or not _NAME.match(key) or key in _NOT_INPUTS:
+            line, col = node.key_mark(key)
+            raise SpecError(f"input name {key!r} is not a plain identifier, or is reserved",
+                            file=node.file, line=line, col=col,
+                            hint="use letters, digits and _, e.g. q, k, v; not "
+                                 + ", ".join(_NOT_INPUTS))
+        out[key] = _input(shape, sizes)
+    return out
 
 
 def _explicit_names(node: Node) -> set[str]:
@@ -95,14 +134,17 @@ class _Parser:
         given: dict[str, Node] = {}
         parts: dict[str, Node] = {}
         name = None
+        inputs: tuple[str, ...] = ()
         schema = {o.name: o for o in OPTIONS[kind]}
         for key, value in body.items() if body is not None else ():
             switch = value.kind == "scalar" and isinstance(value.value, bool)  # `bias: false`
             if key == "name":
                 name = self._name(value)
+            elif key == "inputs":
+                inputs = self._inputs(value)
             elif kind == "residual" and key in _RESIDUAL_KEYS:
                 parts[key] = value
-            elif key in GIVEN.get(kind, ()) and not switch:
+            elif _is_given(kind, key) and not switch:
                 given[key] = value
             elif key in schema:
                 values[key] = _value(value, schema[key], self.sizes)
@@ -115,7 +157,7 @@ class _Parser:
                 raise _err(value, f"{kind} has no `bias` switch",
                            "write affine: false to drop both its weight and its bias")
             else:
-                known = ("name", *schema, *GIVEN.get(kind, ()),
+                known = ("name", "inputs", *schema, *_given_names(kind),
                          *(_RESIDUAL_KEYS if kind == "residual" else ()))
                 raise _unknown(body, key, known, f"{kind} has no option")
         missing = [o.name for o in OPTIONS[kind] if o.default is REQUIRED and o.name not in values]
@@ -141,7 +183,23 @@ class _Parser:
         except NetworkError as err:
             raise _located(err, body.file if body is not None else item.file, item.line,
                            item.col) from None
-        return Layer(kind, name, options, item.line, item.col, body_layers, shortcut, given)
+        return Layer(kind, name, options, item.line, item.col, body_layers, shortcut, given,
+                     inputs)
+
+    def _inputs(self, node: Node) -> tuple[str, ...]:
+        """``inputs: [q, k, v]`` (or one name): the quantities a layer reads; whether each
+        exists, and how many the layer takes, is checked when the network is propagated."""
+        items = node.value if node.kind == "seq" else (node,)
+        names = []
+        for item in items:
+            if item.kind != "scalar" or not isinstance(item.value, str) \
+                    or not _NAME.match(item.value):
+                raise _err(item, "`inputs` lists names of network inputs or earlier layers",
+                           "e.g. inputs: [q, k, v]")
+            names.append(item.value)
+        if not names:
+            raise _err(node, "`inputs` is empty", "name at least one input or earlier layer")
+        return tuple(names)
 
     def _kind(self, item: Node) -> tuple[str, Node | None]:
         if item.kind == "scalar" and isinstance(item.value, str):
@@ -193,9 +251,26 @@ class _Parser:
 _MAX_SIZE = 1 << 31  # no real layer is bigger; keeps later products small
 
 
+def _given_names(kind: str) -> tuple[str, ...]:
+    """As the docs write them: ``weight``, ``h0``, ``weight_ih_l{k}``."""
+    return tuple(p.name for p in LAYERS[kind].params) if kind in LAYERS else ()
+
+
+def _is_given(kind: str, key: str) -> bool:
+    """``key`` names a parameter, buffer or state of ``kind`` (exactly or by its family)."""
+    d = LAYERS.get(kind)
+    return d is not None and d.param_for(key) is not None
+
+
 def _value(node: Node, opt: Option, sizes: dict[str, int]) -> Any:
     """One option value, checked against its type (see ``network.Option``)."""
     kind = opt.type
+    if kind == "shape":
+        one = Option(opt.name, "count")
+        items = node.value if node.kind == "seq" else (node,)
+        if not items:
+            raise _err(node, f"`{opt.name}` takes one size or a list of sizes")
+        return tuple(_value(v, one, sizes) for v in items)
     if kind in ("pair", "pair0"):
         one = Option(opt.name, "count" if kind == "pair" else "size")
         if node.kind == "seq":
@@ -208,6 +283,11 @@ def _value(node: Node, opt: Option, sizes: dict[str, int]) -> Any:
         shape = "list" if node.kind == "seq" else "mapping"
         raise _err(node, f"`{opt.name}` must be a single value, not a {shape}")
     value = node.value
+    if kind == "choice":
+        if value not in opt.choices:
+            raise _err(node, f"`{opt.name}` must be one of {', '.join(opt.choices)}, got "
+                             f"{value!r}", f"write e.g. {opt.name}: {opt.choices[0]}")
+        return value
     if kind == "bool":
         if not isinstance(value, bool):
             raise _err(node, f"`{opt.name}` must be true or false, got {value!r}",

@@ -75,13 +75,18 @@ def network_defs() -> dict[str, Any]:
             "type": "object", "required": ["input", "layers"], "additionalProperties": False,
             "description": "a network in PyTorch's vocabulary, without the batch dimension",
             "properties": {
-                "input": {"anyOf": [ref("count"), {"type": "array", "items": ref("count"),
-                                                   "minItems": 1, "maxItems": 3}],
+                "input": {"anyOf": [ref("input_shape"), {
+                    "type": "object", "minProperties": 1,
+                    "propertyNames": ref("layer_name"),
+                    "additionalProperties": ref("input_shape")}],
                           "description": "input shape: (C, H, W) for images, (F,) for "
-                                         "vectors; no batch dimension",
-                          "examples": [[3, 32, 32], [2]]},
+                                         "vectors; no batch dimension. Or several named "
+                                         "inputs, name → shape, read by layers' `inputs:`",
+                          "examples": [[3, 32, 32], [2], {"q": [3, 4], "k": [5, 4]}]},
                 "layers": ref("layers"),
             }},
+        "input_shape": {"anyOf": [ref("count"), {"type": "array", "items": ref("count"),
+                                                 "minItems": 1, "maxItems": 3}]},
         "layers": {"type": "array", "minItems": 1, "items": ref("layer"),
                    "description": "layers in execution order, one per `- ` item"},
         "layer": {
@@ -101,9 +106,18 @@ def network_defs() -> dict[str, Any]:
 def _layer_body(kind: str) -> dict:
     d = LAYERS.get(kind)
     options, params = (d.options, d.params) if d is not None else ((), ())
-    props: dict[str, Any] = {"name": ref("layer_name")}
+    props: dict[str, Any] = {"name": ref("layer_name"), "inputs": {
+        "anyOf": [ref("layer_name"), {"type": "array", "items": ref("layer_name"),
+                                      "minItems": 1}],
+        "description": "the quantities it reads (named network inputs or earlier layers); "
+                       "default: the previous layer's output" + (
+                           f". Needs {len(d.inputs)}: " + ", ".join(d.inputs)
+                           if d is not None and d.inputs else "")}}
     for opt in options:
         props[opt.name] = _option(opt)
+    patterns = {f"^{p.pattern}$": {**ref("given_value"), "description": p.help}
+                for p in params if p.pattern is not None}
+    params = [p for p in params if p.pattern is None]
     for param in params:
         if param.name in props:     # `bias: false` switch, or the bias's values
             props[param.name] = {"anyOf": [props[param.name], ref("given_value")],
@@ -119,6 +133,8 @@ def _layer_body(kind: str) -> dict:
         required.append(_RESIDUAL_KEYS[0])
     body = {"type": "object", "properties": props, "additionalProperties": False,
             "description": f"{kind} options"}
+    if patterns:       # families of names such as weight_ih_l0, weight_ih_l1_reverse
+        body["patternProperties"] = patterns
     if required:
         body["required"] = required
         return body
@@ -128,15 +144,21 @@ def _layer_body(kind: str) -> dict:
 
 def _option(opt: Option) -> dict:
     single = {"pair": "count", "pair0": "size"}.get(opt.type)
-    if single:
-        out: dict[str, Any] = {"anyOf": [ref(single), {"type": "array", "items": ref(single),
+    if opt.type == "shape":
+        out: dict[str, Any] = {"anyOf": [ref("count"), {"type": "array", "items": ref("count"),
+                                                        "minItems": 1}]}
+    elif opt.type == "choice":
+        out = {"enum": list(opt.choices)}
+    elif single:
+        out = {"anyOf": [ref(single), {"type": "array", "items": ref(single),
                                                        "minItems": 2, "maxItems": 2}]}
     else:
         out = {"count": ref("count"), "size": ref("size"), "int": ref("integer"),
                "bool": {"type": "boolean"},
                "prob": {"type": "number", "minimum": 0, "maximum": 1},
                "positive": {"type": "number", "exclusiveMinimum": 0},
-               "number": {"type": "number"}}[opt.type]
+               "number": {"type": "number"},
+               "choice": {"enum": list(opt.choices)}}[opt.type]
         out = dict(out)
     help_text = opt.help or opt.name
     if opt.default is REQUIRED:

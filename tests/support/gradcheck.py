@@ -100,14 +100,16 @@ def evaluate(layers, params, x, perturb=None) -> tuple[np.ndarray, dict]:
 
 def loss_value(kind, out, target, softmax_last) -> float:
     """The losses, written out: CE = −Σ p ln q (q = out after a final softmax, else the
-    softmax of out over its class axis 0); mse = mean((out − target)²)."""
+    softmax of out over its class axis 0), averaged over the positions as torch's default
+    reduction 'mean' (out.size / C of them); mse = mean((out − target)²)."""
     if kind == "mse":
         return float(np.mean((out - target) ** 2))
+    positions = out.size // out.shape[0]
     if softmax_last:
-        return float(-np.sum(target * np.log(out)))
+        return float(-np.sum(target * np.log(out))) / positions
     z = out - out.max(axis=0, keepdims=True)
     logq = z - np.log(np.exp(z).sum(axis=0, keepdims=True))
-    return float(-np.sum(target * logq))
+    return float(-np.sum(target * logq)) / positions
 
 
 def objective(net, params, x, perturb=None, *, loss=None, target=None, upstream=None,

@@ -31,8 +31,9 @@ def random_params(net: Net, rng) -> dict:
             key = f"{row.name}.{pname}"
             if row.kind.startswith("batchnorm"):
                 params[key] = (1.0 if pname == "weight" else 0.0) + 0.3 * rng.standard_normal(shape)
-            else:
-                fan_in = int(np.prod(row.param_shapes["weight"][1:]))
+            else:   # a recurrent layer's weights and states: the scale of their last axis
+                fan_in = int(np.prod(row.param_shapes["weight"][1:])) \
+                    if "weight" in row.param_shapes else shape[-1]
                 params[key] = rng.standard_normal(shape) / np.sqrt(fan_in) \
                     + (0.1 * rng.standard_normal(shape) if pname == "bias" else 0.0)
     return params

@@ -1,7 +1,7 @@
 """Hypothesis strategies shared by the test modules.
 
 - Random layer stacks (``image_nets``, ``sequence_nets``, ``vector_nets``, ``any_nets``,
-  ``small_nets``) for the solver tests and their torch cross-checks. The layer kinds are
+  ``small_nets``, ``recurrent_nets``) for the solver tests and their torch cross-checks. The layer kinds are
   listed by hand here: a new layer is drawn only once it is added below.
 - Shapes and options of conv and pooling ops (``conv_cases``, ``pool_cases``) for the op
   tests and their torch cross-checks.
@@ -185,6 +185,33 @@ def vector_nets():
             layers.append(layer("softmax", names("softmax")))
         return Net((draw(st.integers(1, 4)),), tuple(layers))
     return build()
+
+
+@st.composite
+def recurrent_nets(draw):
+    """(T, F) input through one or two of rnn / lstm / gru (random options), with linear
+    layers and activations between, optionally a softmax at the end. Kept apart from
+    ``any_nets``, whose derandomised draws the other tests' examples depend on."""
+    names = _Names()
+    shape = (draw(st.integers(1, 4)), draw(st.integers(1, 3)))
+    layers: list = []
+    for _ in range(draw(st.integers(1, 2))):
+        if draw(st.booleans()):
+            layers.append(layer("linear", names("fc"), out=draw(st.integers(1, 3))))
+        kind = draw(st.sampled_from(["rnn", "lstm", "gru"]))
+        hidden = draw(st.integers(1, 3))
+        opts = dict(hidden_size=hidden, num_layers=draw(st.integers(1, 2)),
+                    bidirectional=draw(st.booleans()), bias=draw(st.booleans()))
+        if kind == "rnn":
+            opts["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
+        if kind == "lstm" and hidden > 1 and draw(st.booleans()):
+            opts["proj_size"] = draw(st.integers(1, hidden - 1))
+        layers.append(layer(kind, names(kind), **opts))
+        if draw(st.booleans()):
+            layers.append(_elementwise(draw, names("act")))
+    if draw(st.booleans()):
+        layers.append(layer("softmax", names("softmax")))
+    return Net(shape, tuple(layers))
 
 
 def any_nets():

@@ -29,12 +29,12 @@ def initial_params(layer, param_shapes: Mapping[str, tuple],
     ``rng_for(name)`` is asked for a generator only for the parameters whose init is random,
     so seeding stays per parameter."""
     d = LAYERS.get(layer.kind)     # residual: structural, and its own row has no parameters
-    known = {p.name: p for p in d.params} if d is not None else {}
     out = {}
     for name, shape in param_shapes.items():
         if name in given:
             continue
-        if name not in known:
+        own = d.param_for(name) if d is not None else None
+        if own is None:
             raise ValueError(f"{layer.kind} has no parameter {name!r}")
-        out[name] = known[name].init(shape, param_shapes, lambda n=name: rng_for(n))
+        out[name] = own.init(shape, param_shapes, lambda n=name: rng_for(n))
     return out

@@ -6,6 +6,7 @@ Nothing here knows a particular layer; ``table.py`` fills :data:`LAYERS` with th
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -20,14 +21,16 @@ RESERVED = ("input", "target", "loss", "upstream", "lr", "grad", "new")
 @dataclass(frozen=True)
 class Option:
     """One layer option with PyTorch's default. ``type``: count (int ≥ 1), size (int ≥ 0),
-    int, pair (count or [h, w]), pair0 (size or [h, w]), bool, prob (0 ≤ p ≤ 1), positive
-    (float > 0) or number (any finite float). A ``None`` default is filled in by the layer's
-    own rule (a pool's stride is its kernel). ``help`` is the sentence an editor shows."""
+    int, pair (count or [h, w]), pair0 (size or [h, w]), shape (count or a list of counts),
+    bool, prob (0 ≤ p ≤ 1), positive (float > 0), number (any finite float) or choice (one
+    of ``choices``). A ``None`` default is filled in by the layer's own rule (a pool's stride
+    is its kernel). ``help`` is the sentence an editor shows."""
 
     name: str
     type: str
     default: Any = REQUIRED
     help: str = ""
+    choices: tuple[str, ...] = ()
 
 
 # Init rules: (shape, the layer's parameter shapes, a zero-argument rng factory) → array.
@@ -57,12 +60,22 @@ def fan_in_normal(of: str = "weight") -> Init:
 @dataclass(frozen=True)
 class Param:
     """A learned or given array of a layer. A ``buffer`` (batchnorm's running statistics) may
-    be given in a spec but is neither learned nor counted."""
+    be given in a spec but is neither learned nor counted. A ``state`` (an RNN's h0) is an
+    input given like a parameter and differentiated like one, but torch does not count it
+    as a parameter (nor do we). A ``pattern`` (a regular expression) makes this one entry
+    stand for a family of names that depends on the options, such as an LSTM's
+    ``weight_ih_l1_reverse``; ``name`` is then the family's name as the docs show it."""
 
     name: str
     init: Init
     help: str = ""
     buffer: bool = False
+    state: bool = False
+    pattern: str | None = None
+
+    def matches(self, key: str) -> bool:
+        return key == self.name if self.pattern is None else \
+            re.fullmatch(self.pattern, key) is not None
 
 
 class ShapeError(ValueError):
@@ -95,8 +108,25 @@ class LayerDef:
     size) and ``torch_kwargs`` turns our normalised options into its keyword arguments;
     ``torch_mode`` is the mode whose arithmetic ``forward`` reproduces (batchnorm uses batch
     statistics: train; dropout is the identity: eval). ``example`` is a small input shape
-    (no batch dimension) and options that the completeness tests run it on. ``variants`` are
-    known-slip backward passes, keyed by the variant name a spec may ask for.
+    (no batch dimension; a tuple of shapes for several inputs) and options that the
+    completeness tests run it on. ``variants`` are known-slip backward passes, keyed by the
+    variant name a spec may ask for.
+
+    ``torch`` is looked up under ``torch.nn`` and then ``torch`` (``functional.xxx``,
+    ``add``): a class is built with ``torch_kwargs`` and its parameters set, a function is
+    called with the inputs and ``torch_kwargs``. For a class that is not ``Lazy``,
+    ``torch_input`` names the keyword that takes the input's last dimension
+    (``input_size``). ``torch_call(module, inputs, states)`` calls a module whose call or
+    result differs from ``module(*inputs)``: MultiheadAttention takes (x, x, x) and returns a
+    tuple; an RNN takes its ``state`` tensors (unbatched, by name) too. ``outputs(cache)``
+    names extra values a forward computes (an LSTM's ``h_n``, batched), shown as
+    ``NAME.h_n``.
+
+    ``inputs`` names the several inputs of a layer where quantities meet (add: a, b;
+    attention: q, k, v): its shape rule then gets a tuple of shapes, its forward a tuple of
+    arrays, and its backward returns a tuple of gradients; empty means one input, the usual
+    case. ``indices`` names the option that bounds an integer-index input (embedding's
+    num_embeddings): such an input has no gradient, and its backward returns None for it.
     """
 
     options: tuple[Option, ...]
@@ -109,8 +139,22 @@ class LayerDef:
     torch_kwargs: Callable[[Mapping[str, Any]], dict] = dict
     torch_mode: str = "train"
     variants: Mapping[str, Backward] = field(default_factory=dict)
+    torch_input: str | None = None
+    torch_call: Callable[[Any, tuple, Mapping[str, Any]], Any] | None = None
+    outputs: Callable[[Any], Mapping[str, Any]] | None = None
+    inputs: tuple[str, ...] = ()
+    indices: str | None = None
 
     @property
     def given(self) -> tuple[str, ...]:
-        """Names a spec may give values for (parameters and buffers)."""
-        return tuple(p.name for p in self.params)
+        """Exact names a spec may give values for (parameters, buffers, states)."""
+        return tuple(p.name for p in self.params if p.pattern is None)
+
+    @property
+    def given_patterns(self) -> dict[str, Param]:
+        """Families of names a spec may give values for, by regular expression."""
+        return {p.pattern: p for p in self.params if p.pattern is not None}
+
+    def param_for(self, key: str) -> Param | None:
+        """The entry that a given or computed array named ``key`` belongs to."""
+        return next((p for p in self.params if p.matches(key)), None)

@@ -128,3 +128,9 @@ LAYERS: dict[str, LayerDef] = {
         variants={SOFTMAX_DIAGONAL: rules.softmax_diagonal_backward},
         example=((2, 3), {"dim": 0})),
 }
+
+from .more import MORE  # noqa: E402  (issue 12's layers, in their own module)
+from .recurrent import RECURRENT  # noqa: E402  (rnn, lstm, gru: their own module)
+
+LAYERS.update(MORE)
+LAYERS.update(RECURRENT)

@@ -6,6 +6,8 @@ returns the gradients of all array arguments of its forward, in order.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -13,6 +15,8 @@ __all__ = [
     "leakyrelu_forward", "leakyrelu_backward",
     "sigmoid", "sigmoid_forward", "sigmoid_backward",
     "tanh_forward", "tanh_backward",
+    "elu_forward", "elu_backward",
+    "gelu_forward", "gelu_backward",
     "softmax", "softmax_forward", "softmax_backward",
     "log_softmax",
 ]
@@ -89,6 +93,52 @@ def tanh_backward(dy, cache):
     """(dx,) with dx = dy * (1 - y^2)."""
     (y,) = cache
     return (np.asarray(dy, dtype=float) * (1.0 - y * y),)
+
+
+def elu_forward(x, alpha=1.0):
+    """y = x for x > 0, alpha·(exp(x) − 1) otherwise, as torch.nn.ELU.  Any shape.
+    Returns (y, cache) with cache = (x, alpha)."""
+    x = np.asarray(x, dtype=float)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))), (x, alpha)
+
+
+def elu_backward(dy, cache):
+    """(dx,) with dx = dy for x > 0, else dy·alpha·exp(x) (at 0 too, as in torch)."""
+    x, alpha = cache
+    dy = np.asarray(dy, dtype=float)
+    return (np.where(x > 0, dy, dy * alpha * np.exp(np.minimum(x, 0.0))),)
+
+
+_erf = np.vectorize(math.erf, otypes=[float])   # numpy has no erf; math.erf is exact
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def gelu_forward(x, approximate="none"):
+    """GELU as torch.nn.GELU.  Any shape.  Returns (y, cache) with cache = (x, approximate).
+
+    none: y = x·Φ(x) = x/2·(1 + erf(x/√2));
+    tanh: y = x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    """
+    x = np.asarray(x, dtype=float)
+    if approximate == "tanh":
+        t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3))
+        return 0.5 * x * (1.0 + t), (x, approximate)
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))), (x, approximate)
+
+
+def gelu_backward(dy, cache):
+    """(dx,) with dx = dy·(Φ(x) + x·φ(x)) (none), or for tanh, with u = √(2/π)(x + 0.044715x³)
+    and t = tanh(u): dx = dy·(½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²))."""
+    x, approximate = cache
+    dy = np.asarray(dy, dtype=float)
+    if approximate == "tanh":
+        t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3))
+        du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x * x)
+        return (dy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du),)
+    cdf = 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    return (dy * (cdf + x * pdf),)
 
 
 def softmax(x, axis=1):

@@ -8,49 +8,45 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwcheck.engine.ops import losses
+from hwcheck.engine.losses import LOSSES as TABLE
 from hwcheck.engine import graph
 
-LOSSES = ("cross_entropy", "mse")
+LOSSES = tuple(TABLE)        # the loss names; each entry is in engine/losses.py
 
 
-def loss_forward(kind: str, out: np.ndarray, target: np.ndarray, ends_in_softmax: bool):
-    """E and ∂E/∂out (batched arrays).
+def loss_forward(kind: str, out: np.ndarray, target: np.ndarray, ends_in_softmax: bool,
+                 options: dict | None = None):
+    """E and ∂E/∂out (batched arrays) for loss ``kind`` of the loss table.
 
-    cross_entropy: E = −Σ p ln q on the probabilities of a final softmax, or on softmax(out)
-    when the network ends in logits (PyTorch's ``cross_entropy`` with a probability target).
-    mse: E = Σ (y − t)² / count (PyTorch's ``MSELoss``, mean).
+    cross_entropy after a final softmax is cross-entropy on its probabilities (−Σ p ln q);
+    otherwise on softmax(out), as torch's ``cross_entropy``.
     """
-    if kind == "cross_entropy":
-        if ends_in_softmax:
-            e, cache = losses.cross_entropy_forward(out, target)
-            return e, losses.cross_entropy_backward(1.0, cache)[0]
-        e, cache = losses.cross_entropy_logits_forward(out, target)
-        return e, losses.cross_entropy_logits_backward(1.0, cache)[0]
-    if kind == "mse":
-        e, cache = losses.mse_forward(out, target, reduction="mean")
-        return e, losses.mse_backward(1.0, cache)[0]
-    raise ValueError(f"unknown loss {kind!r}")
+    if kind not in TABLE:
+        raise ValueError(f"unknown loss {kind!r}")
+    return TABLE[kind].run(out, target, options, "softmax" if ends_in_softmax else None)
 
 
 def solve(layers, params: dict, x: np.ndarray, *, loss: str | None = None,
           target: np.ndarray | None = None, upstream: np.ndarray | None = None,
-          upstream_at: str | None = None, variants: frozenset = frozenset()) -> dict:
+          upstream_at: str | None = None, variants: frozenset = frozenset(),
+          loss_options: dict | None = None, batched: bool = False) -> dict:
     """Forward ``x`` through ``layers``, then backward from the loss or from ``upstream``.
 
-    Shapes: x as the network's input (no batch dim); upstream as the output of layer
-    ``upstream_at``. Exactly one of ``loss`` and ``upstream`` is given.
+    Shapes: x as the network's input (no batch dim), or (N, ...) when ``batched``; target
+    and upstream likewise, upstream as the output of layer ``upstream_at``. Exactly one of
+    ``loss`` and ``upstream`` is given. A batched problem keeps N in every quantity but the
+    parameters and their gradients.
     """
-    trace = graph.forward(layers, params, x, variants)
-    values = {name: v[0] for name, v in trace.values.items()}
+    trace = graph.forward(layers, params, x, variants, batched=batched)
+    values = {name: v if batched else v[0] for name, v in trace.values.items()}
     values.update(params)
     last = layers[-1].name if layers else "input"
     if loss is not None:
-        batched_target = np.asarray(target, dtype=float)[None, ...]
-        e, d_out = loss_forward(loss, trace.values[last], batched_target,
-                                bool(layers) and layers[-1].kind == "softmax")
-        values["loss"], values["target"] = e, np.asarray(target, dtype=float)
-        grads = graph.backward(trace, last, d_out[0], variants)
+        target = np.asarray(target, dtype=float)
+        e, d_out = loss_forward(loss, trace.values[last], target if batched else target[None],
+                                bool(layers) and layers[-1].kind == "softmax", loss_options)
+        values["loss"], values["target"] = e, target
+        grads = graph.backward(trace, last, d_out if batched else d_out[0], variants)
     else:
         at = upstream_at or last
         grads = graph.backward(trace, at, upstream, variants)

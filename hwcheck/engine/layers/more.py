@@ -1,0 +1,274 @@
+""":data:`MORE`: the layers a course adds to the seed's table (issue 12), one entry each, plus
+those of ``meet.py`` (``add``, ``attention``), where named quantities meet.
+
+Mult-adds follow torchinfo's row for the namesake at batch 1 (parameters times the positions
+torchinfo multiplies them by): conv1d and convtranspose2d count parameters × output
+positions (torchinfo multiplies every ``Conv`` layer's parameters by its output's spatial
+size, even a transposed one's); multiheadattention counts parameters × L (its output's
+first dimensions; torchinfo's total leaves this row out, as the module has a child that
+never runs); embedding and layernorm count their parameters once; layers without
+parameters count 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import hwcheck.engine.ops as ops
+from hwcheck.engine.ops import activations as act
+from hwcheck.engine.ops.convtranspose import convtranspose_size
+from hwcheck.engine.ops.shapes import output_size
+
+from . import rules
+from .base import LayerDef, Option, Param, ShapeError, fan_in_normal, ones, zeros
+from .meet import MEET
+
+_BIAS = Option("bias", "bool", True, "false drops the bias; an array or random draw gives its "
+                                     "values")
+_GROUPS = Option("groups", "count", 1, "blocked connections; must divide the input channels "
+                                       "and `out`")
+_FAN_IN = fan_in_normal("weight")
+_WEIGHT = Param("weight", _FAN_IN, "the weight's values: an array or a seeded random draw")
+_FAN_BIAS = Param("bias", _FAN_IN, "the bias's values: an array or a seeded random draw")
+
+
+def _renamed(**names: str):
+    return lambda options: {names.get(k, k): v for k, v in options.items()}
+
+
+def _groups_fit(c: int, out: int, groups: int) -> None:
+    if c % groups or out % groups:
+        raise ShapeError(f"groups={groups} must divide both the input channels ({c}) and "
+                         f"out ({out})",
+                         f"choose groups among the common divisors of {c} and {out}")
+
+
+# --- conv1d: conv2d's op pair on a height of 1 ---------------------------------------------
+
+def _conv1d_shape(layer, shape):
+    if len(shape) != 2:
+        raise ShapeError(f"needs a (C, L) input, got {shape}", "give input: [C, L]")
+    o = layer.options
+    c, length = shape
+    _groups_fit(c, o["out"], o["groups"])
+    lo = output_size(length, o["kernel"], o["stride"], o["padding"], o["dilation"])
+    params = {"weight": (o["out"], c // o["groups"], o["kernel"])}
+    if o["bias"]:
+        params["bias"] = (o["out"],)
+    return (o["out"], lo), params, lo
+
+
+def _conv1d_forward(layer, x, p):
+    o = layer.options
+    y, cache = ops.conv.conv2d_forward(x[:, :, None, :], p["weight"][:, :, None, :], p["bias"],
+                                       (1, o["stride"]), (0, o["padding"]), (1, o["dilation"]),
+                                       o["groups"])
+    return y[:, :, 0, :], cache
+
+
+def _conv1d_backward(layer, dy, cache):
+    dx, dw, db = ops.conv.conv2d_backward(dy[:, :, None, :], cache)
+    return dx[:, :, 0, :], {"weight": dw[:, :, 0, :], "bias": db}
+
+
+# --- convtranspose2d ------------------------------------------------------------------------
+
+def _convtranspose2d_shape(layer, shape):
+    c, h, w = rules.image(layer, shape)
+    o = layer.options
+    _groups_fit(c, o["out"], o["groups"])
+    for s, d, op in zip(o["stride"], o["dilation"], o["output_padding"]):
+        if op >= max(s, d):
+            raise ShapeError(f"output_padding {o['output_padding']} must be smaller than the "
+                             f"stride {o['stride']} or the dilation {o['dilation']}",
+                             "PyTorch refuses it; lower output_padding")
+    hw = tuple(convtranspose_size(n, k, s, p, op, d) for n, k, s, p, op, d in
+               zip((h, w), o["kernel"], o["stride"], o["padding"], o["output_padding"],
+                   o["dilation"]))
+    params = {"weight": (c, o["out"] // o["groups"], *o["kernel"])}
+    if o["bias"]:
+        params["bias"] = (o["out"],)
+    return (o["out"], *hw), params, hw[0] * hw[1]
+
+
+def _convtranspose2d_forward(layer, x, p):
+    o = layer.options
+    return ops.convtranspose.convtranspose2d_forward(
+        x, p["weight"], p["bias"], o["stride"], o["padding"], o["output_padding"],
+        o["dilation"], o["groups"])
+
+
+def _convtranspose2d_backward(layer, dy, cache):
+    dx, dw, db = ops.convtranspose.convtranspose2d_backward(dy, cache)
+    return dx, {"weight": dw, "bias": db}
+
+
+# --- layernorm, embedding -------------------------------------------------------------------
+
+def _layernorm_shape(layer, shape):
+    o = layer.options
+    norm = tuple(o["normalized_shape"])
+    if tuple(shape[len(shape) - len(norm):]) != norm:
+        raise ShapeError(f"normalizes over {list(norm)}, but its input {shape} does not end "
+                         "in those sizes", f"set normalized_shape to the input's last sizes, "
+                                           f"e.g. {list(shape[-1:])}")
+    params = {"weight": norm} if o["elementwise_affine"] else {}
+    if o["elementwise_affine"] and o["bias"]:
+        params["bias"] = norm
+    return shape, params, 1
+
+
+def _layernorm_forward(layer, x, p):
+    o = layer.options
+    return ops.norm.layernorm_forward(x, p["weight"], p["bias"], len(o["normalized_shape"]),
+                                      o["eps"])
+
+
+def _layernorm_backward(layer, dy, cache):
+    dx, dw, db = ops.norm.layernorm_backward(dy, cache)
+    return dx, {"weight": dw, "bias": db}
+
+
+def _embedding_shape(layer, shape):
+    o = layer.options
+    return (*shape, o["embedding_dim"]), \
+        {"weight": (o["num_embeddings"], o["embedding_dim"])}, 1
+
+
+def _embedding_forward(layer, x, p):
+    return ops.embedding.embedding_forward(x, p["weight"])
+
+
+def _embedding_backward(layer, dy, cache):
+    dx, dw = ops.embedding.embedding_backward(dy, cache)
+    return dx, {"weight": dw}
+
+
+def _normal(shape, shapes, rng):
+    return rng().standard_normal(shape)          # nn.Embedding's init: N(0, 1)
+
+
+# --- multiheadattention ---------------------------------------------------------------------
+
+_MHA_BIASES = ("in_proj_bias", "out_proj.bias")
+
+
+def _xavier_normal(shape, shapes, rng):
+    """torch's xavier scale √(2/(fan_in + fan_out)) for in_proj_weight (3E, E), drawn normal
+    like every other weight here."""
+    return rng().standard_normal(shape) * math.sqrt(2.0 / (shape[0] + shape[1]))
+
+
+def _mha_shape(layer, shape):
+    o = layer.options
+    e, h = o["embed_dim"], o["num_heads"]
+    if len(shape) != 2 or shape[1] != e:
+        raise ShapeError(f"needs an (L, embed_dim) = (L, {e}) input, got {shape}",
+                         "set embed_dim to the input's last size")
+    if e % h:
+        raise ShapeError(f"num_heads={h} must divide embed_dim={e}",
+                         f"choose num_heads among the divisors of {e}")
+    params = {"in_proj_weight": (3 * e, e), "in_proj_bias": (3 * e,),
+              "out_proj.weight": (e, e), "out_proj.bias": (e,)}
+    if not o["bias"]:
+        params = {k: v for k, v in params.items() if k not in _MHA_BIASES}
+    return shape, params, shape[0]
+
+
+def _mha_forward(layer, x, p):
+    return ops.attention.mha_forward(x, p["in_proj_weight"], p["in_proj_bias"],
+                                     p["out_proj.weight"], p["out_proj.bias"],
+                                     layer.options["num_heads"])
+
+
+def _mha_backward(layer, dy, cache):
+    dx, diw, dib, dow, dob = ops.attention.mha_backward(dy, cache)
+    return dx, {"in_proj_weight": diw, "in_proj_bias": dib, "out_proj.weight": dow,
+                "out_proj.bias": dob}
+
+
+_gelu = rules.elementwise(act.gelu_forward, act.gelu_backward, "approximate")
+_elu = rules.elementwise(act.elu_forward, act.elu_backward, "alpha")
+
+MORE: dict[str, LayerDef] = {
+    "conv1d": LayerDef(
+        options=(Option("out", "count", help="output channels"),
+                 Option("kernel", "count", help="kernel size"),
+                 Option("stride", "count", 1, "stride"),
+                 Option("padding", "size", 0, "zero padding on each side"),
+                 Option("dilation", "count", 1, "spacing between kernel taps"), _GROUPS, _BIAS),
+        params=(_WEIGHT, _FAN_BIAS), shape=_conv1d_shape,
+        forward=_conv1d_forward, backward=_conv1d_backward,
+        torch="LazyConv1d", torch_kwargs=_renamed(out="out_channels", kernel="kernel_size"),
+        example=((4, 9), {"out": 6, "kernel": 3, "stride": 2, "padding": 1, "dilation": 2,
+                          "groups": 2})),
+    "convtranspose2d": LayerDef(
+        options=(Option("out", "count", help="output channels"),
+                 Option("kernel", "pair", help="kernel size: one size, or [h, w]"),
+                 Option("stride", "pair", 1, "stride: one size, or [h, w]"),
+                 Option("padding", "pair0", 0, "rows and columns cropped from each side of "
+                                               "the full output: one size, or [h, w]"),
+                 Option("output_padding", "pair0", 0, "extra rows and columns on the bottom "
+                                                      "and right: one size, or [h, w]"),
+                 _GROUPS, _BIAS,
+                 Option("dilation", "pair", 1, "spacing between kernel taps: one size, or "
+                                               "[h, w]")),
+        params=(_WEIGHT, _FAN_BIAS), shape=_convtranspose2d_shape,
+        forward=_convtranspose2d_forward, backward=_convtranspose2d_backward,
+        torch="LazyConvTranspose2d",
+        torch_kwargs=_renamed(out="out_channels", kernel="kernel_size"),
+        example=((4, 3, 4), {"out": 2, "kernel": (3, 2), "stride": (2, 3), "padding": (1, 0),
+                             "output_padding": (1, 0), "groups": 2, "dilation": (1, 2)})),
+    "layernorm": LayerDef(
+        options=(Option("normalized_shape", "shape",
+                        help="the trailing sizes normalized over: one size, or a list"),
+                 Option("eps", "positive", 1e-5, "added to the variance for numerical "
+                                                 "stability"),
+                 Option("elementwise_affine", "bool", True, "learnable weight and bias; "
+                                                           "false drops both"),
+                 _BIAS),
+        params=(Param("weight", ones, "the weight's (gamma's) values: an array or a seeded "
+                                      "random draw"),
+                Param("bias", zeros, "the bias's (beta's) values: an array or a seeded random "
+                                     "draw")),
+        shape=_layernorm_shape, forward=_layernorm_forward, backward=_layernorm_backward,
+        torch="LayerNorm", example=((3, 2, 4), {"normalized_shape": (2, 4)})),
+    "embedding": LayerDef(
+        options=(Option("num_embeddings", "count", help="size of the vocabulary: indices "
+                                                        "run from 0 to num_embeddings - 1"),
+                 Option("embedding_dim", "count", help="length of each embedding vector")),
+        params=(Param("weight", _normal, "the embedding table's values (num_embeddings, "
+                                         "embedding_dim): an array or a seeded random draw"),),
+        shape=_embedding_shape, forward=_embedding_forward, backward=_embedding_backward,
+        torch="Embedding", indices="num_embeddings",
+        example=((2, 3), {"num_embeddings": 4, "embedding_dim": 3})),
+    "multiheadattention": LayerDef(
+        options=(Option("embed_dim", "count", help="model width E: the input's last size"),
+                 Option("num_heads", "count", help="heads; each has embed_dim / num_heads"),
+                 Option("bias", "bool", True, "false drops in_proj_bias and out_proj.bias")),
+        params=(Param("in_proj_weight", _xavier_normal, "the stacked [W_q; W_k; W_v] "
+                                                        "(3E, E): an array or a seeded draw"),
+                Param("in_proj_bias", zeros, "the stacked [b_q; b_k; b_v] (3E,)"),
+                Param("out_proj.weight", fan_in_normal("out_proj.weight"),
+                      "the output projection (E, E)"),
+                Param("out_proj.bias", zeros, "the output projection's bias (E,)")),
+        shape=_mha_shape, forward=_mha_forward, backward=_mha_backward,
+        torch="MultiheadAttention",
+        torch_kwargs=lambda o: {**o, "batch_first": True},
+        torch_call=lambda m, xs, states: m(xs[0], xs[0], xs[0], need_weights=False)[0],
+        example=((3, 4), {"embed_dim": 4, "num_heads": 2})),
+    "gelu": LayerDef(
+        options=(Option("approximate", "choice", "none", "none: x·Φ(x) with erf; tanh: the "
+                                                         "tanh approximation",
+                        choices=("none", "tanh")),),
+        forward=_gelu[0], backward=_gelu[1], torch="GELU",
+        example=((2, 3), {"approximate": "tanh"})),
+    "elu": LayerDef(
+        options=(Option("alpha", "number", 1.0, "the value approached for very negative "
+                                                "inputs is -alpha"),),
+        forward=_elu[0], backward=_elu[1], torch="ELU", example=((2, 3), {"alpha": 0.7})),
+    "identity": LayerDef(options=(), forward=rules.identity_forward,
+                         backward=rules.identity_backward, torch="Identity",
+                         example=((2, 3), {})),
+    **MEET,
+}
