@@ -1,4 +1,7 @@
 import gc
+import os
+import signal
+import sys
 
 # No cyclic collection while a command starts: its imports (numpy, rich, typer, hwcheck's
 # dataclasses) only allocate long-lived objects, and the collector's passes over them
@@ -6,6 +9,23 @@ import gc
 # os._exit); a batch turns it back on before grading a class (grading.batch.grade_many).
 gc.disable()
 
-from hwcheck.cli import run  # noqa: E402  (after gc.disable, on purpose)
+
+def _leave(line: str, code: int) -> None:
+    # os._exit: the interpreter's own teardown would report the interrupt again (as a
+    # death by SIGINT) and has nothing to clean up this early.
+    sys.stderr.write(line)
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _stop(signum, frame):   # until hwcheck.cli.main installs its own handler
+    _leave("terminated\n", 143)
+
+
+signal.signal(signal.SIGTERM, _stop)
+try:
+    from hwcheck.cli import run
+except KeyboardInterrupt:   # Ctrl-C while the CLI is still being imported
+    _leave("interrupted\n", 130)
 
 run()

@@ -53,9 +53,8 @@ def command(fn=None, *, name: str | None = None):
             _fail(exc)
         except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own control flow
             raise
-        except KeyboardInterrupt:
-            sys.stderr.write("interrupted\n")
-            raise typer.Exit(130)
+        except KeyboardInterrupt as exc:   # Ctrl-C, or SIGTERM (see _stop_on_signals)
+            raise typer.Exit(_interrupted(exc))
         except RecursionError:
             _fail(HwcheckError("input is nested too deeply to process"))
         except Exception as exc:  # a bug in hwcheck, not in the user's input
@@ -154,6 +153,13 @@ def grade(
                                            "changed (for a gradebook upload)."),
     only: Optional[str] = typer.Option(None, "--only", metavar="ID",
                                        help="Grade only this problem's parts."),
+    student: Optional[str] = typer.Option(None, "--student", metavar="ID",
+                                          help="The grader's identity for the student "
+                                               "(keys per-student variants)."),
+    student_from: Optional[str] = typer.Option(None, "--student-from", metavar="SOURCE",
+                                               help="Identity from gradescope (its "
+                                                    "metadata), github (GITHUB_ACTOR) or "
+                                                    "folder (the class folder's layout)."),
 ):
     """Grade answers files against the answer keys, and explain each mistake.
 
@@ -180,6 +186,7 @@ def grade(
     from hwcheck.spec.catalog import load_catalog
     from hwcheck.grading.grader import Grader
     from hwcheck.grading.results import exit_code
+    from hwcheck.grading import identity
 
     _choice(fmt, tuple(FORMATS), "--format")
     if changed_only and against is None:
@@ -191,6 +198,8 @@ def grade(
 
         previous = read_previous(against)
     files = batch.collect(targets)
+    root = str(targets[0]) if len(targets) == 1 and Path(targets[0]).is_dir() else None
+    who = identity.resolve(student, student_from, files, root)
     if FORMATS[fmt].single and len(files) > 1:
         raise HwcheckError(f"--format {fmt} grades one submission; got {len(files)} files",
                            hint="run once per submission, or use --format json or csv")
@@ -198,21 +207,21 @@ def grade(
     if only is not None:
         catalog.get(only)  # an unknown id is refused with every known one
     grader = Grader(catalog.specs, only=only)
-    if len(files) == 1 and not Path(targets[0]).is_dir():
+    # (a target refused by the walk, such as a folder named answers.yaml, is its own entry)
+    if len(files) == 1 and getattr(files[0], "path", files[0]) == Path(targets[0]):
         # One file is graded in this process under a worker's limits (grading.guard); if
         # it cannot be graded at all, that is exit 2 with its one-line error. A machine
         # format still gets its report (Gradescope shows the student the error row
         # instead of "autograder failed").
         from hwcheck.grading.guard import grade_alone
 
-        submissions = [grade_alone(grader, files[0], batch.Limits())]
+        submissions = [grade_alone(grader, files[0], batch.Limits(), identity=who[0])]
         if submissions[0].error is not None:
             if fmt != "text":
                 _emit(submissions, fmt, output, hide_expected, None)
             raise HwcheckError(submissions[0].error)
     else:
-        submissions = _grade_batch(grader, files, jobs)
-    root = str(targets[0]) if len(targets) == 1 and Path(targets[0]).is_dir() else None
+        submissions = _grade_batch(grader, files, jobs, who)
     analysis = _analysis(grader, submissions, fmt, previous, hide_expected)
     if changed_only:
         changed = {c.file for c in analysis.changes if c.graded}
@@ -342,20 +351,20 @@ def mistakes(
                          console.stdout())
 
 
-def _grade_batch(grader, files, jobs):
+def _grade_batch(grader, files, jobs, who=None):
     from hwcheck.grading import batch
     from hwcheck.report import console
 
     err = console.stderr()
     if not err.is_terminal:
-        return batch.grade_many(grader, files, jobs=jobs)
+        return batch.grade_many(grader, files, jobs=jobs, identities=who)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   transient=True) as progress:
         task = progress.add_task("grading", total=len(files))
-        return batch.grade_many(grader, files, jobs=jobs,
+        return batch.grade_many(grader, files, jobs=jobs, identities=who,
                                 on_done=lambda _: progress.advance(task))
 
 
@@ -389,6 +398,10 @@ def _emit(submissions, fmt: str, output, hide_expected: bool, root: str | None,
     text = report.render(fmt, submissions, hide_expected=hide_expected, file_name_root=root,
                          console=console, analysis=analysis)
     if output is None:
+        if not _utf8(sys.stdout):
+            from hwcheck.report.textsafe import to_ascii
+
+            text = to_ascii(text, fmt)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         out.write_atomic(output, text)
@@ -400,10 +413,55 @@ def _choice(value: str, allowed: tuple, option: str) -> None:
                            hint=f"for example {option} {allowed[0]}")
 
 
+# ---- integrity: signals and streams (issue 14) ----------------------------------------------
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that the same clean-up runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _interrupted(exc: BaseException) -> int:
+    """One line, and the shell's code for the signal: 130 (SIGINT) or 143 (SIGTERM)."""
+    import signal as signals
+
+    # A second signal must not interrupt the line or the exit with a traceback.
+    signals.signal(signals.SIGINT, signals.SIG_IGN)
+    signals.signal(signals.SIGTERM, signals.SIG_IGN)
+    term = isinstance(exc, Terminated)
+    sys.stderr.write("terminated\n" if term else "interrupted\n")
+    return 143 if term else 130
+
+
+def _plain_streams() -> None:
+    """A stream that is not UTF-8 (LANG=C, PYTHONIOENCODING=latin-1) gets ASCII with
+    backslash escapes: no crash on a character it cannot hold, and no raw byte of another
+    encoding (``_emit`` escapes machine formats in their own syntax first)."""
+    for stream in (sys.stdout, sys.stderr):
+        if not _utf8(stream) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="ascii", errors="backslashreplace")
+
+
+def _utf8(stream) -> bool:
+    return (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace(
+        "_", "") == "utf8"
+
+
 def main() -> None:
     """Entry point. Usage errors become one line on stderr too, like every other error."""
+    import signal as signals
+
+    try:
+        signals.signal(signals.SIGTERM, _on_sigterm)
+    except ValueError:   # not the main thread (an embedding): its own handlers stand
+        pass
+    _plain_streams()
     try:
         code = app(standalone_mode=False)
+    except KeyboardInterrupt as exc:   # before or after a command's own handler
+        code = _interrupted(exc)
     except typer.Abort:
         sys.stderr.write("aborted\n")
         code = 1

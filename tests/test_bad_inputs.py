@@ -96,6 +96,10 @@ GENERATORS = {
     "tex_control_characters": lambda: (b"\\hwcheckstudent{eve\x1b[2J}\n"
                                        b"\\answer{p2.why_nms}{over\x00lap \xc2\x9b boxes}\n"
                                        b"\\answer{p3\x1b[2J}{513466}\n"),
+    "many_unknown_keys": lambda: b"p3: 513466\n" + b"".join(b"k%d: 1\n" % i
+                                                         for i in range(3000)),
+    "csv_semicolon_student":
+        lambda: b'student: "x;=HYPERLINK(\\"http://evil\\")"\np3: 513466\n',
 }
 
 

@@ -3,6 +3,9 @@
 import numpy as np
 import pytest
 
+from dataclasses import replace
+
+from hwcheck.grading.grader import Grader
 from hwcheck.grading.results import Counterexample
 from hwcheck.kinds import solve_spec
 from tests.support.helpers import grade_text, grader, part
@@ -29,17 +32,48 @@ def test_p5_numeric_answers(tmp_path, answer, status, diagnosis):
     assert (r.status, r.diagnosis) == (status, diagnosis), r.feedback
 
 
+def either(problem: str) -> Grader:
+    """The shipped specs, with every formula part of ``problem`` saying `answer: either`."""
+    specs = dict(grader().specs)
+    spec = specs[problem]
+    specs[problem] = replace(spec, parts=tuple(
+        replace(p, answer="either") if p.answer == "formula" else p for p in spec.parts))
+    return Grader(specs)
+
+
+def grade_either(tmp_path, text: str):
+    (tmp_path / "answers.yaml").write_text(text)
+    return either("p1").grade_file(tmp_path / "answers.yaml")
+
+
 def test_sign_flip_and_factor_on_a_matrix(tmp_path):
     w = key("p1", "dL/dS")
-    sub = grade_text(tmp_path, f"p1:\n  dL/dS: {yaml_matrix(-w)}\n  dL/dC: {yaml_matrix(4 * key('p1', 'dL/dC'))}\n")
+    sub = grade_either(tmp_path, f"p1:\n  dL/dS: {yaml_matrix(-w)}\n  dL/dC: {yaml_matrix(4 * key('p1', 'dL/dC'))}\n")
     assert part(sub, "p1", "dL/dS").diagnosis == "sign-flipped"
     dc = part(sub, "p1", "dL/dC")
     assert dc.diagnosis == "constant-factor" and "4 times" in dc.feedback
 
 
-def test_numeric_matrix_for_a_formula_part_uses_the_specs_instance(tmp_path):
-    sub = grade_text(tmp_path, f"p1:\n  dL/dK: {yaml_matrix(key('p1', 'dL/dK'))}\n")
+def test_numeric_matrix_for_an_either_part_uses_the_specs_instance(tmp_path):
+    sub = grade_either(tmp_path, f"p1:\n  dL/dK: {yaml_matrix(key('p1', 'dL/dK'))}\n")
     assert part(sub, "p1", "dL/dK").status == "correct"
+
+
+def test_numeric_matrix_for_a_formula_part_is_invalid(tmp_path):
+    sub = grade_text(tmp_path, f"p1:\n  dL/dK: {yaml_matrix(key('p1', 'dL/dK'))}\n")
+    r = part(sub, "p1", "dL/dK")
+    assert r.status == "invalid" and "asks for a formula" in r.feedback and r.score == 0
+
+
+def test_numbers_as_a_string_for_an_either_part_use_the_parts_tolerance(tmp_path):
+    """A number written as text is compared like the same number unquoted: under the
+    part's tolerance, not the formula grader's near-exact one."""
+    k = key("p1", "dL/dK")
+    rounded = yaml_matrix(np.round(k, 3))           # within 4 significant digits? not always
+    plain = part(grade_either(tmp_path, f"p1:\n  dL/dK: {rounded}\n"), "p1", "dL/dK")
+    quoted = part(grade_either(tmp_path, f"p1:\n  dL/dK: \"{rounded}\"\n"), "p1", "dL/dK")
+    assert (quoted.status, quoted.score, quoted.diagnosis) == \
+        (plain.status, plain.score, plain.diagnosis)
 
 
 @pytest.mark.parametrize("answer, fragment", [

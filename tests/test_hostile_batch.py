@@ -215,7 +215,7 @@ class FakeGrader:
     def warm(self, spec) -> None:
         pass
 
-    def grade_file(self, path, display=None) -> Submission:
+    def grade_file(self, path, display=None, identity=None) -> Submission:
         name = Path(path).stem
         if name == "cpu":                       # pure-Python loop: the interval timer fires
             x = 0
@@ -338,3 +338,518 @@ def test_one_file_with_a_runaway_formula_is_stopped(runaway_files):
                       timeout=20, scratch=runaway_files[1].parent)
     assert not run.hung, "hwcheck grade FILE ran past the 20 s hang guard"
     assert run.code == 1 and "values of work" in run.stdout, (run.code, run.stderr)
+
+
+# ---- issue 14: a submission is what was submitted; names never sink a batch ----------------
+
+def _class_with_odd_entries(root: Path) -> Path:
+    sub = root / "class"
+    (sub / "ada").mkdir(parents=True)
+    (root / "staff").mkdir()
+    (root / "staff" / "key.yaml").write_text("p3: 513466\n")
+    (sub / "ada" / "answers.yaml").write_text(ORDINARY["ada.yaml"])
+    (sub / "bob.yaml").write_text(ORDINARY["bob.yaml"])
+    (sub / "staff_link.yaml").symlink_to(root / "staff" / "key.yaml")
+    (sub / "classmate.yaml").symlink_to(sub / "bob.yaml")
+    (sub / "folder_link").symlink_to(root / "staff")
+    (sub / "dangling.yaml").symlink_to(root / "nowhere.yaml")
+    (sub / "loop.yaml").symlink_to(sub / "loop.yaml")
+    (sub / "device.yaml").symlink_to("/dev/zero")
+    os.mkfifo(sub / "pipe.yaml")
+    return sub
+
+
+def test_links_fifos_and_odd_entries_are_error_rows(tmp_path):
+    sub = _class_with_odd_entries(tmp_path)
+    run = run_hwcheck(["grade", sub, "--problems", PROBLEMS, "--format", "json"],
+                      scratch=tmp_path)
+    assert not run.hung and run.code == 1 and "Traceback" not in run.stderr, run.stderr
+    rows = {str(Path(r["file"]).relative_to(sub)): r
+            for r in json.loads(run.stdout)["submissions"]}
+    assert sorted(rows) == sorted(["ada/answers.yaml", "bob.yaml", "staff_link.yaml",
+                                   "classmate.yaml", "folder_link", "dangling.yaml",
+                                   "loop.yaml", "device.yaml", "pipe.yaml"]), sorted(rows)
+    assert "error" not in rows["ada/answers.yaml"] and "error" not in rows["bob.yaml"]
+    for name in ("staff_link.yaml", "classmate.yaml", "folder_link", "dangling.yaml",
+                 "loop.yaml", "device.yaml"):
+        assert "problems" not in rows[name], rows[name]
+        assert rows[name]["error"] == f"{sub / name}: is a symbolic link; links in a " \
+                                      "submission are not followed", rows[name]
+    assert "not a regular file" in rows["pipe.yaml"]["error"]
+    assert "key.yaml" not in run.stdout, "the walk followed a link to the staff folder"
+
+
+def test_a_link_or_a_folder_named_as_a_file_is_refused(tmp_path):
+    sub = _class_with_odd_entries(tmp_path)
+    (sub / "answers.yaml").mkdir()
+    (sub / "answers.yaml" / "x.yaml").write_text(ORDINARY["ada.yaml"])
+    for target, why in [(sub / "staff_link.yaml", "is a symbolic link"),
+                        (sub / "answers.yaml", "is a folder, not an answers file"),
+                        (sub / "pipe.yaml", "is not a regular file")]:
+        run = run_hwcheck(["grade", target, "--problems", PROBLEMS], scratch=tmp_path)
+        assert run.code == 2 and not run.hung, (target, run.stderr)
+        assert run.stderr == f"{target}: {why}" + run.stderr.split(why, 1)[1], run.stderr
+        assert run.stdout == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_answers_file_is_an_error_row(tmp_path):
+    sub = tmp_path / "class"
+    sub.mkdir()
+    (sub / "bob.yaml").write_text(ORDINARY["bob.yaml"])
+    (sub / "secret.yaml").write_text("p3: 1\n")
+    (sub / "secret.yaml").chmod(0)
+    run = run_hwcheck(["grade", sub, "--problems", PROBLEMS, "--format", "json"],
+                      scratch=tmp_path)
+    rows = {Path(r["file"]).name: r for r in json.loads(run.stdout)["submissions"]}
+    assert "permission denied" in rows["secret.yaml"]["error"]
+
+
+HOSTILE_NAMES = [b"bad\xffname.yaml", "new\nline.yaml".encode(), b"comma,name.yaml",
+                 b"colons::error title=x::y.yaml", b"esc\x1b[2Jname.yaml",
+                 "bidi\u202eyaml.txt.yaml".encode(), "tag\U000e0041.yaml".encode(),
+                 "caf\u00e9 \u2713.yaml".encode()]
+
+
+@pytest.fixture(scope="module")
+def named_class(tmp_path_factory):
+    work = tmp_path_factory.mktemp("names")
+    sub = work / "class"
+    sub.mkdir()
+    (sub / "ada.yaml").write_text(ORDINARY["ada.yaml"])
+    (sub / "bob.yaml").write_text(ORDINARY["bob.yaml"])
+    for name in HOSTILE_NAMES:
+        with open(os.path.join(os.fsencode(sub), name), "wb") as fh:
+            fh.write(b"p3: 513466\n")
+    return work
+
+
+def _check_names_report(fmt: str, text: str) -> None:
+    assert CONTROL.search(text) is None, CONTROL.search(text)
+    assert "\U000e0041" not in text and "\udcff" not in text
+    no_workflow_commands(text, "stdout", fmt)
+    count = len(HOSTILE_NAMES) + 2
+    if fmt == "json":
+        rows = json.loads(text)["submissions"]
+        assert len(rows) == count and all("error" not in r for r in rows), rows
+        assert sum(r["score"] == 6 for r in rows) == len(HOSTILE_NAMES)
+    elif fmt == "csv":
+        import csv
+
+        rows = list(csv.reader(text.splitlines()))
+        assert len(rows) == count + 1 and len(text.splitlines()) == count + 1
+    elif fmt == "junit":
+        import xml.etree.ElementTree as ET
+
+        suites = ET.fromstring(text).findall("testsuite")
+        assert not [s for s in suites if s.find("testcase/error") is not None]
+    elif fmt == "text":
+        names = ("bad", "new", "comma", "colons", "esc", "bidi", "tag", "caf")
+        rows = [re.sub(r"^(✗|✓|\\u2717|\\u2713) ", "", ln) for ln in text.splitlines()]
+        assert sum(r.startswith(names) for r in rows) == len(HOSTILE_NAMES), text
+    shown = text.replace("\\\\", "\\") if fmt in ("json", "gradescope") else text
+    assert "bad\\xffname.yaml" in shown, "a name that is not UTF-8 is shown with \\xNN"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "csv", "github"])
+def test_hostile_file_names_are_escaped_and_every_file_is_graded(named_class, fmt):
+    run = run_hwcheck(["grade", named_class / "class", "--problems", PROBLEMS,
+                       "--format", fmt], scratch=named_class)
+    assert run.code == 1 and run.stderr == "" and not run.hung, run.stderr
+    _check_names_report(fmt, run.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "csv", "github", "gradescope"])
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "latin-1"},
+                                 {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"}])
+def test_every_format_works_when_stdout_is_not_utf8(named_class, tmp_path, fmt, env):
+    one = tmp_path / "caf\u00e9.yaml"
+    one.write_text('student: "Zo\u00eb \u2713"\np3: 1\np2:\n  why_nms: "\u00fcber \u202e"\n')
+    target = one if fmt == "gradescope" else named_class / "class"
+    run = run_hwcheck(["grade", target, "--problems", PROBLEMS, "--format", fmt],
+                      scratch=tmp_path, env=env)
+    assert run.code == 1 and run.stderr == "" and not run.hung, run.stderr
+    assert run.stdout.isascii(), [c for c in run.stdout if not c.isascii()][:5]
+    if fmt == "gradescope":
+        doc = json.loads(run.stdout)
+        assert "Zo\u00eb \u2713" in doc["output"]
+    else:
+        _check_names_report(fmt, run.stdout)
+
+
+def test_a_class_folder_of_any_depth_is_walked(tmp_path):
+    sub = tmp_path / "class"
+    sub.mkdir()
+    (sub / "ada.yaml").write_text(ORDINARY["ada.yaml"])
+    deep = sub
+    for _ in range(1100):          # deeper than Python's recursion limit (os.makedirs too)
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "x.yaml").write_text("p3: 1\n")
+    try:
+        run = run_hwcheck(["grade", sub, "--problems", PROBLEMS, "--format", "json"],
+                          scratch=tmp_path)
+    finally:   # bottom up: pytest's own clean-up (shutil.rmtree) recurses per level
+        (deep / "x.yaml").unlink()
+        while deep != sub:
+            deep.rmdir()
+            deep = deep.parent
+    assert run.code == 1 and not run.hung and "Traceback" not in run.stderr, run.stderr
+    rows = json.loads(run.stdout)["submissions"]
+    assert [Path(r["file"]).name for r in rows] == ["ada.yaml", "d"]
+    assert "error" not in rows[0] and "nested deeper than" in rows[1]["error"]
+
+
+# ---- issue 14: interruptions leave nothing behind ------------------------------------------
+
+def _session_processes(sid: int) -> list[int]:
+    """Every live process of session ``sid`` (the CLI was started as its leader)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _wait_for_sigterm_handler(pid: int) -> None:
+    """Until hwcheck's own SIGTERM handler is installed (its bit in SigCgt): a hang guard
+    of 20 s, not a timing assertion."""
+    for _ in range(400):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return
+        caught = int(next(ln for ln in status.splitlines()
+                          if ln.startswith("SigCgt:")).split()[1], 16)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def big_class(tmp_path_factory):
+    work = tmp_path_factory.mktemp("interrupt")
+    sub = work / "class"
+    sub.mkdir()
+    for i in range(400):
+        (sub / f"s{i:03}.yaml").write_text(ORDINARY["bob.yaml" if i % 2 else "carol.yaml"])
+    return work
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_batch_stops_every_worker_and_writes_nothing(big_class, signum, code):
+    """Ctrl-C (SIGINT to the whole process group) or SIGTERM (to hwcheck alone) at several
+    moments: start-up, warming, workers starting, grading. Each run either finished before
+    the signal or stops with one line and the signal's exit code, leaving no process, no
+    report and no temporary file."""
+    import subprocess
+    import sys
+
+    interrupted = 0
+    for delay in (0.0, 0.2, 0.5, 0.8, 1.2, 1.8):
+        out = big_class / "report.json"
+        proc = subprocess.Popen([sys.executable, "-m", "hwcheck", "grade", big_class / "class",
+                                 "--problems", PROBLEMS, "--format", "json", "--output", out],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _wait_for_sigterm_handler(proc.pid)    # before it, Python's defaults would act
+        time.sleep(delay)
+        if proc.poll() is None:
+            if signum == signal.SIGINT:
+                os.killpg(proc.pid, signum)      # what a terminal's Ctrl-C does
+            else:
+                proc.send_signal(signum)         # what `kill` or a CI cancel does
+        stdout, stderr = proc.communicate(timeout=60)
+        for _ in range(100):                     # a hang guard, not a timing assertion
+            left = _session_processes(proc.pid)
+            if not left:
+                break
+            time.sleep(0.1)
+        assert not left, f"processes left behind after {delay} s: {left}"
+        text = stderr.decode()
+        assert "Traceback" not in text and stdout == b"", text
+        leftovers = sorted(p.name for p in big_class.iterdir() if p.name != "class")
+        if proc.returncode == 1:                 # it finished first: a whole report
+            assert leftovers == ["report.json"]
+            assert len(json.loads(out.read_text())["submissions"]) == 400
+            out.unlink()
+            continue
+        interrupted += 1
+        assert proc.returncode == code, (delay, proc.returncode, text)
+        assert text == ("interrupted\n" if code == 130 else "terminated\n"), text
+        assert leftovers == [], f"a partial report or temporary file: {leftovers}"
+    assert interrupted >= 3, "the batch finished too fast to be interrupted"
+
+
+def test_output_refuses_a_folder_that_is_a_link(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "reports").symlink_to(tmp_path / "real")
+    run = run_hwcheck(["grade", EXAMPLES / "correct-answers.yaml", "--problems", PROBLEMS,
+                       "--output", tmp_path / "reports" / "r.txt"], scratch=tmp_path)
+    assert run.code == 2 and "is a symbolic link; refusing to write through it" in run.stderr
+    assert list((tmp_path / "real").iterdir()) == []
+
+
+# ---- issue 14: identity comes from the grader ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def variant_course(tmp_path_factory):
+    """p4 (a variant per student) asking for numbers, and ada's own numbers for it."""
+    work = tmp_path_factory.mktemp("variants")
+    problems = work / "problems"
+    problems.mkdir()
+    spec = (PROBLEMS / "p4.yaml").read_text().replace("    index: [x]\n",
+                                                      "    index: [x]\n    answer: numeric\n")
+    assert "answer: numeric" in spec
+    (problems / "p4.yaml").write_text(spec)
+    run = run_hwcheck(["solve", "p4", "--problems", problems, "--student", "ada",
+                       "--format", "json"], scratch=work)
+    doc = json.loads(run.stdout)
+    doc = doc[0] if isinstance(doc, list) else doc
+    ada = doc["parts"]["dE/dz"]["value"]
+    (work / "ada.yaml").write_text(f"student: ada\np4: {ada}\n")
+    return work
+
+
+def _p4_part(work, *args, file="ada.yaml", env=None):
+    run = run_hwcheck(["grade", work / file, "--problems", work / "problems", "--format",
+                       "json", *args], scratch=work, env=env)
+    assert not run.hung and "Traceback" not in run.stderr, run.stderr
+    if run.code == 2:
+        return run, None, None
+    doc = json.loads(run.stdout)
+    return run, doc["problems"][0]["parts"][0], doc
+
+
+def test_without_a_trusted_identity_variant_numbers_are_not_graded(variant_course):
+    run, part, doc = _p4_part(variant_course)
+    assert part["status"] == "needs_review" and part["score"] == 0, part
+    assert "no trusted identity" in part["feedback"]
+    assert any("no trusted identity was given" in n["message"] for n in doc["notices"])
+
+
+def test_the_graders_identity_keys_the_variant(variant_course):
+    run, part, doc = _p4_part(variant_course, "--student", "ada")
+    assert part["status"] == "correct" and doc["notices"] == [], (part, doc["notices"])
+    # bob copied ada's file, `student: ada` and all: graded against bob's own variant
+    run, part, doc = _p4_part(variant_course, "--student", "bob")
+    assert part["status"] == "wrong" and doc["student"] == "bob", part
+    assert any("says `student: ada`" in n["message"] and n["line"] == 1
+               for n in doc["notices"]), doc["notices"]
+
+
+def test_identity_from_ci_metadata(variant_course, tmp_path):
+    meta = tmp_path / "submission_metadata.json"
+    meta.write_text(json.dumps({"id": 1, "users": [{"email": "ada", "id": 7,
+                                                    "name": "Ada"}]}))
+    run, part, doc = _p4_part(variant_course, "--student-from", meta)
+    assert part["status"] == "correct" and doc["student"] == "ada", part
+    env = {"GITHUB_ACTOR": "mallory", "GITHUB_REPOSITORY_OWNER": "ada"}
+    run, part, doc = _p4_part(variant_course, "--student-from", "github", env=env)
+    assert part["status"] == "wrong" and doc["student"] == "mallory", part
+    run, part, doc = _p4_part(variant_course, "--student-from",
+                              tmp_path / "nowhere" / "submission_metadata.json")
+    assert run.code == 2 and "no Gradescope submission metadata" in run.stderr
+
+
+def test_identity_from_the_class_folder_layout(variant_course, tmp_path):
+    for who in ("ada", "bob"):                 # bob submitted a copy of ada's file
+        (tmp_path / "class" / who).mkdir(parents=True)
+        (tmp_path / "class" / who / "answers.yaml").write_text(
+            (variant_course / "ada.yaml").read_text())
+    run = run_hwcheck(["grade", tmp_path / "class", "--problems", variant_course / "problems",
+                       "--format", "json", "--student-from", "folder"], scratch=tmp_path)
+    rows = {r["student"]: r for r in json.loads(run.stdout)["submissions"]}
+    assert rows["ada"]["problems"][0]["parts"][0]["status"] == "correct"
+    assert rows["bob"]["problems"][0]["parts"][0]["status"] == "wrong"
+
+
+@pytest.mark.parametrize("args", [["grade", EXAMPLES / "seed-answers.yaml", "--student"],
+                                  ["solve", "p4", "--student"]])
+def test_escapes_in_student_never_reach_the_terminal(args, tmp_path):
+    run = run_hwcheck([*args, "ev\x1b[2J\x1b]0;owned\x07il\u202e", "--problems", PROBLEMS],
+                      scratch=tmp_path)
+    assert CONTROL.search(run.stdout + run.stderr) is None, (run.stdout + run.stderr)[:300]
+    assert "Traceback" not in run.stderr
+
+
+# ---- issue 14: hidden means hidden ----------------------------------------------------------
+
+def _wrong_answers() -> dict:
+    """file name → answers text: every spec's known-wrong self-tests and mistakes, numbers
+    scaled away from the key, and text that hits rubric synonyms, one file per source."""
+    import yaml
+
+    from hwcheck.kinds import solve_spec
+
+    specs = load_catalog(PROBLEMS).specs
+    files: dict = {}
+    n = 0
+    for spec in specs.values():
+        key = solve_spec(spec).solution.parts
+        for part in spec.parts:
+            answers = [t.answer.plain() for t in spec.tests
+                       if t.part in (part.name, None) and t.status == "wrong"]
+            answers += [m.formula or m.value for m in part.mistakes if m.formula or m.value]
+            if part.answer in ("numeric", "integer"):
+                k = np.asarray(key[part.name], dtype=float)
+                answers += [(k * 3.7 + 1.3).round(4).tolist(), (k * 1.7).round(3).tolist()]
+            if part.answer == "formula":
+                answers += ["0", "1 + 0"]
+            if part.rubric:
+                words = [s for r in part.rubric for s in r.synonyms[:1]]
+                answers += [" and ".join(words), "no idea"]
+            for answer in answers:
+                n += 1
+                doc = {spec.id: {part.name: answer} if len(spec.parts) > 1 else answer}
+                files[f"w{n:03}.yaml"] = yaml.safe_dump(doc)
+    return files
+
+
+def _secrets() -> list[str]:
+    """What a hidden report must never show: the keys' values (every instance, several
+    roundings), rubric key points and reference formulas."""
+    from hwcheck.kinds import instances, solve_spec
+    from hwcheck.report.numbers import fmt_number
+
+    specs = load_catalog(PROBLEMS).specs
+    found: set = set()
+    for spec in specs.values():
+        for number in range(instances(spec)):
+            solved = solve_spec(spec, None, number).solution.parts
+            for value in (solved[p.name] for p in spec.parts if p.answer != "text"):
+                for v in np.ravel(np.asarray(value, dtype=float)):
+                    for text in (fmt_number(v, 6), f"{v:.5g}", f"{v:.4g}", repr(float(v))):
+                        digits = sum(c.isdigit() for c in text.lstrip("-0."))
+                        if digits >= 4:          # 0, 1, 0.5 say nothing about a key
+                            found.add(text.lstrip("-"))
+        for part in spec.parts:
+            found.update(r.point for r in part.rubric)
+            if part.reference:
+                found.add(part.reference)
+            found.update(m.feedback for m in part.mistakes if len(m.feedback or "") > 20)
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+def wrong_class(tmp_path_factory):
+    work = tmp_path_factory.mktemp("hidden")
+    sub = work / "class"
+    sub.mkdir()
+    for name, text in _wrong_answers().items():
+        (sub / name).write_text(text)
+    return work
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "csv", "github", "gradescope"])
+def test_hidden_reports_show_no_key(wrong_class, fmt):
+    files = sorted((wrong_class / "class").iterdir())
+    assert len(files) >= 30
+    targets = files[:12] if fmt == "gradescope" else [wrong_class / "class"]
+    texts = []
+    for target in targets:
+        run = run_hwcheck(["grade", target, "--problems", PROBLEMS, "--format", fmt,
+                           "--hide-expected"], scratch=wrong_class, timeout=120)
+        assert run.code == 1 and not run.hung, run.stderr
+        texts.append(run.stdout)
+    text = "\n".join(texts)
+    # The students' own answers are shown: none of their numbers is a key value, by
+    # construction, but a wrong formula may contain a reference (dL/dC's starts with
+    # dL/dS's); what a student wrote is theirs.
+    written = " ".join(p.read_text() for p in files)
+    flat = " ".join(text.split()).replace("\\\\", "\\")
+    leaks = [s for s in _secrets() if (s in text or " ".join(s.split()) in flat)
+             and s not in written]
+    assert leaks == [], leaks[:10]
+
+
+# ---- issue 14: reports cannot be forged -------------------------------------------------------
+
+FORGER = ('student: "mallory' + " " * 90 + 'Total 40/40 \\u00b7 11 correct\\nada.yaml,ada,8,6,6,8,'
+          '7,5,40,40,"\n'
+          '"x' + " " * 70 + '\\u2713 ada.yaml (ada)  40/40": 1\n'
+          '"tag\\U000E0041\\u2066": 2\n'
+          'p3: 513466\n')
+
+
+@pytest.fixture(scope="module")
+def forged_class(tmp_path_factory):
+    work = tmp_path_factory.mktemp("forged")
+    sub = work / "class"
+    sub.mkdir()
+    (sub / "mallory.yaml").write_text(FORGER)
+    (sub / "zed.yaml").write_text(ORDINARY["carol.yaml"])
+    return work
+
+
+def test_student_text_cannot_imitate_report_lines(forged_class):
+    one = run_hwcheck(["grade", forged_class / "class" / "mallory.yaml", "--problems",
+                       PROBLEMS], scratch=forged_class)
+    lines = one.stdout.splitlines()
+    assert [ln for ln in lines if ln.startswith("Total")] == [lines[-1]], lines
+    batch_run = run_hwcheck(["grade", forged_class / "class", "--problems", PROBLEMS],
+                            scratch=forged_class)
+    rows = [ln for ln in batch_run.stdout.splitlines() if ln.startswith(("✓", "✗"))]
+    assert len(rows) == 2 and "\U000e0041" not in batch_run.stdout, batch_run.stdout
+    csv_run = run_hwcheck(["grade", forged_class / "class", "--problems", PROBLEMS,
+                           "--format", "csv"], scratch=forged_class)
+    import csv
+
+    table = list(csv.reader(csv_run.stdout.splitlines()))
+    assert len(table) == 3 and len(csv_run.stdout.splitlines()) == 3, csv_run.stdout
+    assert all(len(r) == len(table[0]) for r in table)
+    scope = run_hwcheck(["grade", forged_class / "class" / "mallory.yaml", "--problems",
+                         PROBLEMS, "--format", "gradescope"], scratch=forged_class)
+    output = json.loads(scope.stdout)["output"].splitlines()
+    assert not [ln for ln in output[1:] if "40/40" in ln and "line " not in ln], output
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "csv", "github"])
+def test_bidi_and_tag_characters_are_escaped_in_every_format(forged_class, fmt):
+    run = run_hwcheck(["grade", forged_class / "class", "--problems", PROBLEMS,
+                       "--format", fmt], scratch=forged_class)
+    assert run.code == 1, run.stderr
+    assert "\U000e0041" not in run.stdout and "\u2066" not in run.stdout
+    assert CONTROL.search(run.stdout) is None
+
+
+# ---- issue 14: spec mistakes are located --------------------------------------------------------
+
+@pytest.mark.parametrize("spec, bad, where", [
+    ("p4.yaml", ("index: [x]", "index: x"), "index"),
+    ("p6.yaml", ("  x: {random: normal, seed: 601, shape: [T, D]}", "  x: 3"), "rnn.x"),
+    ("p1.yaml", ("    shape: [2n, 2m]", "    shape: 2n"), "shape"),
+])
+def test_a_malformed_spec_blames_the_spec_not_each_student(tmp_path, spec, bad, where):
+    problems = tmp_path / "problems"
+    problems.mkdir()
+    text = (PROBLEMS / spec).read_text()
+    assert bad[0] in text
+    (problems / spec).write_text(text.replace(bad[0], bad[1], 1))
+    sub = tmp_path / "class"
+    sub.mkdir()
+    for name in ("ada.yaml", "bob.yaml", "carol.yaml"):
+        (sub / name).write_text(ORDINARY[name])
+    run = run_hwcheck(["grade", sub, "--problems", problems, "--format", "json"],
+                      scratch=tmp_path)
+    assert run.code == 2 and run.stdout == "", (run.code, run.stdout[:500])
+    assert re.fullmatch(re.escape(str(problems / spec)) + r":\d+:\d+: [^\n]+\n", run.stderr), \
+        run.stderr
+    assert "internal error" not in run.stderr
+
+
+def test_validate_does_not_follow_links_either(tmp_path):
+    sub = _class_with_odd_entries(tmp_path)
+    run = run_hwcheck(["validate", sub, "--problems", PROBLEMS], scratch=tmp_path)
+    assert run.code == 2 and not run.hung, run.stderr
+    for name in ("staff_link.yaml", "classmate.yaml", "folder_link", "dangling.yaml"):
+        assert f"FAIL {sub / name}: is a symbolic link" in run.stdout, run.stdout
+    assert "key.yaml" not in run.stdout

@@ -209,11 +209,10 @@ def test_json_hide_expected():
     text = json.dumps(doc)
     assert '"expected' not in text and '"want"' not in text and '"rubric"' not in text
     dk = doc["problems"][3]["parts"][2]
-    # the half of a counterexample that does not give the key away stays
-    assert dk["details"] == ["counterexample: instance n=2, m=3, k=3, at u=1, v=2: "
-                             "yours 0.01342"]
+    # where a counterexample is stays; its values go (with a slip, "yours" gives the key)
+    assert dk["details"] == ["counterexample: instance n=2, m=3, k=3, at u=1, v=2"]
     assert dk["counterexample"] == {"instance": "instance n=2, m=3, k=3",
-                                    "at": {"u": 1, "v": 2}, "got": 0.01342}
+                                    "at": {"u": 1, "v": 2}, "got": None}
     w = doc["problems"][0]["parts"][0]
     assert "q₁ − p₁" not in w["feedback"] and w["diagnosis"] == "softmax-diagonal-only"
     assert w["answer_value"] == [[1.0016, 0.0016], [0.0, -1.0]]

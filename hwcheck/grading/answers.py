@@ -20,6 +20,9 @@ from hwcheck.spec import readers
 from hwcheck.spec.yamlio import Node, load_file
 
 META_KEYS = ("student", "indexing")
+#: notices listed per file; the rest are counted in one more notice (a file of 50,000
+#: unknown keys must not make 50,000 suggestions, or a report of that size)
+MAX_NOTICES = 5
 #: YAML 1.1 read these as booleans; YAML 1.2 reads them as text, which a student may not expect
 YAML11_WORDS = ("yes", "no", "on", "off", "y", "n")
 
@@ -32,6 +35,7 @@ class AnswerSheet:
     problem_lines: dict    # problem id → line of its key
     notices: tuple
     indexing: int = 1      # `indexing: 0` at the top: this student counts from zero
+    student_at: tuple = (0, 0)   # line, col of `student:` (a cross-check, see identity.py)
 
 
 class InvalidAnswer(Exception):
@@ -44,14 +48,14 @@ class InvalidAnswer(Exception):
 
 def read_answers(path: str | Path, specs: dict, display: str | None = None) -> AnswerSheet:
     """Read one answers file against the known specs (id → Spec)."""
-    root = load_file(path, display=display)
+    root = load_file(path, display=display, follow_links=False)   # a student's file
     if root.kind != "map":
         raise root.error("an answers file must be a mapping of problem ids to answers",
                          hint="e.g. `p3: 513466`", cls=AnswerError)
-    notices: list[Notice] = []
+    notices = _Notices()
     answers: dict = {}
     lines: dict = {}
-    student, indexing = None, 1
+    student, indexing, student_at = None, 1, (0, 0)
     for key, node in root.items():
         line, col = root.key_mark(key)
         if key == "indexing":
@@ -63,32 +67,55 @@ def read_answers(path: str | Path, specs: dict, display: str | None = None) -> A
         if key in META_KEYS:
             if node.kind != "scalar" or node.value is None or isinstance(node.value, bool):
                 raise node.error("`student:` must be a name or an id", cls=AnswerError)
-            student = str(node.value)
+            student, student_at = str(node.value), (node.line, node.col)
             continue
         spec = specs.get(key)
         if spec is None:
-            notices.append(_unknown(key, list(specs) + list(META_KEYS), "problem", line, col))
+            notices.add(lambda: _unknown(key, list(specs) + list(META_KEYS), "problem",
+                                         line, col))
             continue
         lines[key] = line
         _problem(spec, node, answers, notices, line, col)
-    return AnswerSheet(root.file, student, answers, lines, tuple(notices), indexing)
+    return AnswerSheet(root.file, student, answers, lines, _capped(notices), indexing,
+                       student_at)
 
 
-def _problem(spec, node: Node, answers: dict, notices: list, line: int, col: int) -> None:
+class _Notices(list):
+    """Keeps the first MAX_NOTICES notices and counts the others, without making them."""
+
+    dropped = 0
+
+    def add(self, make) -> None:
+        if len(self) < MAX_NOTICES:
+            self.append(make())
+        else:
+            self.dropped += 1
+
+
+def _capped(notices: "_Notices") -> tuple:
+    if not notices.dropped:
+        return tuple(notices)
+    return (*notices, Notice(f"{notices.dropped:,} more notices like these were not listed",
+                             0, 0, "fix the ones above first"))
+
+
+def _problem(spec, node: Node, answers: dict, notices: "_Notices", line: int,
+             col: int) -> None:
     names = [p.name for p in spec.parts]
     if node.kind != "map" or (len(names) == 1 and names[0] not in node.value):
         if len(names) == 1:
             answers[(spec.id, names[0])] = node
             return
-        notices.append(Notice(f"{spec.id} has parts {', '.join(names)}; give each its own key",
-                              node.line, node.col, f"e.g. {spec.id}:\\n  {names[0]}: …"))
+        notices.add(lambda: Notice(f"{spec.id} has parts {', '.join(names)}; give each its "
+                                   "own key", node.line, node.col,
+                                   f"e.g. {spec.id}:\\n  {names[0]}: …"))
         return
     for part, value in node.items():
         if part in names:
             answers[(spec.id, part)] = value
         else:
             pl, pc = node.key_mark(part)
-            notices.append(_unknown(part, names, f"part of {spec.id}", pl, pc))
+            notices.add(lambda: _unknown(part, names, f"part of {spec.id}", pl, pc))
 
 
 def _unknown(key: str, known: list, what: str, line: int, col: int) -> Notice:

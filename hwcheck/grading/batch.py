@@ -14,9 +14,10 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwcheck.errors import HwcheckError, UsageError
+from hwcheck.errors import HwcheckError
 from hwcheck.grading.guard import CpuLimit as _CpuLimit
 from hwcheck.grading.guard import _on_cpu_limit
+from hwcheck.grading import walk
 from hwcheck.grading.results import Submission
 
 PATTERNS = ("*.yaml", "*.yml")
@@ -32,29 +33,15 @@ class Limits:
     wall_seconds: float = 30.0
 
 
-def collect(targets) -> list[Path]:
-    """Answers files named on the command line; a folder contributes every YAML under it."""
-    files: list[Path] = []
-    for target in targets:
-        path = Path(target)
-        if path.is_dir():
-            found = sorted({p for pat in PATTERNS for p in path.rglob(pat) if p.is_file()} |
-                           {p for pat in DOCUMENTS for p in path.rglob(pat) if _submission(p)})
-            if not found:
-                raise UsageError(f"no *.yaml answers files under {target} (nor notebooks, "
-                                 ".tex or .md with hwcheck marks)", file=str(target),
-                                 hint="put each submission in its own file")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise UsageError("no such file or folder", file=str(target), hint="check the path")
-    return files
+def collect(targets) -> list:
+    """Answers files named on the command line; a folder contributes every YAML under it,
+    and every document (DOCUMENTS) that is a submission. An entry that must not be graded
+    (a link, a FIFO, …) is a ``walk.Refused``: it becomes an error row."""
+    return walk.collect(targets, PATTERNS, DOCUMENTS, _submission)
 
 
 def _submission(path: Path) -> bool:
-    if not path.is_file() or ".ipynb_checkpoints" in path.parts:   # Jupyter's autosaves
-        return False
+    """A regular file named like a document (walk.py has refused links and FIFOs)."""
     if path.suffix == ".ipynb":
         return True
     try:
@@ -64,16 +51,20 @@ def _submission(path: Path) -> bool:
         return True   # unreadable: graded, so that its row says why
 
 
-
 _GRADER = None
 _LIMITS = Limits()
+_STOP = {signal.SIGINT, signal.SIGTERM}
 
 
 def _init_worker(limits: Limits) -> None:
     import resource
 
     signal.signal(signal.SIGPROF, _on_cpu_limit)
+    # Ctrl-C reaches the whole process group: the parent stops the workers itself. The
+    # parent's SIGTERM handler is not ours; pool.terminate() sends SIGTERM to stop us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)   # blocked by the parent for the fork
     if limits.memory_mb:
         used = _vm_size()
         cap = used + limits.memory_mb * 2**20
@@ -91,40 +82,51 @@ def _vm_size() -> int:
         return 0
 
 
-def grade_one(grader, path: Path, limits: Limits | None = None) -> Submission:
-    """Grade one file; every failure becomes an error row rather than an exception."""
+def grade_one(grader, path: Path, limits: Limits | None = None,
+              identity=None) -> Submission:
+    """Grade one file; every failure becomes an error row rather than an exception.
+    ``identity``: the grader's (grading/identity.py), or None for the file's own claim."""
     limits = limits or _LIMITS
+    if isinstance(path, walk.Refused):
+        return _error(path.path, path.message)
+    shown = walk.display(path)
     if limits.cpu_seconds:
         signal.setitimer(signal.ITIMER_PROF, limits.cpu_seconds)
     try:
-        return grader.grade_file(path, display=str(path))
+        # (identity only when there is one: a grader without it, such as a test's fake, works)
+        extra = {"identity": identity} if identity is not None else {}
+        return grader.grade_file(path, display=shown, **extra)
     except HwcheckError as exc:
         return _error(path, exc.render())
     except _CpuLimit:
-        return _error(path, f"{path}: exceeded the CPU-time limit of {limits.cpu_seconds:g} s")
+        return _error(path, f"{shown}: exceeded the CPU-time limit of {limits.cpu_seconds:g} s")
     except MemoryError:
-        return _error(path, f"{path}: exceeded the memory limit of {limits.memory_mb} MB")
+        return _error(path, f"{shown}: exceeded the memory limit of {limits.memory_mb} MB")
     except RecursionError:
-        return _error(path, f"{path}: input is nested too deeply to process")
+        return _error(path, f"{shown}: input is nested too deeply to process")
     except Exception as exc:  # a bug must not cost the rest of the class their grades
-        return _error(path, f"{path}: internal error: {type(exc).__name__}: {exc}")
+        return _error(path, f"{shown}: internal error: {type(exc).__name__}: {exc}")
     finally:
         if limits.cpu_seconds:
             signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def _work(path: str) -> Submission:
-    return grade_one(_GRADER, Path(path), _LIMITS)
+def _work(path: str, identity=None) -> Submission:
+    return grade_one(_GRADER, Path(path), _LIMITS, identity)
 
 
 def _error(path: Path, message: str) -> Submission:
-    return Submission(file=str(path), student=None, score=0.0, max_score=0.0, error=message)
+    return Submission(file=walk.display(path), student=None, score=0.0, max_score=0.0,
+                      error=message)
 
 
 def grade_many(grader, files: list[Path], *, jobs: int | None = None,
-               limits: Limits = Limits(), on_done=None) -> list[Submission]:
-    """Grade every file, in order of ``files``; ``on_done(submission)`` after each."""
+               limits: Limits = Limits(), on_done=None,
+               identities: list | None = None) -> list[Submission]:
+    """Grade every file, in order of ``files``; ``on_done(submission)`` after each.
+    ``identities``: one per file (grading/identity.py), or None."""
     global _GRADER, _LIMITS
+    identities = identities or [None] * len(files)
     import multiprocessing as mp   # only a batch needs it (one file is graded in-process)
     import gc
 
@@ -139,35 +141,48 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
         else:
             limits = Limits(0, limits.memory_mb, limits.wall_seconds)
         out = []
-        for path in files:
-            out.append(grade_one(grader, path, limits))
+        for path, identity in zip(files, identities):
+            out.append(grade_one(grader, path, limits, identity))
             if on_done:
                 on_done(out[-1])
         return out
     for spec in grader.specs.values():  # warm every key before forking, so workers share it
         grader.warm(spec)
     _GRADER, _LIMITS = grader, limits
-    return _pooled(files, jobs, limits, on_done)
+    return _pooled(files, jobs, limits, on_done, identities)
 
 
-def _pooled(files, jobs, limits: Limits, on_done) -> list[Submission]:
+def _pooled(files, jobs, limits: Limits, on_done, identities) -> list[Submission]:
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
     results: dict[int, Submission] = {}
-    todo = deque(range(len(files)))
+    todo = deque()
+    for i, f in enumerate(files):   # a refused entry is an error row without a worker
+        if isinstance(f, walk.Refused):
+            results[i] = grade_one(None, f, limits)
+            if on_done:
+                on_done(results[i])
+        else:
+            todo.append(i)
     while todo:
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(limits,))
+        # Signals wait while workers start (a worker forked before its initializer ran
+        # would run the parent's handlers), and while they are stopped: an interruption
+        # at any moment leaves no worker behind.
+        pool, unmasked = None, signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
         try:
-            pending = deque((i, pool.apply_async(_work, (str(files[i]),))) for i in todo)
+            pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(limits,))
+            signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
+            pending = deque((i, pool.apply_async(_work, (str(files[i]), identities[i])))
+                            for i in todo)
             todo.clear()
             while pending:
                 i, res = pending.popleft()
                 try:
                     results[i] = res.get(timeout=limits.wall_seconds)
                 except mp.TimeoutError:
-                    results[i] = _error(files[i], f"{files[i]}: exceeded the wall-clock "
-                                                  f"limit of {limits.wall_seconds:g} s")
+                    results[i] = _error(files[i], f"{walk.display(files[i])}: exceeded the "
+                                                  f"wall-clock limit of {limits.wall_seconds:g} s")
                     # The hung worker cannot be cancelled alone: restart the pool and
                     # resubmit what had not finished.
                     for j, r in pending:
@@ -181,6 +196,9 @@ def _pooled(files, jobs, limits: Limits, on_done) -> list[Submission]:
                 if on_done:
                     on_done(results[i])
         finally:
-            pool.terminate()
-            pool.join()
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+            signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
     return [results[i] for i in range(len(files))]

@@ -15,7 +15,9 @@ from hwcheck.grading import compare, fingerprints
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.answers import (YAML11_WORDS, AnswerSheet, InvalidAnswer, is_blank,
                                      to_array, written_precision)
+from hwcheck.grading import identity as ids
 from hwcheck.grading.compare import Slip
+from hwcheck.grading.identity import Identity
 from hwcheck.grading.sources import read_sheet
 from hwcheck.grading.numeric_text import read_numbers
 from hwcheck.kinds import instances, slips, solve_spec
@@ -43,41 +45,59 @@ class Grader:
     def warm(self, spec) -> None:
         """Solve every key a class will need (except per-student variants) up front."""
         if spec.variants:
+            # Per-student keys are solved per student; solving the shared one here still
+            # finds a broken spec once, blamed on the spec, before any student's file.
+            self.key(spec, 0)
             return
         for number in range(instances(spec)):
             self.key(spec, number)
         for part in spec.parts:
             self._alternatives(spec, part, None)
 
-    def grade_file(self, path: str | Path, display: str | None = None) -> Submission:
+    def grade_file(self, path: str | Path, display: str | None = None,
+                   identity: Identity | None = None) -> Submission:
         """Grade one answers file (YAML, or a document: ``sources.SOURCES``). An unreadable
-        file raises HwcheckError."""
-        sub = self.grade_sheet(read_sheet(path, self.specs, display))
+        file raises HwcheckError. ``identity``: see ``grade_sheet``."""
+        sub = self.grade_sheet(read_sheet(path, self.specs, display), identity)
         return _with(sub, digest=fingerprints.file_digest(path))
 
-    def grade_sheet(self, sheet: AnswerSheet) -> Submission:
+    def grade_sheet(self, sheet: AnswerSheet, identity: Identity | None = None) -> Submission:
+        """``identity``: the grader's (identity.py), which keys per-student variants; None
+        (the library's default) keys them by the file's own ``student:``."""
+        trusted = identity is not None and identity.student is not None
+        student = identity.student if trusted else sheet.student
         # Students' numbers overflow and divide by zero; the comparison handles inf and
         # nan, so numpy's warnings would only be noise on stderr.
         with np.errstate(all="ignore"):
-            problems = tuple(self._problem(spec, sheet) for spec in self.graded)
-        return Submission(file=sheet.file, student=sheet.student,
+            problems = tuple(self._problem(spec, sheet, student)
+                             for spec in self.graded)
+        notices = sheet.notices
+        if identity is not None:
+            if not trusted:
+                graded = problems
+                problems = tuple(ids.without_identity(p, self.specs[p.id])
+                                 if self.specs[p.id].variants else p for p in problems)
+                ungraded = [p.id for p, g in zip(problems, graded) if p is not g]
+            notices += tuple(ids.notices(identity, sheet.student, sheet.student_at,
+                                         [] if trusted else ungraded))
+        return Submission(file=sheet.file, student=student,
                           score=float(sum(p.score for p in problems)),
                           max_score=float(sum(p.max_score for p in problems)),
-                          problems=problems, notices=sheet.notices)
+                          problems=problems, notices=notices)
 
     def grade_problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
         """One problem of ``sheet`` (the Python API checks one problem at a time)."""
         with np.errstate(all="ignore"):
-            return self._problem(spec, sheet)
+            return self._problem(spec, sheet, sheet.student)
 
-    def _problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
+    def _problem(self, spec, sheet: AnswerSheet, student: str | None) -> ProblemResult:
         done: dict = {}   # part name → (result, student value per instance or None)
         indexing = sheet.indexing
         for part in spec.parts:
             node = sheet.answers.get((spec.id, part.name))
-            done[part.name] = self._part(spec, part, node, sheet.student, done, indexing)
+            done[part.name] = self._part(spec, part, node, student, done, indexing)
         parts = tuple(r for r, _ in done.values())
-        seed = self.key(spec, 0, sheet.student).instance.student_seed if spec.variants else None
+        seed = self.key(spec, 0, student).instance.student_seed if spec.variants else None
         return ProblemResult(spec.id, spec.title, float(sum(p.score for p in parts)),
                              float(spec.points), parts, seed, sheet.problem_lines.get(spec.id, 0))
 
@@ -114,6 +134,10 @@ class Grader:
                     base["answer"] = node.value
                     return self._judge(spec, part, *written, student, key0, base, done)
             return self._formula(spec, part, node.value, student, base, done, indexing)
+        if part.answer == "formula":   # numbers: right on one instance, printed by `solve`
+            return PartResult(status="invalid", answer=_shown(node), feedback=(
+                "This part asks for a formula, not numbers (write it in index notation, "
+                "such as q[x] - p[x])."), **base), None
         return self._numeric(spec, part, node, student, key0, base, done)
 
     def _text(self, part, node, base) -> PartResult:
@@ -240,15 +264,26 @@ class Grader:
             return result
         source_part = spec.part(cf.source)
         extra = [{cf.symbol: v} for v in source_values]
+        rebuilt_all = []
         for number, value in enumerate(mine[:len(extra)]):
             rebuilt = grade_formula.value_on(self, spec, part, cf.formula, student, number,
                                              extra)
             if rebuilt is None or not grade_formula.close(value, rebuilt).all():
                 return result
+            rebuilt_all.append(np.ravel(rebuilt))
+        if _trivial(rebuilt_all):   # all zeros (or one constant) everywhere: no real work
+            return result
         return _with(result, score=cf.credit * float(part.points), diagnosis="carry-forward",
                      feedback_reveals_key=False,
                      feedback=f"Consistent with your own {source_part.name}, which was "
                               f"wrong: {cf.credit:.0%} carry-forward credit.")
+
+
+def _trivial(values: list) -> bool:
+    """One constant on every entry of every instance, such as the zeros that an all-zero
+    earlier answer rebuilds: consistent with anything that is also constant."""
+    flat = np.concatenate(values) if values else np.zeros(0)
+    return flat.size == 0 or bool(np.all(flat == flat[0]))
 
 
 def _with(result: PartResult, **changes) -> PartResult:

@@ -8,8 +8,9 @@ terminals).
 What ``--hide-expected`` withholds is decided here, on the data, by ``withhold_key``; every
 renderer shows the view it returns. The rule:
 
-- the key's value (``expected``), the key side of a mismatch or counterexample (``want``)
-  and the rubric's key points with the synonyms that matched are withheld;
+- the key's value (``expected``), the key side of a mismatch or counterexample (``want``),
+  a counterexample's own value (with a slip it states the key: "the sign is flipped"), and
+  the rubric's key points with the synonyms that matched are withheld;
 - a ``Note`` or a feedback marked ``reveals_key`` is withheld. A spec's mistake feedback is
   marked so: it is the author's prose about the key and may state it (p5's states p4's key),
   so the hidden view keeps only the mistake's name (``diagnosis``);
@@ -71,7 +72,7 @@ class Counterexample:
 
     instance: str                 # "the spec's instance (n=2, m=3, k=3)"
     at: tuple[tuple[str, int], ...]  # index name → 1-based position; () for a single value
-    got: float
+    got: float | None             # None in the hidden view (with a slip it gives the key)
     want: float | None            # None in the hidden view
 
 
@@ -183,7 +184,11 @@ def withhold_key(sub: Submission) -> Submission:
 def _withheld_part(part: PartResult) -> PartResult:
     details = []
     for d in part.details:
-        if isinstance(d, (EntryMismatch, Counterexample)):
+        if isinstance(d, Counterexample):
+            # The formula's value there would tell the key through a slip ("the sign is
+            # flipped"), on an instance whose inputs the student never saw: only where.
+            details.append(replace(d, want=None, got=None))
+        elif isinstance(d, EntryMismatch):
             details.append(replace(d, want=None))
         elif not (isinstance(d, Note) and d.reveals_key):
             details.append(d)

@@ -10,6 +10,7 @@ from hwcheck.grading.answers import AnswerSheet
 from hwcheck.grading.sources import SOURCES, read_sheet
 from hwcheck.errors import HwcheckError
 from hwcheck.grading.grader import Grader
+from hwcheck.grading.walk import Refused, display, walk
 from hwcheck.spec.load import Spec, load_spec
 from hwcheck.spec.yamlio import load_file
 
@@ -28,18 +29,22 @@ def validate(paths, specs: dict) -> list[Check]:
     """Check every spec and answers file under ``paths`` (specs are told apart by `kind:`)."""
     checks: list[Check] = []
     for path in _files(paths):
+        if isinstance(path, Refused):      # a link, a FIFO, …: never followed or read
+            checks.append(Check(display(path.path), 0, False, path.reason))
+            continue
         try:
             if path.suffix.lower() in SOURCES:   # a notebook or document: answers only
                 checks.extend(_check_answers(path, specs))
                 continue
-            root = load_file(path)
+            root = load_file(path, display=display(path))
             if root.kind == "map" and "kind" in root.value and "parts" in root.value:
                 checks.extend(check_spec(load_spec(path)))
             else:
                 checks.extend(_check_answers(path, specs))
         except HwcheckError as exc:
             message = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
-            checks.append(Check(exc.file or str(path), exc.line, False, message, exc.col))
+            checks.append(Check(exc.file or display(path), exc.line, False, message,
+                                exc.col))
     return checks
 
 
@@ -78,7 +83,7 @@ def _grade_one(grader: Grader, spec: Spec, part: str, node):
 
 
 def _check_answers(path: Path, specs: dict) -> list[Check]:
-    sheet = read_sheet(path, specs)
+    sheet = read_sheet(path, specs, display(path))
     checks = [Check(sheet.file, n.line, False, f"{n.message}" + (f" (hint: {n.hint})"
                                                                  if n.hint else ""))
               for n in sheet.notices]
@@ -86,11 +91,11 @@ def _check_answers(path: Path, specs: dict) -> list[Check]:
                                                  f"({len(sheet.answers)} answers)")]
 
 
-def _files(paths) -> list[Path]:
-    out: list[Path] = []
+def _files(paths) -> list:
+    out: list = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(q for pat in ("*.yaml", "*.yml") for q in p.rglob(pat)))
+            out.extend(walk(p, ("*.yaml", "*.yml")))
         else:
             out.append(p)
     return out

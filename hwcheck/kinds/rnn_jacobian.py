@@ -69,6 +69,9 @@ class _Inputs:
 def _inputs(spec, inst: Instance) -> _Inputs:
     node = spec.section("rnn")
     x = draw(node.value["x"], None, inst, "x")
+    if x.ndim == 0 or not len(x):
+        raise node.value["x"].error("rnn.x is the input sequence: a list of one value or "
+                                    "vector per step", cls=SpecError)
     h0 = draw(node.value["h0"], None, inst, "h0")
     wi = draw(node.value["Wi"], None, inst, "Wi")
     settings = {name: draw(v, None, inst, f"Wh ({name})")

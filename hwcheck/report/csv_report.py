@@ -5,8 +5,9 @@ total, max_score, error. A graded file with no answer to a problem has an empty 
 a file that could not be graded has only file, student and error.
 
 Spreadsheets run a cell that starts with ``= + - @`` (or a tab or carriage return) as a
-formula (CSV injection). Any such *text* cell gets a leading ``'``; scores are written from
-floats and stay numbers, negative ones included.
+formula (CSV injection). Any such *text* cell gets a leading ``'``, and so does such a
+text after a ``;`` or a tab (a spreadsheet splitting on those starts a cell there);
+scores are written from floats and stay numbers, negative ones included.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hwcheck.report.numbers import fmt_number
 from hwcheck.report.textsafe import clean
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_AFTER_SEPARATOR = re.compile(r"([;\t]\s*)([=+\-@])")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
 
 
@@ -33,7 +35,9 @@ def _text(value) -> str:
     if (raw.startswith(_FORMULA_START) or s.startswith(_FORMULA_START)) \
             and not _NUMBER.fullmatch(s):
         s = "'" + s
-    return s
+    # A spreadsheet that splits on `;` (or a tab, shown as a space by clean) starts a
+    # cell there too: a formula after one is neutralised the same way.
+    return _AFTER_SEPARATOR.sub(lambda m: m.group(1) + "'" + m.group(2), s)
 
 
 def _num(x) -> str:

@@ -11,6 +11,7 @@ from hwcheck.grading.results import (Counterexample, EntryMismatch, MoreMismatch
                                      withhold_key)
 from hwcheck.report.numbers import fmt_array, fmt_number
 from hwcheck.report.precision import precision_text
+from hwcheck.report.textsafe import clean
 
 
 def view(submissions, hide_expected: bool = False) -> list:
@@ -28,6 +29,8 @@ def detail_text(d) -> str:
         return f"… and {d.count} more of {d.of} entries"
     if isinstance(d, Counterexample):
         where = ", ".join(f"{name}={i}" for name, i in d.at) or "value"
+        if d.got is None:
+            return f"counterexample: {d.instance}, at {where}"
         text = f"counterexample: {d.instance}, at {where}: yours {fmt_number(d.got, 6)}"
         return text if d.want is None else f"{text}, expected {fmt_number(d.want, 6)}"
     if isinstance(d, Note):
@@ -92,8 +95,8 @@ def message_lines(part, headline: str | None = None) -> list[str]:
         lines.append(f"diagnosis: {part.diagnosis}")
     lines += details_of(part)
     answer = answer_text(part)
-    if answer is not None:
-        lines.append(f"your answer: {answer}")
+    if answer is not None:   # one line: a newline in it cannot start a report-like line
+        lines.append(f"your answer: {clean(answer, limit=500)}")
     expected = expected_text(part)
     if expected is not None:
         lines.append(f"expected: {expected}")

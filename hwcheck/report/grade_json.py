@@ -15,18 +15,21 @@ import re
 
 from hwcheck.grading.results import Counterexample
 from hwcheck.report.precision import precision_text
+from hwcheck.report.textsafe import json_escape
 from hwcheck.report.details import answer_text, details_of, expected_text, view
 
 # json.dumps escapes C0 controls itself; C1 controls (a lone \x9b is a terminal CSI), the
 # JavaScript line separators and the invisible bidi and zero-width characters would otherwise
 # pass through raw with ensure_ascii=False. Escaped, the data is the same.
-_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+                     r"\ud800-\udfff\U000e0000-\U000e007f]")
 
 
 def dumps(doc, indent: int | None = 2) -> str:
     text = json.dumps(doc, indent=indent, ensure_ascii=False,
                       separators=None if indent else (",", ":"))
-    text = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    # (a lone surrogate, from a file name that is not UTF-8, could not even be written raw)
+    text = _UNSAFE.sub(lambda m: json_escape(ord(m.group())), text)
     # GitHub's runner reads the legacy `##[command]` anywhere in a logged line; inside a
     # JSON string "\u0023" is the same "#", so the data is unchanged.
     return text.replace("##[", "#\\u0023[")

@@ -39,12 +39,30 @@ ANSWER_CHARS = 72   # a long answer is cut in the table; the file itself has it 
 
 # Invisible characters that reorder or hide text on a terminal (Trojan Source); clean()
 # leaves them, so they are shown as escapes here.
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+                        r"\U000e0000-\U000e007f]")
 
 
 def safe(text, style: str = "", *, limit: int = 200) -> Text:
     s = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", clean(text, limit=limit))
     return Text(s, style=style, overflow="fold")
+
+
+HANG = 4   # continuation lines of student-supplied text are indented this far
+
+
+def print_hanging(console, text: Text) -> None:
+    """A line that holds student text, wrapped with its continuation lines indented: no
+    padding or long name can start a line that looks like the report's own (a "Total"
+    line at the margin, another student's row)."""
+    width = console.width
+    if text.cell_len <= width:
+        console.print(text)
+        return
+    lines = text.wrap(console, width - HANG, overflow="fold")
+    for i, line in enumerate(lines):
+        console.print(Text(" " * HANG if i else "").append_text(line), no_wrap=True,
+                      overflow="fold", crop=False)
 
 
 def _pts(x) -> str:
@@ -99,12 +117,13 @@ def _detailed(sub, console, name: str) -> None:
     head = Text.assemble(safe(name, "bold"))
     if sub.student is not None:
         head.append("  student ", style="dim").append_text(safe(sub.student, "bold"))
-    console.print(head)
+    print_hanging(console, head)
     if sub.error is not None:
-        console.print(Text.assemble(("✗ could not grade: ", "bold red"), safe(sub.error, limit=400)))
+        print_hanging(console, Text.assemble(("✗ could not grade: ", "bold red"),
+                                             safe(sub.error, limit=400)))
         return
     for notice in sub.notices:
-        console.print(notice_line(name, notice))
+        print_hanging(console, notice_line(name, notice))
     for problem in sub.problems:
         console.print(_panel(problem, sub.key_withheld))
     console.print(_summary(sub))
@@ -207,7 +226,7 @@ def _compact(sub, console, name: str) -> None:
         if sub.student is not None:
             line.append(" (").append_text(safe(sub.student)).append(")")
         line.append("  error: ", style="bold red").append_text(safe(sub.error, limit=400))
-        console.print(line)
+        print_hanging(console, line)
         return
     failing = _failing_parts(sub)
     mark = ("✗ ", "bold red") if sub.failing else ("✓ ", "bold green")
@@ -220,9 +239,9 @@ def _compact(sub, console, name: str) -> None:
     reviews = sum(p.status == "needs_review" for pr in sub.problems for p in pr.parts)
     if reviews:
         line.append(f"  ({reviews} to review)", style="cyan")
-    console.print(line)
+    print_hanging(console, line)
     for notice in sub.notices:
-        console.print(Text("  ").append_text(notice_line(name, notice)))
+        print_hanging(console, Text("  ").append_text(notice_line(name, notice)))
 
 
 def _class_summary(subs, console) -> None:

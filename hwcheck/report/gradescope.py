@@ -17,6 +17,7 @@ from __future__ import annotations
 from hwcheck.report.details import message_lines, view
 from hwcheck.report.grade_json import dumps, num
 from hwcheck.report.numbers import fmt_number
+from hwcheck.report.textsafe import clean
 from hwcheck.spec.load import STATUSES
 
 
@@ -42,15 +43,17 @@ def _summary(sub) -> str:
     parts = [p for pr in sub.problems for p in pr.parts]
     counts = [f"{sum(p.status == s for p in parts)} {s.replace('_', ' ')}" for s in STATUSES
               if any(p.status == s for p in parts)]
-    who = f" (student {sub.student})" if sub.student is not None else ""
-    text = f"{sub.file}{who}: {_pts(sub.score)}/{_pts(sub.max_score)}"
+    # Student text (name, file, unknown keys) on one cleaned line each: no newline in a
+    # `student:` can start a line that reads like this summary ("Total 40/40").
+    who = f" (student {clean(sub.student)})" if sub.student is not None else ""
+    text = f"{clean(sub.file, limit=400)}{who}: {_pts(sub.score)}/{_pts(sub.max_score)}"
     if counts:
         text += " — " + ", ".join(counts)
     seeds = sorted({pr.seed for pr in sub.problems if pr.seed is not None})
     if seeds:
         text += f" (variant seed {', '.join(map(str, seeds))})"
     notices = [f"line {n.line}: {n.message}" if n.line else n.message for n in sub.notices]
-    notices = [f"{n} (hint: {h})" if h else n
+    notices = [clean(f"{n} (hint: {h})" if h else n, limit=400)
                for n, h in zip(notices, (n.hint for n in sub.notices))]
     return "\n".join([text, *notices])
 
@@ -61,7 +64,8 @@ def render(submissions, *, hide_expected: bool = False) -> str:
         doc = {"score": 0.0, "output": "No submission was graded.", "tests": []}
     elif subs[0].error is not None:
         sub = subs[0]
-        doc = {"score": 0.0, "output": f"Could not grade {sub.file}: {sub.error}", "tests": []}
+        doc = {"score": 0.0, "output": clean(f"Could not grade {sub.file}: {sub.error}",
+                                             limit=600), "tests": []}
     else:
         sub = subs[0]
         doc = {"score": num(sub.score), "output": _summary(sub),

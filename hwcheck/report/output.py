@@ -50,8 +50,25 @@ def _mode(existing: os.stat_result | None) -> int:
     return 0o666 & ~umask
 
 
+def _refuse_linked_folder(path: Path) -> None:
+    """A link among the folders (``reports -> /staff/...``) would send the report, or a
+    student's planted link, elsewhere: every folder named in the path must be a folder."""
+    for folder in reversed(path.parents[:-1] if not path.is_absolute() else path.parents):
+        if folder.parent == Path(folder.anchor):   # /tmp -> /private/tmp (macOS): the
+            continue                               # system's own, not a submission's
+        try:
+            linked = stat.S_ISLNK(os.lstat(folder).st_mode)
+        except OSError:
+            return            # a missing folder is reported below
+        if linked:
+            raise HwcheckError(f"--output {path}: folder {folder} is a symbolic link; "
+                               "refusing to write through it",
+                               hint="give the real folder, without links")
+
+
 def write_atomic(path: str | Path, text: str) -> None:
     path = Path(path)
+    _refuse_linked_folder(path)
     existing = _refuse_link(path)
     folder = path.parent
     if not folder.is_dir():

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hwcheck.report.precision import precision_text
+from hwcheck.report.textsafe import clean
 from hwcheck.report.numbers import fmt_number
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -37,7 +38,7 @@ def _one(solved, console) -> None:
     if solved.instance.sizes:
         meta += ", " + ", ".join(f"{k}={v}" for k, v in solved.instance.sizes.items())
     if solved.student is not None:
-        meta += f", student {solved.student} (seed {solved.instance.student_seed})"
+        meta += f", student {clean(solved.student)} (seed {solved.instance.student_seed})"
     console.print(Text(meta, style="dim"))
     if spec.statement:
         console.print(Text(spec.statement))

@@ -50,7 +50,7 @@ def describe(spec, part) -> str:
         return f"free text ({part.points:g} points, reviewed by staff)"
     if part.answer == "integer":
         return f"a whole number ({precision_text(part.tolerance or spec.tolerance)})"
-    if part.answer == "formula":
+    if part.answer in ("formula", "either"):
         names = [n for n, _ in (spec.section("symbols").items()
                                 if spec.section("symbols") is not None else ())]
         symbols = ", ".join(names + list(spec.sizes))

@@ -155,9 +155,16 @@ def _random(node: Node, shape, inst: Instance, what: str) -> np.ndarray:
         return scale * rng.standard_normal(shape)
     if dist == "uniform":
         low, high = readers.number(opts.get("low"), 0.0), readers.number(opts.get("high"), 1.0)
+        _ordered(node, low, high)
         return rng.uniform(low, high, shape)
     if dist == "integers":
         low, high = readers.number(opts.get("low"), -3), readers.number(opts.get("high"), 3)
+        _ordered(node, low, high)
         return rng.integers(int(low), int(high) + 1, shape).astype(float)
     # dirichlet: a probability vector along the last axis (sums to 1)
     return rng.dirichlet(np.ones(shape[-1]), shape[:-1] or None).reshape(shape)
+
+
+def _ordered(node: Node, low: float, high: float) -> None:
+    if not low <= high:
+        raise node.error(f"`low` ({low:g}) is above `high` ({high:g})", cls=SpecError)

@@ -125,7 +125,8 @@ def _problem_answers(spec) -> dict:
 
 def _part_answer(part) -> dict:
     what = {"text": "free text, reviewed by staff",
-            "formula": "a formula in index notation, or the numbers for the spec's instance",
+            "formula": "a formula in index notation",
+            "either": "a formula in index notation, or the numbers for the spec's instance",
             "integer": "a whole number",
             "numeric": "a number or a nested list of numbers"}[part.answer]
     about = part.description or part.quantity or part.name

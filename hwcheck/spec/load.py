@@ -17,7 +17,9 @@ from hwcheck.spec.readers import (boolean as _bool, integer as _int, mapping as 
                                   unknown as _unknown)
 from hwcheck.spec.yamlio import Node, load_file
 
-ANSWER_KINDS = ("numeric", "integer", "formula", "text")
+#: ``formula`` takes a formula only (numbers hold on one instance, and `solve` prints them);
+#: ``either`` also takes the numbers of the spec's own instance, under the part's tolerance
+ANSWER_KINDS = ("numeric", "integer", "formula", "either", "text")
 #: what grading can say of a part; a spec's self-tests name one of them
 STATUSES = ("correct", "wrong", "invalid", "missing", "needs_review")
 #: The keys every spec may have; the rest are its kind's sections (``hwcheck.kinds``).
@@ -184,8 +186,8 @@ def _parts(node: Node) -> tuple[Part, ...]:
         parts.append(Part(
             name=name, points=_number(opts["points"]) if "points" in opts else 1.0,
             answer=answer, quantity=_text(opts.get("quantity"), None),
-            shape=tuple(v.value for v in opts["shape"].value) if "shape" in opts else None,
-            index=tuple(_text(v) for v in opts["index"].value) if "index" in opts else (),
+            shape=_shape(opts["shape"]) if "shape" in opts else None,
+            index=_index(opts["index"]) if "index" in opts else (),
             reference=_text(opts.get("reference"), None),
             tolerance=_tolerance(opts["tolerance"]) if "tolerance" in opts else None,
             mistakes=tuple(_mistake(m) for m in _seq(opts.get("mistakes"))),
@@ -194,6 +196,26 @@ def _parts(node: Node) -> tuple[Part, ...]:
             partial_credit=_bool(opts.get("partial_credit")),
             description=_text(opts.get("description"), ""), line=pn.line))
     return tuple(parts)
+
+
+def _shape(node: Node) -> tuple:
+    """A part's shape: a list of sizes or size expressions, checked where it is solved."""
+    if node.kind != "seq" or any(v.kind != "scalar" or v.value is None
+                                 or isinstance(v.value, bool) for v in node.value):
+        raise node.error("a shape is a list such as [2n, 2m]", cls=SpecError)
+    return tuple(v.value for v in node.value)
+
+
+def _index(node: Node) -> tuple[str, ...]:
+    """A part's free indices: a list of names, such as [x] or [i, j]."""
+    if node.kind != "seq":
+        raise node.error("`index` is a list of names, such as [x] or [i, j]", cls=SpecError)
+    names = []
+    for v in node.value:
+        if v.kind != "scalar" or not isinstance(v.value, str) or not v.value.isidentifier():
+            raise v.error("an index is a name, such as x or i", cls=SpecError)
+        names.append(v.value)
+    return tuple(names)
 
 
 def _tolerance(node: Node) -> Tolerance:

@@ -7,8 +7,11 @@ Refused: files over 1 MiB, anchors, aliases, explicit tags, merge keys, nesting 
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -97,14 +100,20 @@ def resolve_scalar(text: str) -> Any:
     return text
 
 
-def load_file(path: str | Path, *, display: str | None = None) -> Node:
-    """Read and parse one YAML file. Every failure is a HwcheckError located in the file."""
+def load_file(path: str | Path, *, display: str | None = None,
+              follow_links: bool = True) -> Node:
+    """Read and parse one YAML file. Every failure is a HwcheckError located in the file.
+    ``follow_links=False`` (a student's file): a link, FIFO or device is refused when it is
+    opened, so nothing swapped in after the folder was walked is read either."""
     path = Path(path)
     name = display or str(path)
     try:
         if path.is_dir():
             raise HwcheckError("is a folder, not a YAML file", file=name,
                                hint="give a file, or pass the folder where a folder is expected")
+        if not follow_links:
+            data = _read_no_follow(path, name)
+            return load_bytes(data, name)
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise HwcheckError(f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (1 MiB)",
@@ -120,6 +129,26 @@ def load_file(path: str | Path, *, display: str | None = None) -> Node:
     except OSError as exc:
         raise HwcheckError(f"cannot read: {exc.strerror or exc}", file=name) from None
     return load_bytes(data, name)
+
+
+def _read_no_follow(path: Path, name: str) -> bytes:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise HwcheckError("is a symbolic link; links in a submission are not followed",
+                               file=name) from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise HwcheckError("is not a regular file (a FIFO, socket or device)", file=name)
+        if st.st_size > MAX_BYTES:
+            raise HwcheckError(f"file is {st.st_size:,} bytes; the limit is {MAX_BYTES:,} "
+                               "(1 MiB)", file=name,
+                               hint="answers and specs are small; is this the right file?")
+        return fh.read(MAX_BYTES + 1)
 
 
 def load_bytes(data: bytes, name: str = "<input>") -> Node:

@@ -158,7 +158,8 @@ def run_in_process(args, *, timeout: float = HANG_GUARD, cwd: Path = ROOT,
     saved_env = dict(os.environ)
     saved = (os.getcwd(), sys.argv, sys.stdin, sys.stdout, sys.stderr,
              sys.modules["__main__"], sys.getrecursionlimit())
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGALRM, signal.SIGPROF, signal.SIGINT)}
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGALRM, signal.SIGPROF, signal.SIGINT,
+                                                signal.SIGTERM)}
     timers = {t: signal.getitimer(t) for t in (signal.ITIMER_REAL, signal.ITIMER_PROF)}
     umask = os.umask(0o022)
     os.umask(umask)
