@@ -109,10 +109,15 @@ def _edge_slip(exc: IndexOutOfRange) -> Slip | None:
                                     "from 1 to the size of each dimension.")
 
 
-def close(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+def allowed(want: np.ndarray) -> np.ndarray:
+    """The |got − want| each entry of a formula's value may have."""
     scale = float(np.max(np.abs(want))) if want.size else 0.0
+    return ATOL + RTOL * np.maximum(np.abs(want), scale)
+
+
+def close(got: np.ndarray, want: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return np.abs(got - want) <= ATOL + RTOL * np.maximum(np.abs(want), scale)
+        return np.abs(got - want) <= allowed(want)
 
 
 def value_on(grader, spec, part, text: str, student, number: int = 0, extra_env=None,

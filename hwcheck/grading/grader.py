@@ -102,10 +102,12 @@ class Grader:
                              float(spec.points), parts, seed, sheet.problem_lines.get(spec.id, 0))
 
     def _part(self, spec, part, node, student, done, indexing: int = 1):
+        # One fingerprint per key: per student only where the key is (per-student variants).
+        keyed_by = student if spec.variants else None
         base = dict(name=part.name, max_score=float(part.points), score=0.0,
-                    fingerprint=self.cached(("fingerprint", spec.id, part.name, student),
+                    fingerprint=self.cached(("fingerprint", spec.id, part.name, keyed_by),
                                             lambda: fingerprints.of_part(self, spec, part,
-                                                                         student)))
+                                                                         keyed_by)))
         if node is None or is_blank(node):
             where = dict(line=node.line, col=node.col) if node is not None else {}
             return PartResult(status="missing", feedback="No answer given.", **base,

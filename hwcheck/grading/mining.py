@@ -70,6 +70,8 @@ def _part_clusters(grader, spec, part, rows, min_size) -> list[Cluster]:
     tol = part.tolerance or spec.tolerance
     groups: list[list] = []            # [representative value, [(sub, part result), ...]]
     exact: dict[bytes, list] = {}
+    reps: list = []                    # each group's value, and the error it allows
+    allowed: list = []
     for sub, result in rows:
         value = _value(grader, spec, part, result, want.shape)
         if value is None:
@@ -77,10 +79,14 @@ def _part_clusters(grader, spec, part, rows, min_size) -> list[Cluster]:
         # Equal answers are the common case: a hash finds them without comparing.
         group = exact.get(value.tobytes())
         if group is None:
-            group = next((g for g in groups if _same(value, g[0], tol, part)), None)
-            if group is None:
+            hit = _first_same(value, reps, allowed)
+            if hit is None:
                 group = [value, []]
                 groups.append(group)
+                reps.append(value)
+                allowed.append(_allowed(value, tol, part))
+            else:
+                group = groups[hit]
             exact[value.tobytes()] = group
         group[1].append((sub, result))
     groups = sorted((g for g in groups if len(g[1]) >= min_size), key=lambda g: -len(g[1]))
@@ -112,10 +118,23 @@ def _value(grader, spec, part, result, shape) -> np.ndarray | None:
     return got if got.shape == tuple(shape) and np.all(np.isfinite(got)) else None
 
 
-def _same(a, b, tol, part) -> bool:
+def _allowed(rep, tol, part) -> np.ndarray:
+    """The |value − rep| each entry may have to join ``rep``'s group: a formula's values
+    as the formula grader compares them, a number as ``compare.matches`` does."""
     if part.answer == "formula":
-        return bool(grade_formula.close(a, b).all())
-    return compare.matches(a, b, tol)
+        return grade_formula.allowed(rep)
+    return compare.allowed_error(rep, tol) + 1e-12
+
+
+def _first_same(value, reps, allowed) -> int | None:
+    """The first group whose value ``value`` matches, all groups compared at once (a class
+    of noisy answers makes many groups; one at a time, mining was quadratic in Python)."""
+    if not reps:
+        return None
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(value - np.stack(reps)) <= np.stack(allowed)
+    hits = np.flatnonzero(ok.reshape(len(reps), -1).all(axis=1))
+    return int(hits[0]) if hits.size else None
 
 
 def _variant(grader, spec, part, value, tol) -> str | None:
