@@ -272,15 +272,19 @@ def test_cross_entropy_on_a_spatial_output_means_over_positions():
        steps=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_sgd_agrees_with_torch_optim_sgd(net, loss, lr, momentum, weight_decay, steps, seed):
     case = random_problem(net, seed, loss)
+    _sgd_agrees(net, case, loss, steps, lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+
+def _sgd_agrees(net, case, loss, steps, **options) -> None:
+    """``steps`` of sgd_step against torch.optim.SGD, which learns every parameter but the
+    initial states (h0, c0), as torch's does."""
     params, x, target = case.params, case.x, case.target
-    got = sgd_step.solve(net.layers, params, x, target, loss=loss, lr=lr, momentum=momentum,
-                         weight_decay=weight_decay, steps=steps)
+    got = sgd_step.solve(net.layers, params, x, target, loss=loss, steps=steps, **options)
     tp = {k: T(v).requires_grad_() for k, v in params.items()}
-    learned = [k for k in tp if k not in graph.states(net.layers, params)]   # not h0, c0
+    learned = [k for k in tp if k not in graph.states(net.layers, params)]
     if not learned:
         return
-    opt = torch.optim.SGD([tp[k] for k in learned], lr=lr, momentum=momentum,
-                          weight_decay=weight_decay)
+    opt = torch.optim.SGD([tp[k] for k in learned], **options)
     for _ in range(steps):
         opt.zero_grad()
         out = torch_forward(net.layers, tp, T(x)[None], {})
@@ -302,18 +306,7 @@ def test_recurrent_stacks_agree_with_autograd_and_torch_optim(net, loss, momentu
     tp, tx, outs, out = torch_case(net, params, x)
     torch_loss(loss, out, T(target)[None], ends_in_softmax(net.layers)).backward()
     compare_all(values, net, tp, tx, outs)
-    got = sgd_step.solve(net.layers, params, x, target, loss=loss, lr=0.1, momentum=momentum,
-                         steps=2)
-    learned = [k for k in tp if k not in graph.states(net.layers, params)]
-    tp = {k: T(v).requires_grad_() for k, v in params.items()}
-    opt = torch.optim.SGD([tp[k] for k in learned], lr=0.1, momentum=momentum)
-    for _ in range(2):
-        opt.zero_grad()
-        out = torch_forward(net.layers, tp, T(x)[None], {})
-        torch_loss(loss, out, T(target)[None], ends_in_softmax(net.layers)).backward()
-        opt.step()
-    for name in learned:
-        close(got[f"new.{name}"], tp[name], f"sgd new.{name.rpartition('.')[2]}")
+    _sgd_agrees(net, case, loss, 2, lr=0.1, momentum=momentum)
 
 
 # ---- batched problems: N samples kept in every quantity, the loss reduced over them -------------
