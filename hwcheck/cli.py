@@ -223,10 +223,12 @@ def grade(
     else:
         submissions = _grade_batch(grader, files, jobs, who)
     analysis = _analysis(grader, submissions, fmt, previous, hide_expected)
+    shown = submissions
     if changed_only:
         changed = {c.file for c in analysis.changes if c.graded}
-        submissions = [s for s in submissions if s.file in changed]
-    _emit(submissions, fmt, output, hide_expected, root, analysis)
+        shown = [s for s in submissions if s.file in changed]
+    _emit(shown, fmt, output, hide_expected, root, analysis)
+    # The exit code is the class's, whatever --changed-only shows (none changed is fine).
     if all(s.error is not None for s in submissions):
         raise typer.Exit(2)
     raise typer.Exit(exit_code(submissions, min_score))

@@ -301,5 +301,7 @@ def test_regrade_after_pasting_a_mined_mistake(planted_class, tmp_path):
     text = run("grade", folder, "--problems", problems, "--against", old, "-j", "1").stdout
     assert f"no diagnosis → {cluster.name}" in " ".join(text.split())
     only = run("grade", folder, "--problems", problems, "-f", "csv", "--against", old,
-               "--changed-only", "-j", "1").stdout
-    assert only.strip().count("\n") == 0    # the header alone
+               "--changed-only", "-j", "1")
+    assert only.stdout.strip().count("\n") == 0    # the header alone
+    # The exit code is the class's: none changed is not "nothing could be graded" (2).
+    assert only.exit_code == out.exit_code == 1
