@@ -77,9 +77,9 @@ def changes(previous: dict, submissions) -> tuple[Change, ...]:
     seen = set()
     # A folder spelled another way (./subs/, an absolute path, a moved folder) still finds
     # each student: by name, else by the file's own name, where either is unique.
-    names = Counter(s.get("student") for s in previous.values())
-    by_name = {s.get("student"): f for f, s in previous.items()
-               if s.get("student") and names[s.get("student")] == 1}
+    names = Counter(_text(s.get("student")) for s in previous.values())
+    by_name = {_text(s.get("student")): f for f, s in previous.items()
+               if _text(s.get("student")) and names[_text(s.get("student"))] == 1}
     bases = Counter(PurePath(f).name for f in previous)
     by_base = {PurePath(f).name: f for f in previous if bases[PurePath(f).name] == 1}
     for sub in submissions:
@@ -102,8 +102,9 @@ def changes(previous: dict, submissions) -> tuple[Change, ...]:
             continue
         if sub.error is not None:
             continue
-        old_parts = {(p.get("id"), q.get("name")): q for p in old.get("problems") or ()
-                     if isinstance(p, dict) for q in p.get("parts") or () if isinstance(q, dict)}
+        old_parts = {(_text(p.get("id")), _text(q.get("name"))): q
+                     for p in _list(old.get("problems")) if isinstance(p, dict)
+                     for q in _list(p.get("parts")) if isinstance(q, dict)}
         for pr in sub.problems:
             for part in pr.parts:
                 was = old_parts.get((pr.id, part.name))
@@ -114,19 +115,30 @@ def changes(previous: dict, submissions) -> tuple[Change, ...]:
                 score = _num(was.get("score"))
                 # A new diagnosis is a change too: the student's feedback is not the same
                 # (a mistake pasted from `hwcheck mistakes` shows here).
-                if was.get("status") == part.status and score is not None \
+                status, diagnosis = _text(was.get("status")), _text(was.get("diagnosis"))
+                if status == part.status and score is not None \
                         and abs(score - part.score) <= SCORE_EPS \
-                        and was.get("diagnosis") == part.diagnosis:
+                        and diagnosis == part.diagnosis:
                     continue
-                out.append(Change(sub.file, sub.student, pr.id, part.name, was.get("status"),
+                out.append(Change(sub.file, sub.student, pr.id, part.name, status,
                                   part.status, score, part.score, _why(was, part, old, sub),
-                                  was.get("diagnosis"), part.diagnosis))
+                                  diagnosis, part.diagnosis))
     for file, old in previous.items():
         if file not in seen:
-            out.append(Change(file, old.get("student"), "", "",
+            out.append(Change(file, _text(old.get("student")), "", "",
                               "error" if old.get("error") else "graded", None,
                               _num(old.get("score")), None, ("no longer graded",)))
     return tuple(out)
+
+
+def _text(x) -> str | None:
+    """A string field of the earlier report; anything else (a hand-edited or foreign
+    report) counts as absent."""
+    return x if isinstance(x, str) else None
+
+
+def _list(x) -> list:
+    return x if isinstance(x, list) else []
 
 
 def _num(x) -> float | None:
