@@ -58,6 +58,8 @@ def test_latex_and_markdown_positions_are_lines():
     ("tensor([0.0016, 0.0000], requires_grad=True)", "[0.0016, 0.0000]"),
     ("array([1, 2], dtype=int32)", "[1, 2]"),
     ("513466", "513466"),
+    ("np.int64(513466)", "513466"),           # numpy 2's repr of a scalar
+    ("np.float64(-0.0086212)", "-0.0086212"),
     ("q - p", "q - p"),
 ])
 def test_saved_outputs_are_read_as_data(text, data):
@@ -91,6 +93,13 @@ def test_code_without_output_is_a_notice_not_a_run(tmp_path):
     sub = _nb(tmp_path, [_code("W = compute()", tags=["hwcheck:p5.W"])])
     assert part(sub, "p5", "W").status == "missing"
     assert any("never runs code" in n.message and n.line == 1 for n in sub.notices)
+
+
+def test_a_numpy_scalar_output_is_graded_as_its_number(tmp_path):
+    sub = _nb(tmp_path, [_code("np.sum(counts)", [{
+        "output_type": "execute_result", "execution_count": 1, "metadata": {},
+        "data": {"text/plain": "np.int64(513466)"}}], ["hwcheck:p3"])])
+    assert part(sub, "p3", "params").status == "correct"
 
 
 def test_a_formula_in_a_python_string(tmp_path):

@@ -28,7 +28,9 @@ MAX_NOTEBOOK = 200 * 2**20
 MARKER = re.compile(r"\s*(?:#|//|%|<!--)\s*hwcheck\s*:\s*(?P<tag>[^\s>]+)\s*(?:-->)?\s*\Z")
 _NUMERIC = re.compile(r"[\[\],\s0-9eE.+\-]+")
 _TUPLES = str.maketrans("()", "[]")
-_WRAPPER = re.compile(r"(?:np\.|numpy\.|torch\.)?(?:array|asarray|tensor|Tensor)\(", re.S)
+# numpy 2 shows a scalar as its type: np.int64(513466), np.float64(0.25)
+_WRAPPER = re.compile(r"(?:np\.|numpy\.|torch\.)?(?:array|asarray|tensor|Tensor)\("
+                      r"|(?:np\.|numpy\.)(?:u?int|float)(?:8|16|32|64)\(", re.S)
 _KWARGS = re.compile(r",\s*(?:dtype|requires_grad|grad_fn|device|size)\s*=[^\]]*\Z", re.S)
 _TOKEN = re.compile(r"\[|\]|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\.\.\.|,|\s+")
 
