@@ -21,7 +21,8 @@ def _status(tmp_path, text, problem, name):
 # --- numbers as people write them ------------------------------------------------------
 
 @pytest.mark.parametrize("answer", ['"513,466"', '"513 466"', '"513\u202f466"', "513466",
-                                    '"$513{,}466$"'.replace("{,}", ",")])
+                                    '"$513{,}466$"'.replace("{,}", ","),
+                                    "'$513\\,466$'", "'513~466'", "'513\\thinspace 466'"])
 def test_p3_total_with_thousands_separators_is_correct(tmp_path, answer):
     assert _status(tmp_path, f"p3: {answer}\n", "p3", "params") == ("correct", None)
 

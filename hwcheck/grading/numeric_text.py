@@ -67,8 +67,13 @@ def _unwrap(s: str) -> str:
     return s
 
 
+# LaTeX's thin and medium spaces between digit groups (513\,466), as a typesetter writes
+# a thousands separator: a space, which THOUSANDS then checks group by group.
+_TEX_SPACE = re.compile(r"(?<=\d)(?:\\[,;:]|\\thinspace\s*|~|\\ )(?=\d)")
+
+
 def _cell(s: str, constant) -> tuple[float, float] | None:
-    s = s.strip().replace("{,}", ",")
+    s = _TEX_SPACE.sub(" ", s.strip().replace("{,}", ","))
     if NUMBER.match(s):
         return float(s), half_unit(s)
     unit = UNIT.match(s)
