@@ -281,3 +281,14 @@ def test_a_folder_mixes_formats_and_skips_what_is_not_a_submission(tmp_path):
     (tmp_path / ".ipynb_checkpoints").mkdir()
     shutil.copy(EXAMPLES / "seed-answers.ipynb", tmp_path / ".ipynb_checkpoints" / "b.ipynb")
     assert [p.name for p in collect([tmp_path])] == ["a.yaml", "b.ipynb", "c.tex", "d.md"]
+
+
+def test_markdown_answer_after_blank_lines_but_not_the_next_prose(tmp_path):
+    """A math block or list after a blank line is the marker's answer; the template's next
+    prose ("**B**: …") after an unfilled marker is not."""
+    path = tmp_path / "hw.md"
+    path.write_text("<!-- hwcheck: p5.W -->\n\n[[0.99138, -0.00862], [0, -1]]\n\n"
+                    "<!-- hwcheck: p5.B -->\n\n**Next**: some prose\n")
+    sub = grader().grade_file(path)
+    assert part(sub, "p5", "W").status == "correct" and part(sub, "p5", "W").line == 3
+    assert part(sub, "p5", "B").status == "missing"

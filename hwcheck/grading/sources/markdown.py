@@ -66,8 +66,19 @@ def _marker(line: str):
     return None
 
 
+#: what only an answer starts with: math, a fenced block, a list or a number (not prose,
+#: such as the template's next "**B**: …")
+_ANSWER_START = re.compile(r"\s*(?:\$|\\\[|```|~~~|\[|[-+\u2212]?\d)")
+
+
 def _block(lines: list[str], i: int, name: str, where: str):
-    """The block after a marker line: (text, its line, its column, the next line index)."""
+    """The block after a marker line: (text, its line, its column, the next line index).
+    Blank lines may stand between the marker and an answer that is plainly one."""
+    j = i
+    while j < len(lines) and not lines[j].strip():
+        j += 1
+    if j > i and j < len(lines) and _ANSWER_START.match(lines[j]) and not _marker(lines[j]):
+        i = j
     if i == len(lines) or not lines[i].strip() or _marker(lines[i]):   # no answer
         return "", i, 1, i
     first = lines[i].strip()
