@@ -65,6 +65,13 @@ def test_numeric_matrix_for_a_formula_part_is_invalid(tmp_path):
     assert r.status == "invalid" and "asks for a formula" in r.feedback and r.score == 0
 
 
+def test_a_printed_matrix_in_a_string_for_a_formula_part_gets_the_same_message(tmp_path):
+    """A notebook's printed output is a string: the same numbers, the same refusal."""
+    sub = grade_text(tmp_path, f"p1:\n  dL/dK: '{yaml_matrix(key('p1', 'dL/dK'))}'\n")
+    r = part(sub, "p1", "dL/dK")
+    assert r.status == "invalid" and "asks for a formula" in r.feedback and r.score == 0
+
+
 def test_numbers_as_a_string_for_an_either_part_use_the_parts_tolerance(tmp_path):
     """A number written as text is compared like the same number unquoted: under the
     part's tolerance, not the formula grader's near-exact one."""

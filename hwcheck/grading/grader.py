@@ -25,6 +25,21 @@ from hwcheck.grading.results import (Note, PartResult, ProblemResult, RubricMatc
                                      value_of)
 from hwcheck.grading.rubric import matched_points, suggested_points
 
+FORMULA_ONLY = ("This part asks for a formula, not numbers (write it in index notation, "
+                "such as q[x] - p[x]).")
+
+
+def _numbers_in_text(text: str, key0) -> bool:
+    """A list or matrix of numbers written as text (a notebook's printed output): numbers,
+    which a formula part refuses as it refuses them written as a YAML list."""
+    if not text.lstrip().startswith(("[", "\\begin")):
+        return False
+    try:
+        return read_numbers(text, int(np.size(key0))) is not None
+    except FormulaError:
+        return False
+
+
 class Grader:
     def __init__(self, specs: dict, only: str | None = None) -> None:
         self.specs = specs   # every spec reads the answers file; ``only`` one is graded
@@ -135,11 +150,13 @@ class Grader:
                 if written is not None:
                     base["answer"] = node.value
                     return self._judge(spec, part, *written, student, key0, base, done)
+            if part.answer == "formula" and _numbers_in_text(node.value, key0):
+                return PartResult(status="invalid", answer=node.value, feedback=FORMULA_ONLY,
+                                  **base), None
             return self._formula(spec, part, node.value, student, base, done, indexing)
         if part.answer == "formula":   # numbers: right on one instance, printed by `solve`
-            return PartResult(status="invalid", answer=_shown(node), feedback=(
-                "This part asks for a formula, not numbers (write it in index notation, "
-                "such as q[x] - p[x])."), **base), None
+            return PartResult(status="invalid", answer=_shown(node), feedback=FORMULA_ONLY,
+                              **base), None
         return self._numeric(spec, part, node, student, key0, base, done)
 
     def _text(self, part, node, base) -> PartResult:
