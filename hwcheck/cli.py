@@ -331,8 +331,10 @@ def mistakes(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Worker processes (default: 2)."),
 ):
-    """Mine the class's unexplained wrong answers: groups of students who gave the same
-    wrong value, how it differs from the key, and a `mistakes:` entry to paste.
+    """Mine the class's unexplained wrong answers, with `mistakes:` entries to paste.
+
+    Groups of students who gave the same wrong value, how each differs from the key, and a
+    ready-to-paste `mistakes:` entry for the spec.
 
     Examples:
 

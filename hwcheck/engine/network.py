@@ -110,11 +110,6 @@ class Network:
     col: int = 0
     inputs: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # named, if several
 
-    @property
-    def input_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Each network input's shape by quantity name: ``input``, or the named inputs."""
-        return dict(self.inputs) or {"input": self.input_shape}
-
     def summary(self) -> Summary:
         return summarize(self.inputs or self.input_shape, self.layers)
 

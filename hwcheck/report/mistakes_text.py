@@ -16,13 +16,17 @@ from rich.text import Text
 from hwcheck.report.grade_text import safe
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def render(clusters, graded: int, console) -> None:
     if not clusters:
         console.print(Text(f"No group of two or more students shares an unexplained wrong "
-                           f"answer ({graded} submissions).", style="bold"))
+                           f"answer ({_count(graded, 'submission')}).", style="bold"))
         return
-    console.print(Text(f"{len(clusters)} groups of unexplained wrong answers in {graded} "
-                       "submissions", style="bold"))
+    console.print(Text(f"{_count(len(clusters), 'group')} of unexplained wrong answers in "
+                       f"{_count(graded, 'submission')}", style="bold"))
     for c in clusters:
         console.print()
         head = Text.assemble(safe(f"{c.problem} {c.part}", "bold"),
