@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
+
 from hwcheck.errors import HwcheckError, SpecError
 from hwcheck.spec.instance import Instance, make_instance
 
@@ -80,12 +82,34 @@ def solve_spec(spec: "Spec", student: str | None = None, number: int = 0,
     """Solve instance ``number`` of ``spec`` (0 = the spec's own), for ``student``."""
     inst = make_instance(spec, number, student)
     try:
-        solution = KINDS[spec.kind].solve(spec, inst, variants)
+        with np.errstate(all="ignore"):   # an overflow is refused below, with its part
+            solution = KINDS[spec.kind].solve(spec, inst, variants)
     except HwcheckError as exc:
         raise exc.located(file=spec.file) from None
     except ValueError as exc:  # the pure solvers refuse impossible inputs this way
         raise SpecError(f"cannot solve {spec.id}: {exc}", file=spec.file) from None
+    _check_finite(spec, solution, number)
     return Solved(spec, inst, solution, student if spec.variants else None)
+
+
+def _check_finite(spec, solution, number: int) -> None:
+    """A key that overflowed (a huge learning rate, an exploding product) would grade every
+    answer wrong: the spec is refused at the part instead."""
+    for part in spec.parts:
+        value = solution.parts.get(part.name)
+        if part.answer == "text" or value is None:
+            continue
+        try:
+            finite = bool(np.all(np.isfinite(np.asarray(value, dtype=float))))
+        except (TypeError, ValueError):
+            continue
+        if not finite:
+            where = "its own values" if number == 0 else f"random instance {number}"
+            raise SpecError(f"the key of part '{part.name}' is not finite on {where} (an "
+                            "overflow or a division by zero)", file=spec.file,
+                            line=part.line, col=1,
+                            hint="check the spec's numbers: a learning rate, a size or a "
+                                 "random draw's scale may be too large")
 
 
 def check(spec: "Spec") -> None:
