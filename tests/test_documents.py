@@ -292,3 +292,19 @@ def test_markdown_answer_after_blank_lines_but_not_the_next_prose(tmp_path):
     sub = grader().grade_file(path)
     assert part(sub, "p5", "W").status == "correct" and part(sub, "p5", "W").line == 3
     assert part(sub, "p5", "B").status == "missing"
+
+
+@pytest.mark.parametrize("name", ["seed-answers.ipynb", "seed-answers.tex", "seed-answers.md"])
+def test_a_document_behind_a_link_or_a_fifo_is_refused_when_opened(tmp_path, name):
+    """Documents are opened like YAML answers files (yamlio.read_limited): a link swapped
+    in after the walk, or a FIFO, is refused at open, never followed or waited on."""
+    from hwcheck.errors import AnswerError
+
+    link = tmp_path / name
+    link.symlink_to(EXAMPLES / name)
+    with pytest.raises(AnswerError, match="symbolic link"):
+        grader().grade_file(link)
+    fifo = tmp_path / f"fifo{link.suffix}"
+    os.mkfifo(fifo)
+    with pytest.raises(AnswerError, match="not a regular file"):
+        grader().grade_file(fifo)

@@ -91,7 +91,7 @@ def test_bytes_must_be_utf8_without_nul():
 def test_file_size_cap_and_paths(tmp_path):
     big = tmp_path / "big.yaml"
     big.write_bytes(b"a: 1\n" + b"#" * MAX_BYTES)
-    with pytest.raises(HwcheckError, match="limit is 1,048,576"):
+    with pytest.raises(HwcheckError, match="limit for a YAML file is 1,048,576"):
         load_file(big)
     with pytest.raises(HwcheckError, match="no such file"):
         load_file(tmp_path / "missing.yaml")

@@ -105,50 +105,47 @@ def load_file(path: str | Path, *, display: str | None = None,
     """Read and parse one YAML file. Every failure is a HwcheckError located in the file.
     ``follow_links=False`` (a student's file): a link, FIFO or device is refused when it is
     opened, so nothing swapped in after the folder was walked is read either."""
-    path = Path(path)
     name = display or str(path)
+    return load_bytes(read_limited(path, name, MAX_BYTES, "YAML file", follow_links), name)
+
+
+def read_limited(path: str | Path, name: str, limit: int, what: str,
+                 follow_links: bool = True, error: type = HwcheckError) -> bytes:
+    """A file's bytes, refused above ``limit`` before it is read whole; every failure is
+    an ``error`` naming the file. ``follow_links=False`` (a student's file): a link, FIFO or
+    device is refused when it is opened, so nothing swapped in after a folder was walked
+    is read either. Every answers format and spec is read through here."""
+    path = Path(path)
     try:
         if path.is_dir():
-            raise HwcheckError("is a folder, not a YAML file", file=name,
-                               hint="give a file, or pass the folder where a folder is expected")
+            raise error(f"is a folder, not a {what}", file=name,
+                        hint="give a file, or pass the folder where a folder is expected")
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
         if not follow_links:
-            data = _read_no_follow(path, name)
-            return load_bytes(data, name)
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise HwcheckError(f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (1 MiB)",
-                               file=name, hint="answers and specs are small; is this the right file?")
-        with path.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+            flags |= getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(path, flags)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP and not follow_links:
+                raise error("is a symbolic link; links in a submission are not followed",
+                            file=name) from None
+            raise
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise error("is not a regular file (a FIFO, socket or device)", file=name)
+            if st.st_size > limit:
+                raise error(f"file is {st.st_size:,} bytes; the limit for a {what} is "
+                            f"{limit:,}", file=name, hint="is this the right file?")
+            return fh.read(limit + 1)
     except FileNotFoundError:
-        raise HwcheckError("no such file", file=name, hint="check the path") from None
+        raise error("no such file", file=name, hint="check the path") from None
     except PermissionError:
-        raise HwcheckError("permission denied", file=name) from None
+        raise error("permission denied", file=name) from None
     except IsADirectoryError:
-        raise HwcheckError("is a folder, not a YAML file", file=name) from None
+        raise error(f"is a folder, not a {what}", file=name) from None
     except OSError as exc:
-        raise HwcheckError(f"cannot read: {exc.strerror or exc}", file=name) from None
-    return load_bytes(data, name)
-
-
-def _read_no_follow(path: Path, name: str) -> bytes:
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise HwcheckError("is a symbolic link; links in a submission are not followed",
-                               file=name) from None
-        raise
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise HwcheckError("is not a regular file (a FIFO, socket or device)", file=name)
-        if st.st_size > MAX_BYTES:
-            raise HwcheckError(f"file is {st.st_size:,} bytes; the limit is {MAX_BYTES:,} "
-                               "(1 MiB)", file=name,
-                               hint="answers and specs are small; is this the right file?")
-        return fh.read(MAX_BYTES + 1)
+        raise error(f"cannot read: {exc.strerror or exc}", file=name) from None
 
 
 def load_bytes(data: bytes, name: str = "<input>") -> Node:

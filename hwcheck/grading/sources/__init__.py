@@ -20,7 +20,7 @@ from hwcheck.errors import AnswerError, HwcheckError
 from hwcheck.grading.answers import META_KEYS, AnswerSheet, read_answers
 from hwcheck.grading.results import Notice
 from hwcheck.spec import readers
-from hwcheck.spec.yamlio import Node, load_text, resolve_scalar
+from hwcheck.spec.yamlio import Node, load_text, read_limited, resolve_scalar
 
 MAX_ANSWER = 64 * 1024      # characters in one tagged answer; the largest key prints in ~20 KB
 MAX_TAGGED = 1000           # tagged places in one document (a homework has a few dozen)
@@ -63,23 +63,9 @@ def read_sheet(path: str | Path, specs: dict, display: str | None = None) -> Ans
 
 
 def read_bytes(path: str | Path, name: str, limit: int, what: str) -> str:
-    """A document's text, refused above ``limit`` bytes before it is read whole."""
-    path = Path(path)
-    try:
-        if path.is_dir():
-            raise AnswerError(f"is a folder, not a {what}", file=name)
-        size = path.stat().st_size
-        if size > limit:
-            raise AnswerError(f"file is {size:,} bytes; the limit for a {what} is {limit:,}",
-                              file=name, hint="is this the right file?")
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except FileNotFoundError:
-        raise AnswerError("no such file", file=name, hint="check the path") from None
-    except PermissionError:
-        raise AnswerError("permission denied", file=name) from None
-    except OSError as exc:
-        raise AnswerError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    """A student's document as text (links, FIFOs and devices refused when it is opened,
+    as for a YAML answers file), refused above ``limit`` bytes before it is read whole."""
+    data = read_limited(path, name, limit, what, follow_links=False, error=AnswerError)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
