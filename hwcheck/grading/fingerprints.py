@@ -5,13 +5,15 @@ an earlier report's to say why a status or score changed."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 
+from hwcheck.errors import HwcheckError
 from hwcheck.grading.results import Fingerprint
+from hwcheck.spec.yamlio import read_limited
 
 DIGITS = 12   # hex digits kept: enough to tell versions of one course's files apart
+MAX_DIGESTED = 256 * 2**20   # above a notebook's own limit: a file graded is a file hashed
 
 
 def _hash(data: bytes) -> str:
@@ -19,9 +21,12 @@ def _hash(data: bytes) -> str:
 
 
 def file_digest(path) -> str | None:
+    """The answers file's hash, read as the grader read it (no link followed, no FIFO
+    waited on, bounded like the largest answers format), or None."""
     try:
-        return _hash(Path(path).read_bytes())
-    except OSError:
+        return _hash(read_limited(path, str(path), MAX_DIGESTED, "submission",
+                                  follow_links=False))
+    except HwcheckError:
         return None
 
 
