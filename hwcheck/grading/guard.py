@@ -66,7 +66,7 @@ def grade_alone(grader, path, limits, **options):
     SIGALRM, which interrupts a blocking call. Only soft limits are lowered, and each is
     restored afterwards, so rendering the report is not limited.
     """
-    from hwcheck.grading import batch
+    from hwcheck.grading import batch, walk
 
     try:
         import resource
@@ -94,8 +94,8 @@ def grade_alone(grader, path, limits, **options):
         try:
             return batch.grade_one(grader, path, limits, **options)
         except _WallLimit:
-            return batch._error(path, f"{path}: exceeded the wall-clock limit of "
-                                      f"{limits.wall_seconds:g} s")
+            return batch._error(path, f"{walk.display(path)}: exceeded the wall-clock "
+                                      f"limit of {limits.wall_seconds:g} s")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         for which, old in saved.items():
