@@ -23,7 +23,8 @@ def main():
         real_main()
     finally:
         mods = sorted(m for m in ("numpy.ma", "multiprocessing", "hwcheck.grading.mining",
-                                  "hwcheck.report.html", "hwcheck.spec.jsonschema")
+                                  "hwcheck.report.html", "hwcheck.spec.jsonschema",
+                                  "typer", "hwcheck.cli.commands")
                       if m in sys.modules)
         sys.stderr.write(f"PROBE {mods} gc={gc.isenabled()} "
                          f"blas={os.environ.get('OPENBLAS_NUM_THREADS')}\\n")
@@ -48,10 +49,35 @@ def _probe(env_extra: dict | None = None) -> str:
 
 def test_one_file_grade_loads_nothing_it_does_not_need():
     line = _probe()
-    assert line.startswith("PROBE [] "), line   # numpy.ma came with np.unique once
+    # numpy.ma came with np.unique once; typer is for options and help (cli.fast)
+    assert line.startswith("PROBE [] "), line
     assert "gc=False" in line                   # no cyclic GC in a one-shot command
     assert "blas=1" in line                     # OpenBLAS's idle pool only spun
 
 
 def test_a_users_own_blas_threads_setting_is_kept():
     assert "blas=2" in _probe({"OPENBLAS_NUM_THREADS": "2"})
+
+
+def test_fingerprints_only_where_a_regrade_reads_them():
+    """Only the JSON report keeps what a later --against compares; the other formats
+    skip hashing every key (grading.fingerprints) and the file."""
+    import json
+
+    from hwcheck.grading.grader import Grader
+    from hwcheck.spec.catalog import load_catalog
+    from tests.support.runners import run_in_process
+
+    specs = load_catalog(ROOT / "problems").specs
+    seed = ROOT / "examples" / "seed-answers.yaml"
+    lean = Grader(specs, fingerprints=False).grade_file(seed)
+    full = Grader(specs).grade_file(seed)
+    assert lean.digest is None and full.digest
+    parts = [(a, b) for p, q in zip(lean.problems, full.problems)
+             for a, b in zip(p.parts, q.parts)]
+    assert parts and all(a.fingerprint is None and b.fingerprint is not None
+                         for a, b in parts)
+    assert [a.status for a, _ in parts] == [b.status for _, b in parts]
+    doc = json.loads(run_in_process(["grade", seed, "-f", "json"]).stdout)
+    assert doc["digest"] and all("fingerprint" in part for problem in doc["problems"]
+                                 for part in problem["parts"])

@@ -41,9 +41,13 @@ def _numbers_in_text(text: str, key0) -> bool:
 
 
 class Grader:
-    def __init__(self, specs: dict, only: str | None = None) -> None:
+    def __init__(self, specs: dict, only: str | None = None,
+                 fingerprints: bool = True) -> None:
+        """``fingerprints``: record what a later regrade compares (``grading.regrade``),
+        only the JSON report keeps them; hashing every key costs a one-file grade ~5 ms."""
         self.specs = specs   # every spec reads the answers file; ``only`` one is graded
         self.graded = [s for s in specs.values() if only is None or s.id == only]
+        self.fingerprints = fingerprints
         self._cache: dict = {}
 
     def cached(self, key, compute):
@@ -74,6 +78,8 @@ class Grader:
         """Grade one answers file (YAML, or a document: ``sources.SOURCES``). An unreadable
         file raises HwcheckError. ``identity``: see ``grade_sheet``."""
         sub = self.grade_sheet(read_sheet(path, self.specs, display), identity)
+        if not self.fingerprints:
+            return sub
         return _with(sub, digest=fingerprints.file_digest(path))
 
     def grade_sheet(self, sheet: AnswerSheet, identity: Identity | None = None) -> Submission:
@@ -119,10 +125,11 @@ class Grader:
     def _part(self, spec, part, node, student, done, indexing: int = 1):
         # One fingerprint per key: per student only where the key is (per-student variants).
         keyed_by = student if spec.variants else None
-        base = dict(name=part.name, max_score=float(part.points), score=0.0,
-                    fingerprint=self.cached(("fingerprint", spec.id, part.name, keyed_by),
-                                            lambda: fingerprints.of_part(self, spec, part,
-                                                                         keyed_by)))
+        base = dict(name=part.name, max_score=float(part.points), score=0.0, fingerprint=None)
+        if self.fingerprints:
+            base["fingerprint"] = self.cached(
+                ("fingerprint", spec.id, part.name, keyed_by),
+                lambda: fingerprints.of_part(self, spec, part, keyed_by))
         if node is None or is_blank(node):
             where = dict(line=node.line, col=node.col) if node is not None else {}
             return PartResult(status="missing", feedback="No answer given.", **base,
