@@ -24,7 +24,8 @@ def main():
     finally:
         mods = sorted(m for m in ("numpy.ma", "multiprocessing", "hwcheck.grading.mining",
                                   "hwcheck.report.html", "hwcheck.spec.jsonschema",
-                                  "typer", "hwcheck.cli.commands")
+                                  "typer", "hwcheck.cli.commands", "tempfile",
+                                  "hwcheck.grading.fingerprints")
                       if m in sys.modules)
         sys.stderr.write(f"PROBE {mods} gc={gc.isenabled()} "
                          f"blas={os.environ.get('OPENBLAS_NUM_THREADS')}\\n")

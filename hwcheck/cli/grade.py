@@ -113,7 +113,6 @@ def _analysis(grader, submissions, fmt: str, previous, hide_expected: bool):
 def emit(submissions, fmt: str, output, hide_expected: bool, root: str | None,
          analysis=None) -> None:
     from hwcheck import report
-    from hwcheck.report import output as out
 
     console = None
     if fmt == "text" and output is None:
@@ -129,5 +128,7 @@ def emit(submissions, fmt: str, output, hide_expected: bool, root: str | None,
             text = to_ascii(text, fmt)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
+        from hwcheck.report import output as out   # tempfile and shutil: ~3 ms
+
         out.write_atomic(output, text)
 

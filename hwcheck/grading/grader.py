@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcheck.errors import FormulaError
-from hwcheck.grading import compare, fingerprints
+from hwcheck.grading import compare
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.answers import (YAML11_WORDS, AnswerSheet, InvalidAnswer, is_blank,
                                      to_array, written_precision)
@@ -80,7 +80,9 @@ class Grader:
         sub = self.grade_sheet(read_sheet(path, self.specs, display), identity)
         if not self.fingerprints:
             return sub
-        return _with(sub, digest=fingerprints.file_digest(path))
+        from hwcheck.grading.fingerprints import file_digest   # hashlib: ~3 ms
+
+        return _with(sub, digest=file_digest(path))
 
     def grade_sheet(self, sheet: AnswerSheet, identity: Identity | None = None) -> Submission:
         """``identity``: the grader's (identity.py), which keys per-student variants; None
@@ -127,9 +129,10 @@ class Grader:
         keyed_by = student if spec.variants else None
         base = dict(name=part.name, max_score=float(part.points), score=0.0, fingerprint=None)
         if self.fingerprints:
-            base["fingerprint"] = self.cached(
-                ("fingerprint", spec.id, part.name, keyed_by),
-                lambda: fingerprints.of_part(self, spec, part, keyed_by))
+            from hwcheck.grading.fingerprints import of_part
+
+            base["fingerprint"] = self.cached(("fingerprint", spec.id, part.name, keyed_by),
+                                              lambda: of_part(self, spec, part, keyed_by))
         if node is None or is_blank(node):
             where = dict(line=node.line, col=node.col) if node is not None else {}
             return PartResult(status="missing", feedback="No answer given.", **base,

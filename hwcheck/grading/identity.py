@@ -13,7 +13,6 @@ prints for anyone; it says so instead.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,6 +85,8 @@ def _from_folder(path: Path, root: str) -> str | None:
 def _gradescope(path: Path) -> str:
     """The submitters' emails (ids if an email is missing), joined by ``+`` for a group."""
     try:
+        import json
+
         doc = json.loads(path.read_text(encoding="utf-8"))
         users = doc["users"]
         ids = sorted(str(u.get("email") or u["id"]) for u in users)
