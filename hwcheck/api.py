@@ -44,6 +44,8 @@ _URGENCY = ("invalid", "wrong", "missing", "needs_review", "correct")
 
 @dataclass(frozen=True)
 class PartInfo:
+    """One part a notebook can check: its name, answer kind, points and what it wants."""
+
     name: str
     answer: str        # number, integer, matrix, formula or text
     points: float
@@ -52,6 +54,8 @@ class PartInfo:
 
 @dataclass(frozen=True)
 class ProblemInfo:
+    """One problem ``hwcheck.problems()`` lists, with its parts."""
+
     id: str
     title: str
     kind: str

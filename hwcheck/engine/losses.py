@@ -24,6 +24,8 @@ REDUCTIONS = ("mean", "sum")
 
 @dataclass(frozen=True)
 class LossOption:
+    """One option of a loss, keyed as its torch namesake's keyword."""
+
     name: str
     default: Any
     help: str
@@ -38,6 +40,8 @@ class LossOption:
 
 @dataclass(frozen=True)
 class LossDef:
+    """One loss: its forward beside its backward, its formula and options."""
+
     name: str
     torch: str                      # the torch.nn.functional namesake
     formula: str                    # the README's formula (per sample, then the reduction)

@@ -20,6 +20,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class OptOption:
+    """One option of an optimizer, keyed as torch.optim's keyword."""
+
     name: str
     default: Any
     help: str
@@ -36,6 +38,8 @@ class OptOption:
 
 @dataclass(frozen=True)
 class OptimizerDef:
+    """One optimizer: its update rule, options and per-parameter state."""
+
     name: str
     torch: str                  # the torch.optim class
     rule: str                   # the update, as the README states it

@@ -23,6 +23,8 @@ WHOLE = 1e-9  # an index or range end within this of an integer counts as whole 
 
 @dataclass(frozen=True)
 class Value:
+    """An array whose leading axes are named index variables."""
+
     data: np.ndarray
     axes: tuple[str, ...]  # names of the leading axes, in the evaluator's axis order
 

@@ -29,6 +29,8 @@ YAML11_WORDS = ("yes", "no", "on", "off", "y", "n")
 
 @dataclass(frozen=True)
 class AnswerSheet:
+    """One student's answers, as read from any answers format, with where each sits."""
+
     file: str
     student: str | None
     answers: dict          # (problem id, part name) → Node

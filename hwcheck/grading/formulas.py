@@ -23,6 +23,8 @@ RTOL, ATOL = 1e-7, 1e-9
 
 @dataclass(frozen=True)
 class FormulaOutcome:
+    """What evaluating one formula answer established."""
+
     status: str                    # correct, wrong or invalid
     message: str = ""
     details: tuple = ()            # results.Note / results.Counterexample

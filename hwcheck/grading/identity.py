@@ -27,6 +27,8 @@ MAX_ID = 200
 
 @dataclass(frozen=True)
 class Identity:
+    """Who the grader says a submission is from, and how it knows."""
+
     student: str | None     # None: no trusted identity
     source: str             # where it came from, for the report ("--student", "gradescope", …)
 

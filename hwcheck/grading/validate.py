@@ -17,6 +17,8 @@ from hwcheck.spec.yamlio import load_file
 
 @dataclass(frozen=True)
 class Check:
+    """One check of ``hwcheck validate`` and where it applies."""
+
     file: str
     line: int
     ok: bool

@@ -39,6 +39,8 @@ class KindSlip:
 
 @dataclass(frozen=True)
 class ProblemKind:
+    """One problem kind: the sections it needs and how it solves and checks a spec."""
+
     name: str
     requires: tuple["Section", ...]    # spec sections it must have
     accepts: tuple["Section", ...]     # sections it may have besides those
@@ -57,6 +59,8 @@ class ProblemKind:
 
 @dataclass(frozen=True)
 class Solved:
+    """A spec's worked key on one instance."""
+
     spec: "Spec"
     instance: Instance
     solution: "Solution"

@@ -83,6 +83,8 @@ def parameters(net, summary, inst: Instance) -> dict:
 
 @dataclass(frozen=True)
 class _Inputs:
+    """Everything a network problem's instance gives the engine."""
+
     net: object
     summary: object
     params: dict

@@ -58,6 +58,8 @@ RNN = Section("rnn", _schema(), _shape, "rnn: {x: …, h0: …, Wi: …, setting
 
 @dataclass(frozen=True)
 class _Inputs:
+    """Everything an RNN-Jacobian problem's instance gives the engine."""
+
     x: np.ndarray
     h0: np.ndarray
     wi: np.ndarray

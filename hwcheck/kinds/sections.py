@@ -24,6 +24,8 @@ def _mapping(what: str) -> Callable[[Node], None]:
 
 @dataclass(frozen=True)
 class Section:
+    """One section a kind reads from a spec: its schema and load-time check."""
+
     name: str
     schema: dict
     check: Callable[[Node], None] = lambda node: None

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 
 @dataclass(frozen=True)
 class Format:
+    """One report format of ``hwcheck grade --format``."""
+
     name: str
     module: str            # hwcheck.report.<module>
     single: bool = False   # renders one submission only (Gradescope grades one per run)

@@ -15,6 +15,8 @@ MAX_DISTINCT = 6
 
 @dataclass(frozen=True)
 class PartStats:
+    """One part's statistics over a class."""
+
     problem: str
     title: str
     part: str
@@ -27,6 +29,8 @@ class PartStats:
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """One diagnosis and how many students' parts it named."""
+
     slug: str
     count: int
     parts: tuple[tuple[str, int], ...]     # ("p5 W", count), most first

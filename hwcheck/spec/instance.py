@@ -24,6 +24,8 @@ DRAW_KEYS = ("random", "seed", "scale", "low", "high", "shape")
 
 @dataclass(frozen=True)
 class Instance:
+    """One concrete instance of a spec: its sizes and seeds."""
+
     sizes: dict
     number: int = 0
     student_seed: int = 0

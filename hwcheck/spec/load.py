@@ -72,6 +72,8 @@ class RubricPoint:
 
 @dataclass(frozen=True)
 class Part:
+    """One part of a spec: what the student answers and how it is graded."""
+
     name: str
     points: float
     answer: str                          # one of ANSWER_KINDS
@@ -101,6 +103,8 @@ class SelfTest:
 
 @dataclass(frozen=True)
 class Spec:
+    """One problem spec, checked and loaded from its YAML file."""
+
     id: str
     title: str
     points: float

@@ -37,6 +37,8 @@ _ESCAPED = {"{": "(", "}": ")", "|": "||", "_": "_", "%": "%", "&": "&", "#": "#
 
 @dataclass(frozen=True)
 class Token:
+    """One token of a formula as written, with its offset."""
+
     kind: str
     text: str
     pos: int
