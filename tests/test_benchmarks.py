@@ -47,6 +47,14 @@ def test_benchmark_command_runs_quick(claim):
     assert "DISAGREE" not in proc.stdout
 
 
+def test_a_crashing_command_is_not_timed():
+    """A traceback exits 1, as a grade with wrong parts does; it must stop the benchmark
+    rather than be timed (a crash at import is faster than any grade)."""
+    with pytest.raises(SystemExit, match="no_such_module"):
+        bench._run([sys.executable, "-c", "import no_such_module"])
+    assert bench._run([sys.executable, "-c", "raise SystemExit(1)"])[0] >= 0
+
+
 def test_help_does_not_import_numpy():
     loaded = bench.help_imports()     # `hwcheck --help` in a fresh subprocess
     assert "numpy" not in loaded, loaded
