@@ -228,6 +228,45 @@ def test_unchanged_regrade_has_no_changes(tmp_path):
     assert _changes(run("grade", moved, "-f", "json", "--against", old, "-j", "1")) == []
 
 
+def _answers(example: str, student: str) -> str:
+    text = (ROOT / "examples" / example).read_text()
+    return f"student: {student}\n" + re.sub(r"(?m)^student:.*$", "", text)
+
+
+def test_a_regrade_never_matches_by_the_student_line(tmp_path):
+    """Issue 14: `student:` is the student's claim. Ada writes Bob's name and the folder
+    moves: her file is still compared with her own earlier row, not Bob's."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ada.yaml").write_text(_answers("correct-answers.yaml", "ada"))
+    (folder / "bob.yaml").write_text(_answers("seed-answers.yaml", "bob"))
+    old = tmp_path / "old.json"
+    run("grade", folder, "--problems", PROBLEMS, "-f", "json", "-o", old, "-j", "1")
+    (folder / "ada.yaml").write_text(_answers("correct-answers.yaml", "bob"))
+    moved = folder.rename(tmp_path / "moved")
+    changes = _changes(run("grade", moved, "--problems", PROBLEMS, "-f", "json",
+                           "--against", old, "-j", "1"))
+    assert changes == [], changes
+
+
+def test_a_regrade_matches_by_the_graders_identity(tmp_path):
+    """With --student-from folder the identity is the grader's: a moved class whose files
+    share one name (ada/hw.yaml, bob/hw.yaml) still finds every student's row."""
+    folder = tmp_path / "class"
+    for who, example in (("ada", "correct-answers.yaml"), ("bob", "seed-answers.yaml")):
+        (folder / who).mkdir(parents=True)
+        (folder / who / "hw.yaml").write_text(_answers(example, "someone"))
+    old = tmp_path / "old.json"
+    run("grade", folder, "--problems", PROBLEMS, "-f", "json", "-o", old, "-j", "1",
+        "--student-from", "folder")
+    assert {s.get("identity") for s in json.loads(old.read_text())["submissions"]} == \
+        {"folder"}
+    moved = folder.rename(tmp_path / "moved")
+    changes = _changes(run("grade", moved, "--problems", PROBLEMS, "-f", "json",
+                           "--against", old, "-j", "1", "--student-from", "folder"))
+    assert changes == [], changes
+
+
 # ---- the HTML page ------------------------------------------------------------------------
 
 HOSTILE = ['<script>alert("name")</script>', '"><img src=x onerror=alert(1)>',

@@ -156,6 +156,8 @@ class Submission:
     key_withheld: bool = False    # this is the --hide-expected view (see withhold_key)
     digest: str | None = None     # a short hash of the answers file's bytes (for regrades)
     indexing: int = 1             # the file's `indexing:`; mining re-reads formulas with it
+    identity: str | None = None   # where a trusted `student` came from (--student, folder,
+    #                               …); None: `student` is the file's own, untrusted claim
 
     @property
     def failing(self) -> bool:
