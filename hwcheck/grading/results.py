@@ -158,6 +158,7 @@ class Submission:
     indexing: int = 1             # the file's `indexing:`; mining re-reads formulas with it
     identity: str | None = None   # where a trusted `student` came from (--student, folder,
     #                               …); None: `student` is the file's own, untrusted claim
+    cells: tuple | None = None    # a notebook's parts are at cell numbers: AnswerSheet.cells
 
     @property
     def failing(self) -> bool:
