@@ -30,6 +30,7 @@ from hwcheck.grading.sources.jsonplaces import Outline, outline
 
 #: the file as a whole: notebooks carry their plots, so this is far above an answer's size
 MAX_NOTEBOOK = 200 * 2**20
+_REPAIR = "open and save it in Jupyter to repair it"
 MARKER = re.compile(r"\s*(?:#|//|%|<!--)\s*hwcheck\s*:\s*(?P<tag>[^\s>]+)\s*(?:-->)?\s*\Z")
 _NUMERIC = re.compile(r"[\[\],\s0-9eE.+\-]+")
 _TUPLES = str.maketrans("()", "[]")
@@ -48,10 +49,10 @@ def read(path: str | Path, specs: dict, display: str | None = None):
     except json.JSONDecodeError as exc:
         raise AnswerError(f"not a notebook: malformed JSON ({exc.msg})", file=name,
                           line=exc.lineno, col=exc.colno,
-                          hint="open and save it in Jupyter to repair it") from None
+                          hint=_REPAIR) from None
     except RecursionError:
         raise AnswerError("not a notebook: JSON nested too deeply", file=name, line=1, col=1,
-                          hint="open and save it in Jupyter to repair it") from None
+                          hint=_REPAIR) from None
     places = outline(text)
     del text
     cells = _cells(doc, name, places)
@@ -61,7 +62,7 @@ def read(path: str | Path, specs: dict, display: str | None = None):
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
             raise AnswerError(f"cell {number} is not a JSON object", file=name, line=number,
-                              col=1, hint="open and save it in Jupyter to repair it")
+                              col=1, hint=_REPAIR)
         tag, marked = _tag(cell, number, name)
         if tag is None:
             continue
@@ -141,7 +142,7 @@ def _text(value, name: str, where: str, number: int) -> str:
         parts = value
     else:
         raise AnswerError(f"{where}: its text is neither a string nor a list of strings",
-                          file=name, line=number, col=1)
+                          file=name, line=number, col=1, hint=_REPAIR)
     if sum(map(len, parts)) > MAX_ANSWER:
         check_size("".join(parts), name, number, 1, where)
     return _unicode("".join(parts), name, number, where)
@@ -169,7 +170,8 @@ def _answer(cell: dict, number: int, name: str, where: str, marked: bool, notice
         return data_node(source, name, number, 1)
     if kind != "code":
         raise AnswerError(f"{where}: unknown cell type {str(kind)[:20]!r}", file=name,
-                          line=number, col=1)
+                          line=number, col=1, hint="a cell is markdown, code or raw; "
+                          + _REPAIR)
     literal = _literal(source)
     if literal is not None:
         return literal(name, number)
