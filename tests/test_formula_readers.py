@@ -375,7 +375,8 @@ def test_latex_argmax_over_an_index(written, canonical):
     if canonical.startswith("[i == argmax(z"):
         assert np.array_equal(got, [0.0, 0.0, 1.0])      # z is largest at a = 3
     if "A[j, a]" in canonical:
-        assert np.array_equal(got, [[0, 1, 0], [1, 0, 0], [0, 0, 1]])  # got[i, j]: i = row j's argmax
+        # got[i, j] is 1 where i is the argmax of row j
+        assert np.array_equal(got, [[0, 1, 0], [1, 0, 0], [0, 0, 1]])
 
 
 @pytest.mark.parametrize("written", [r"\arg\max_a z_a", r"\operatorname*{argmax}_{a} z_a",
