@@ -115,6 +115,33 @@ def test_mistakes_command_and_json_clusters(planted_class, tmp_path):
                for p in s["problems"] for part in p["parts"])
 
 
+def test_mining_reads_a_zero_indexed_formula_as_the_grader_did(tmp_path):
+    """`Wh[a, 0]` from a file with `indexing: 0` is Wh's first column: mined at 1-based
+    indexing it was out of bounds, and the cluster was lost."""
+    files = []
+    for who in ("ada", "bob"):
+        files.append(tmp_path / f"{who}.yaml")
+        files[-1].write_text(f"student: {who}\nindexing: 0\n"
+                             "p6:\n  jacobian: 'h[a] * (1 - h[a]) * Wh[a, 0]'\n")
+    grader = Grader(load_catalog(PROBLEMS).specs)
+    subs = batch.grade_many(grader, files, jobs=1)
+    clusters = [c for c in mine(grader, subs, problem="p6") if c.part == "jacobian"]
+    assert len(clusters) == 1 and clusters[0].size == 2, clusters
+    from hwcheck.grading import formulas
+    spec = grader.specs["p6"]
+    part = next(p for p in spec.parts if p.name == "jacobian")
+    one_based = formulas.value_on(grader, spec, part, "h[a] * (1 - h[a]) * Wh[a, 1]", None)
+    assert np.allclose(np.asarray(clusters[0].value), one_based)
+    problems = tmp_path / "problems"
+    shutil.copytree(PROBLEMS, problems)
+    p6 = problems / "p6.yaml"
+    p6.write_text(_paste(p6.read_text(), "  jacobian:\n", clusters[0].entry))
+    again = Grader(load_catalog(problems).specs).grade_file(files[0])
+    got = next(p for pr in again.problems if pr.id == "p6" for p in pr.parts
+               if p.name == "jacobian")
+    assert (got.status, got.diagnosis) == ("wrong", clusters[0].name)
+
+
 # ---- regrades -----------------------------------------------------------------------------
 
 @pytest.fixture()
@@ -199,6 +226,45 @@ def test_unchanged_regrade_has_no_changes(tmp_path):
     assert _changes(run("grade", folder, "-f", "json", "--against", old, "-j", "1")) == []
     moved = folder.rename(tmp_path / "moved")   # the same class, its folder spelled anew
     assert _changes(run("grade", moved, "-f", "json", "--against", old, "-j", "1")) == []
+
+
+def _answers(example: str, student: str) -> str:
+    text = (ROOT / "examples" / example).read_text()
+    return f"student: {student}\n" + re.sub(r"(?m)^student:.*$", "", text)
+
+
+def test_a_regrade_never_matches_by_the_student_line(tmp_path):
+    """Issue 14: `student:` is the student's claim. Ada writes Bob's name and the folder
+    moves: her file is still compared with her own earlier row, not Bob's."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ada.yaml").write_text(_answers("correct-answers.yaml", "ada"))
+    (folder / "bob.yaml").write_text(_answers("seed-answers.yaml", "bob"))
+    old = tmp_path / "old.json"
+    run("grade", folder, "--problems", PROBLEMS, "-f", "json", "-o", old, "-j", "1")
+    (folder / "ada.yaml").write_text(_answers("correct-answers.yaml", "bob"))
+    moved = folder.rename(tmp_path / "moved")
+    changes = _changes(run("grade", moved, "--problems", PROBLEMS, "-f", "json",
+                           "--against", old, "-j", "1"))
+    assert changes == [], changes
+
+
+def test_a_regrade_matches_by_the_graders_identity(tmp_path):
+    """With --student-from folder the identity is the grader's: a moved class whose files
+    share one name (ada/hw.yaml, bob/hw.yaml) still finds every student's row."""
+    folder = tmp_path / "class"
+    for who, example in (("ada", "correct-answers.yaml"), ("bob", "seed-answers.yaml")):
+        (folder / who).mkdir(parents=True)
+        (folder / who / "hw.yaml").write_text(_answers(example, "someone"))
+    old = tmp_path / "old.json"
+    run("grade", folder, "--problems", PROBLEMS, "-f", "json", "-o", old, "-j", "1",
+        "--student-from", "folder")
+    assert {s.get("identity") for s in json.loads(old.read_text())["submissions"]} == \
+        {"folder"}
+    moved = folder.rename(tmp_path / "moved")
+    changes = _changes(run("grade", moved, "--problems", PROBLEMS, "-f", "json",
+                           "--against", old, "-j", "1", "--student-from", "folder"))
+    assert changes == [], changes
 
 
 # ---- the HTML page ------------------------------------------------------------------------

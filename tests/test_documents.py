@@ -43,6 +43,59 @@ def test_notebook_positions_are_cells():
     assert cells[b.line - 1]["source"][0].startswith("# hwcheck: p5.B")   # a marker line
 
 
+def test_notebook_annotations_point_at_lines_of_the_json():
+    """GitHub places an annotation at a line of the file as stored: the line where the
+    tagged cell's source starts, never the cell's number; the message names the cell."""
+    from hwcheck.report import github
+
+    path = EXAMPLES / "seed-answers.ipynb"
+    sub = grader().grade_file(path)
+    lines = path.read_text().split("\n")
+    cells = json.loads(path.read_text())["cells"]
+    out = github.render([sub]).splitlines()
+    assert out and all(",line=" in a for a in out)
+    for annotation in out:
+        props, message = annotation.split("::")[1:3]
+        at = dict(kv.split("=", 1) for kv in props.split(" ", 1)[1].split(","))
+        cell = int(message.split(":")[0].removeprefix("cell "))
+        first = cells[cell - 1]["source"][0]
+        line, col = int(at["line"]), int(at["col"])
+        assert lines[line - 1][col - 1:].startswith(json.dumps(first)[:20]), annotation
+
+
+def test_notebook_annotation_without_a_known_line_is_file_level():
+    from dataclasses import replace
+
+    from hwcheck.report import github
+
+    sub = grader().grade_file(EXAMPLES / "seed-answers.ipynb")
+    out = github.render([replace(sub, cells=())])
+    assert out and ",line=" not in out and "::cell 6: wrong" in out
+
+
+@pytest.mark.parametrize("text", [
+    '{"cells": [{"source": []}, {"source": "x"}, 5, {}], "k": [1, {"a": "]}"}]}',
+    '\n  {\n "cells" :\n [\n {"id": "a\\"b", "source" : [\n  "x\\n",\n "y"]} ,\n'
+    ' {"outputs": [[[]]], "source": "z"}\n ]\n}\n',
+])
+def test_the_json_outline_finds_every_cell(text):
+    from hwcheck.grading.sources.jsonplaces import outline
+
+    places = outline(text)
+    lines = text.split("\n")
+
+    def at(place):
+        return lines[place[0] - 1][place[1] - 1:]
+    cells = json.loads(text)["cells"]
+    assert len(places.cells) == len(cells)
+    for n, cell in enumerate(cells, start=1):
+        assert at(places.cells[n - 1])[0] == ("{" if isinstance(cell, dict) else "5")
+        source = cell.get("source") if isinstance(cell, dict) else None
+        if source:
+            first = source[0] if isinstance(source, list) else source
+            assert at(places.cell(n)).startswith(json.dumps(first)), n
+
+
 def test_latex_and_markdown_positions_are_lines():
     for name, fragment in (("seed-answers.tex", "\\answer{p3}{"),
                            ("seed-answers.md", "<!-- hwcheck: p3 -->")):

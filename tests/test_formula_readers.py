@@ -350,3 +350,40 @@ def test_hostile_mask_notation_is_refused_within_limits(written, says):
         formula, _ = parse_answer(written, MASK_CTX)
         evaluate(formula, {"z": np.ones(3), "g": np.ones(3), "A": np.ones((3, 3))},
                  index=[("i", 3)])
+
+
+# The argmax over an index, as LaTeX writes it: a subscript with the range, like \sum.
+ARGMAX = [
+    (r"[i = \arg\max_{a=1}^{3} z_a]", "[i == argmax(z[a] for a in 1..3)]"),
+    (r"[i = \arg \max_{a = 1}^{3} z_a]", "[i == argmax(z[a] for a in 1..3)]"),
+    (r"[i = \operatorname*{argmax}_{a=1}^{3} z_a]", "[i == argmax(z[a] for a in 1..3)]"),
+    (r"[i = \operatorname{argmax}_{a=1}^3 z_{a}]", "[i == argmax(z[a] for a in 1..3)]"),
+    (r"[i = \mathrm{argmax}_{a=1}^{3} A_{j,a}]", "[i == argmax(A[j, a] for a in 1..3)]"),
+    (r"[i = \argmax_{a=1}^{3} z_a]", "[i == argmax(z[a] for a in 1..3)]"),
+    (r"\arg\max(z) + \max_{a=1}^{3} z_a", "argmax(z) + max(z[a] for a in 1..3)"),
+    (r"\min_{a=1}^{3} A_{i,a}", "min(A[i, a] for a in 1..3)"),
+]
+
+
+@pytest.mark.parametrize("written, canonical", ARGMAX, ids=[a[0] for a in ARGMAX])
+def test_latex_argmax_over_an_index(written, canonical):
+    formula, reading = parse_answer(written, MASK_CTX)
+    assert reading.canonical == canonical
+    env = {"z": np.array([0.5, -1.0, 2.0]), "g": np.ones(3),
+           "A": np.array([[0.0, 5.0, 1.0], [3.0, 0.0, 1.0], [0.0, 1.0, 2.0]])}
+    got = evaluate(formula, env, index=[(v, 3) for v in ("i", "j") if v in formula.names])
+    if canonical.startswith("[i == argmax(z"):
+        assert np.array_equal(got, [0.0, 0.0, 1.0])      # z is largest at a = 3
+    if "A[j, a]" in canonical:
+        # got[i, j] is 1 where i is the argmax of row j
+        assert np.array_equal(got, [[0, 1, 0], [1, 0, 0], [0, 0, 1]])
+
+
+@pytest.mark.parametrize("written", [r"\arg\max_a z_a", r"\operatorname*{argmax}_{a} z_a",
+                                     r"\argmax_a z_a"])
+def test_latex_argmax_without_its_range_says_how_to_write_it(written):
+    with pytest.raises(FormulaError) as info:
+        parse_answer(written, MASK_CTX)
+    assert info.value.message == r"`\arg\max_a` needs the range of a"
+    assert info.value.hint == r"write \arg\max_{a=1}^{n} … or argmax(… for a in 1..n)"
+    assert written[info.value.col - 1:].startswith(("\\arg", "argmax"))   # at the operator

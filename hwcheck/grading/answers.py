@@ -38,6 +38,9 @@ class AnswerSheet:
     notices: tuple
     indexing: int = 1      # `indexing: 0` at the top: this student counts from zero
     student_at: tuple = (0, 0)   # line, col of `student:` (a cross-check, see identity.py)
+    # A notebook: the answers' lines are cell numbers; (cell, line, col) of each tagged
+    # cell's source in the JSON text (0, 0 unknown). None: lines are the file's own.
+    cells: tuple | None = None
 
 
 class InvalidAnswer(Exception):

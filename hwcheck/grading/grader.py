@@ -106,7 +106,9 @@ class Grader:
         return Submission(file=sheet.file, student=student,
                           score=float(sum(p.score for p in problems)),
                           max_score=float(sum(p.max_score for p in problems)),
-                          problems=problems, notices=notices)
+                          problems=problems, notices=notices, indexing=sheet.indexing,
+                          identity=identity.source if trusted else None,
+                          cells=sheet.cells)
 
     def grade_problem(self, spec, sheet: AnswerSheet) -> ProblemResult:
         """One problem of ``sheet`` (the Python API checks one problem at a time)."""

@@ -73,7 +73,7 @@ def _part_clusters(grader, spec, part, rows, min_size) -> list[Cluster]:
     reps: list = []                    # each group's value, and the error it allows
     allowed: list = []
     for sub, result in rows:
-        value = _value(grader, spec, part, result, want.shape)
+        value = _value(grader, spec, part, result, want.shape, sub.indexing)
         if value is None:
             continue
         # Equal answers are the common case: a hash finds them without comparing.
@@ -100,16 +100,18 @@ def _part_clusters(grader, spec, part, rows, min_size) -> list[Cluster]:
         students = tuple(s.student or s.file for s, _ in members[:MAX_STUDENTS])
         out.append(Cluster(spec.id, part.name, len(members), students,
                            _example(example), value_of(value), differs, name,
-                           _entry(name, part, example, value, variant, len(members)),
+                           _entry(name, part, members[0], value, variant, len(members)),
                            spec.file))
     return out
 
 
-def _value(grader, spec, part, result, shape) -> np.ndarray | None:
+def _value(grader, spec, part, result, shape, indexing: int) -> np.ndarray | None:
     if result.answer_value is not None:
         got = compare.fit_shape(np.asarray(result.answer_value, dtype=float), shape)
     elif part.answer == "formula" and result.answer is not None:
-        got = grade_formula.value_on(grader, spec, part, result.answer, None)
+        # read as the grader read it: `Wh[a, 0]` from a file that counts from 0 is column 1
+        got = grade_formula.value_on(grader, spec, part, result.answer, None,
+                                     indexing=indexing)
     else:
         return None
     if got is None:
@@ -207,13 +209,16 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "part"
 
 
-def _entry(name, part, example, value, variant, size) -> str:
+def _entry(name, part, member, value, variant, size) -> str:
     """A `mistakes:` list item. Feedback is left as a comment: what went wrong is for the
     author to say, and a placeholder would reach students."""
+    sub, example = member
     if variant:
         what = f"variant: {variant}"
     elif part.answer == "formula":
-        what = f"formula: {json.dumps(example.answer, ensure_ascii=False)}"
+        # a spec's formula counts from 1: a 0-indexed answer goes in as the grader read it
+        formula = example.read_as if sub.indexing == 0 and example.read_as else example.answer
+        what = f"formula: {json.dumps(formula, ensure_ascii=False)}"
     else:
         what = f"value: {json.dumps(value_of(value))}"
     return (f"- name: {name}\n  {what}\n"

@@ -76,16 +76,19 @@ def changes(previous: dict, submissions) -> tuple[Change, ...]:
     out: list[Change] = []
     seen = set()
     # A folder spelled another way (./subs/, an absolute path, a moved folder) still finds
-    # each student: by name, else by the file's own name, where either is unique.
-    names = Counter(_text(s.get("student")) for s in previous.values())
-    by_name = {_text(s.get("student")): f for f, s in previous.items()
-               if _text(s.get("student")) and names[_text(s.get("student"))] == 1}
+    # each student: by the grader's identity, else by the file's own name, where either is
+    # unique. Never by a `student:` written in the answers file (issue 14): a student
+    # could claim another's row.
+    names = Counter(_trusted(s) for s in previous.values())
+    by_name = {_trusted(s): f for f, s in previous.items()
+               if _trusted(s) and names[_trusted(s)] == 1}
     bases = Counter(PurePath(f).name for f in previous)
     by_base = {PurePath(f).name: f for f in previous if bases[PurePath(f).name] == 1}
     for sub in submissions:
         file = sub.file
         if file not in previous:
-            file = by_name.get(sub.student) or by_base.get(PurePath(file).name, file)
+            trusted = by_name.get(sub.student) if sub.identity is not None else None
+            file = trusted or by_base.get(PurePath(file).name, file)
         old = previous.get(file)
         seen.add(file)
         if old is None:
@@ -135,6 +138,12 @@ def _text(x) -> str | None:
     """A string field of the earlier report; anything else (a hand-edited or foreign
     report) counts as absent."""
     return x if isinstance(x, str) else None
+
+
+def _trusted(old: dict) -> str | None:
+    """An earlier submission's student when the grader gave it (the report says where
+    from); a name the answers file claimed is not an identity."""
+    return _text(old.get("student")) if _text(old.get("identity")) else None
 
 
 def _list(x) -> list:

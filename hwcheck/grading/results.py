@@ -155,6 +155,10 @@ class Submission:
     error: str | None = None      # the file could not be graded at all
     key_withheld: bool = False    # this is the --hide-expected view (see withhold_key)
     digest: str | None = None     # a short hash of the answers file's bytes (for regrades)
+    indexing: int = 1             # the file's `indexing:`; mining re-reads formulas with it
+    identity: str | None = None   # where a trusted `student` came from (--student, folder,
+    #                               …); None: `student` is the file's own, untrusted claim
+    cells: tuple | None = None    # a notebook's parts are at cell numbers: AnswerSheet.cells
 
     @property
     def failing(self) -> bool:

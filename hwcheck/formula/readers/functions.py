@@ -63,9 +63,9 @@ class Functions:
         if fn in ("sum", "min", "max") and p.at(OP, "(") and not derivative:
             from hwcheck.formula.readers.sums import reducer
             return reducer(p, fn, t)
-        if fn == "sum" and p.at(OP, "_"):
-            from hwcheck.formula.readers.sums import latex_sum
-            return latex_sum(p, t)
+        if fn in ("sum", "max", "min", "argmax") and p.at(OP, "_") and not derivative:
+            from hwcheck.formula.readers.sums import latex_sum   # `\arg\max_{a=1}^{n} x_a`
+            return latex_sum(p, t, fn)
         if p.at(OP, "("):
             start = p.take()
             args = self.index_list(")") if not p.at(OP, ")") else \

@@ -110,7 +110,15 @@ def _command(text: str, i: int, out: list[Token]) -> int:
         out.append(Token(CMD, "indicator", i))  # `\mathbb{1}[z > 0]`, `\mathbf{1}_{…}`
         return one.end()
     if name in _WORD_WRAPPERS:
+        if text.startswith("*", end):   # `\operatorname*{argmax}`: limits below, same name
+            end += 1
         return _wrapped_word(text, name, i, end, out)
+    if name == "argmax":              # `\argmax` (a common macro)
+        out.append(Token(NAME, name, i))
+        return end
+    if name == "max" and out and out[-1].kind == CMD and out[-1].text == "arg":
+        out[-1] = Token(NAME, "argmax", out[-1].pos)   # `\arg\max` is one operator
+        return end
     out.append(Token(CMD, name, i))
     return end
 

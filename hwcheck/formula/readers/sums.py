@@ -1,5 +1,6 @@
 """Sums as students write them: `\\sum_{i=1}^{2n}` (nested, with a condition such as
-`i \\neq x`) and the canonical `sum(E for i in A..B if C)`, with min and max alike."""
+`i \\neq x`) and the canonical `sum(E for i in A..B if C)`, with min, max and argmax
+alike (`\\arg\\max_{a=1}^{n} x_a`)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,27 @@ _OR = {"or", "lor", "vee"}
 _NOT = {"not", "neg", "lnot"}
 
 
-def latex_sum(p: Parser, t: Token) -> V:
-    example = "\\sum_{i=1}^{n}"
+_LATEX = {"sum": "\\sum", "max": "\\max", "min": "\\min", "argmax": "\\arg\\max"}
+
+
+def latex_sum(p: Parser, t: Token, fn: str = "sum") -> V:
+    """`\\sum_{i=1}^{n} E`, and `\\max`, `\\min`, `\\arg\\max` written the same way."""
+    what = "a sum" if fn == "sum" else f"{_LATEX[fn]}_…"
+    example = f"{_LATEX[fn]}_{{i=1}}^{{n}}"
     if not p.at(OP, "_"):
-        p.fail("a sum needs its range", t, hint=f"write {example} or sum(EXPR for i in 1..n)")
+        p.fail(f"{what} needs its range", t, hint=f"write {example} or {fn}(EXPR for i in 1..n)")
     p.take()
     if not p.at(OP, "{") or not p.at(NAME, k=1) or not (p.at(OP, "=", k=2)
                                                         or p.at(CMD, "in", k=2)):
-        p.fail("a sum needs its variable and both ends of its range", t,
-               hint=f"write {example}")
+        if fn == "sum":
+            p.fail("a sum needs its variable and both ends of its range", t,
+                   hint=f"write {example}")
+        # `\arg\max_a x_a`: the range of `a` is nowhere in the formula, and is not guessed
+        var = p.toks[p.i + (p.at(OP, "{") and 1)]
+        v = var.text if var.kind == NAME else "i"
+        p.fail(f"`{_LATEX[fn]}_{v}` needs the range of {v}" if var.kind == NAME else
+               f"{_LATEX[fn]}_… needs its variable and both ends of its range", t,
+               hint=f"write {_LATEX[fn]}_{{{v}=1}}^{{n}} … or {fn}(… for {v} in 1..n)")
     p.take()
     var = p.take()
     _check_free(p, var)
@@ -46,7 +59,7 @@ def latex_sum(p: Parser, t: Token) -> V:
     body = p.term()
     p.depth -= 1
     p.bound.pop()
-    return _render(p, "sum", body, [(var.text, lo.text, hi.text)], [c for c in conds])
+    return _render(p, fn, body, [(var.text, lo.text, hi.text)], [c for c in conds])
 
 
 def reducer(p: Parser, fn: str, t: Token) -> V:

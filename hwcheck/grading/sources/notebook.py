@@ -8,7 +8,10 @@ that is not a literal, its saved output (a printed list, a numpy ``array(…)`` 
 ``tensor(…)`` repr), read as data. Untagged cells are ignored, outputs included.
 
 Positions: an answer's LINE is its cell's number (counting every cell from 1) and COL is 1,
-and every message names the cell and its tag.
+and every message names the cell and its tag. A notebook that is not one (not an object,
+no list of cells) is refused at the JSON value at fault. Where each tagged cell's source
+starts in the JSON text (``jsonplaces``) goes with the sheet, for reports that must point
+at lines of the file as stored (GitHub annotations).
 """
 
 from __future__ import annotations
@@ -16,15 +19,18 @@ from __future__ import annotations
 import ast
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from hwcheck.errors import AnswerError
 from hwcheck.grading.results import Notice
 from hwcheck.grading.sources import (MAX_ANSWER, MAX_TAGGED, Tagged, check_size, data_node,
                                      read_bytes, sheet, text_node)
+from hwcheck.grading.sources.jsonplaces import Outline, outline
 
 #: the file as a whole: notebooks carry their plots, so this is far above an answer's size
 MAX_NOTEBOOK = 200 * 2**20
+_REPAIR = "open and save it in Jupyter to repair it"
 MARKER = re.compile(r"\s*(?:#|//|%|<!--)\s*hwcheck\s*:\s*(?P<tag>[^\s>]+)\s*(?:-->)?\s*\Z")
 _NUMERIC = re.compile(r"[\[\],\s0-9eE.+\-]+")
 _TUPLES = str.maketrans("()", "[]")
@@ -43,40 +49,62 @@ def read(path: str | Path, specs: dict, display: str | None = None):
     except json.JSONDecodeError as exc:
         raise AnswerError(f"not a notebook: malformed JSON ({exc.msg})", file=name,
                           line=exc.lineno, col=exc.colno,
-                          hint="open and save it in Jupyter to repair it") from None
+                          hint=_REPAIR) from None
     except RecursionError:
-        raise AnswerError("not a notebook: JSON nested too deeply", file=name) from None
+        raise AnswerError("not a notebook: JSON nested too deeply", file=name, line=1, col=1,
+                          hint=_REPAIR) from None
+    places = outline(text)
     del text
-    cells = _cells(doc, name)
+    cells = _cells(doc, name, places)
     tagged: list[Tagged] = []
     notices: list[Notice] = []
+    stored = []   # (cell, line, col) in the JSON text of each tagged cell's source
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
             raise AnswerError(f"cell {number} is not a JSON object", file=name, line=number,
-                              col=1, hint="open and save it in Jupyter to repair it")
+                              col=1, hint=_REPAIR)
         tag, marked = _tag(cell, number, name)
         if tag is None:
             continue
+        stored.append((number, *places.cell(number)))
         where = f"cell {number} (hwcheck:{tag})"
         found = _answer(cell, number, name, where, marked, notices)
         if found is not None:
             tagged.append(Tagged(tag, found, where))
             if len(tagged) > MAX_TAGGED:
                 break   # `sheet` refuses it; reading the rest would only cost time
-    return sheet(name, tagged, specs, notices)
+    return replace(sheet(name, tagged, specs, notices), cells=tuple(stored))
 
 
-def _cells(doc, name: str) -> list:
+_NOT_A_NOTEBOOK = "a Jupyter notebook is a JSON object with a list of `cells`"
+
+
+def _cells(doc, name: str, places: Outline) -> list:
+    """The list of cells; a document that is not a notebook is refused at the JSON value
+    at fault (the whole document, ``worksheets`` or ``cells``)."""
     if not isinstance(doc, dict):
-        raise AnswerError("not a notebook: the JSON is not an object", file=name, line=1, col=1)
+        raise AnswerError("not a notebook: the JSON is not an object", file=name,
+                          line=places.top[0], col=places.top[1], hint=_NOT_A_NOTEBOOK)
     if "worksheets" in doc and "cells" not in doc:
-        raise AnswerError("notebook format 3 is not read", file=name,
+        line, col = places.key("worksheets") or places.top
+        raise AnswerError("notebook format 3 is not read", file=name, line=line, col=col,
                           hint="open and save it in a current Jupyter (format 4)")
     cells = doc.get("cells")
     if not isinstance(cells, list):
-        raise AnswerError("not a notebook: no list of cells", file=name,
-                          hint="is this a Jupyter .ipynb file?")
+        at = places.key("cells")
+        what = "no list of cells" if at is None else \
+            f"`cells` is {_kind(cells)}, not a list"
+        line, col = at or places.top
+        raise AnswerError(f"not a notebook: {what}", file=name, line=line, col=col,
+                          hint=_NOT_A_NOTEBOOK)
     return cells
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", str: "a string", bool: "true or false"}.get(type(value),
+                                                                           "a number")
 
 
 def _tag(cell: dict, number: int, name: str) -> tuple[str | None, bool]:
@@ -114,7 +142,7 @@ def _text(value, name: str, where: str, number: int) -> str:
         parts = value
     else:
         raise AnswerError(f"{where}: its text is neither a string nor a list of strings",
-                          file=name, line=number, col=1)
+                          file=name, line=number, col=1, hint=_REPAIR)
     if sum(map(len, parts)) > MAX_ANSWER:
         check_size("".join(parts), name, number, 1, where)
     return _unicode("".join(parts), name, number, where)
@@ -142,7 +170,8 @@ def _answer(cell: dict, number: int, name: str, where: str, marked: bool, notice
         return data_node(source, name, number, 1)
     if kind != "code":
         raise AnswerError(f"{where}: unknown cell type {str(kind)[:20]!r}", file=name,
-                          line=number, col=1)
+                          line=number, col=1, hint="a cell is markdown, code or raw; "
+                          + _REPAIR)
     literal = _literal(source)
     if literal is not None:
         return literal(name, number)
