@@ -28,28 +28,30 @@ KINDS = sorted(LAYERS)
 NAME = "L"
 
 
-def sample(kind: str, seed: int = 0, example=None):
+def sample(kind: str, seed: int = 0, example=None, batch: int | None = None):
     """The entry's example layer, its summary row, its inputs by name (one array, or one per
-    name in ``inputs``), random parameters and a dy. An ``indices`` entry gets whole numbers
-    below its bound."""
+    name in ``inputs``), random parameters and a dy; the inputs and dy lead with ``batch``
+    when given. An ``indices`` entry gets whole numbers below its bound."""
     d = LAYERS[kind]
     shape, options = example or d.example
     lay = replace(layer(kind, NAME, **options), inputs=d.inputs)
     shapes = dict(zip(d.inputs, shape)) if d.inputs else {"input": shape}
     row = summarize(shapes, [lay]).layers[0]
     rng = np.random.default_rng(seed)
+    lead = (batch,) if batch else ()
     if d.indices:
-        xs = {n: rng.integers(0, lay.options[d.indices], s).astype(float)
+        xs = {n: rng.integers(0, lay.options[d.indices], (*lead, *s)).astype(float)
               for n, s in shapes.items()}
     else:
-        xs = {n: rng.standard_normal(s) for n, s in shapes.items()}
+        xs = {n: rng.standard_normal((*lead, *s)) for n, s in shapes.items()}
     params = {f"{NAME}.{p}": rng.standard_normal(s) for p, s in row.param_shapes.items()}
-    dy = rng.standard_normal(row.output_shape)
+    dy = rng.standard_normal((*lead, *row.output_shape))
     return lay, row, xs, params, dy
 
 
-def run(lay, params, xs):
-    return graph.forward([lay], params, xs).values[NAME][0]
+def run(lay, params, xs, batched: bool = False):
+    y = graph.forward([lay], params, xs, batched=batched).values[NAME]
+    return y if batched else y[0]
 
 
 def _param(module, key: str):
@@ -80,10 +82,10 @@ def test_the_entry_is_complete(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_backward_matches_finite_differences(kind, example=None):
-    lay, row, xs, params, dy = sample(kind, example=example)
+def test_backward_matches_finite_differences(kind, example=None, batch=None):
+    lay, row, xs, params, dy = sample(kind, example=example, batch=batch)
     names = list(params)
-    trace = graph.forward([lay], params, xs)
+    trace = graph.forward([lay], params, xs, batched=bool(batch))
     grads = graph.backward(trace, NAME, dy)
     inputs = [] if LAYERS[kind].indices else list(xs)
     if LAYERS[kind].indices:            # integer indices: no gradient, none invented
@@ -92,7 +94,7 @@ def test_backward_matches_finite_differences(kind, example=None):
     def f(*values):
         given = dict(zip(inputs + names, values))
         return run(lay, {n: given[n] for n in names},
-                   {n: given.get(n, x) for n, x in xs.items()})
+                   {n: given.get(n, x) for n, x in xs.items()}, bool(batch))
 
     wrt = [*(xs[n] for n in inputs), *params.values()]
     numeric = numeric_vjp(f, wrt, dy, wrt=range(len(wrt)))
@@ -156,16 +158,41 @@ def test_other_options_match_finite_differences(kind, example):
     test_backward_matches_finite_differences(kind, example)
 
 
+#: Batched runs (N, ...): a recurrent layer shares its h0 (and c0) across the N sequences,
+#: so their gradients add up; torch is given that h0 expanded over the batch.
+BATCHED_EXAMPLES = [
+    ("rnn", 3, ((4, 2), {"hidden_size": 3, "nonlinearity": "relu"})),
+    ("gru", 2, ((3, 3), {"hidden_size": 2, "num_layers": 2})),
+    ("lstm", 3, ((4, 3), {"hidden_size": 3, "num_layers": 2, "bidirectional": True})),
+    ("lstm", 2, ((3, 2), {"hidden_size": 3, "bidirectional": True, "proj_size": 2})),
+    ("rnn", 2, ((2, 3), {"hidden_size": 2, "num_layers": 2, "bidirectional": True,
+                         "bias": False})),
+]
+_BATCHED_IDS = [f"{k}-N{n}-{i}" for i, (k, n, _) in enumerate(BATCHED_EXAMPLES)]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, batch, example", BATCHED_EXAMPLES, ids=_BATCHED_IDS)
+def test_a_batch_matches_the_torch_namesake(kind, batch, example):
+    test_forward_and_backward_match_the_torch_namesake(kind, example, batch)
+
+
+@pytest.mark.parametrize("kind, batch, example", BATCHED_EXAMPLES, ids=_BATCHED_IDS)
+def test_a_batch_matches_finite_differences(kind, batch, example):
+    test_backward_matches_finite_differences(kind, example, batch)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("kind", KINDS)
-def test_forward_and_backward_match_the_torch_namesake(kind, example=None):
+def test_forward_and_backward_match_the_torch_namesake(kind, example=None, batch=None):
     torch = pytest.importorskip("torch")
     d = LAYERS[kind]
-    lay, row, xs, params, dy = sample(kind, example=example)
+    lay, row, xs, params, dy = sample(kind, example=example, batch=batch)
+    lead = (lambda a: a) if batch else (lambda a: a[None])
     if d.indices:
-        xts = {n: torch.tensor(x[None]).long() for n, x in xs.items()}
+        xts = {n: torch.tensor(lead(x)).long() for n, x in xs.items()}
     else:
-        xts = {n: torch.tensor(x[None], requires_grad=True) for n, x in xs.items()}
+        xts = {n: torch.tensor(lead(x), requires_grad=True) for n, x in xs.items()}
     args = tuple(xts.values())
     namesake = _namesake(torch, d.torch)
     kwargs = d.torch_kwargs(dict(lay.options))
@@ -186,13 +213,14 @@ def test_forward_and_backward_match_the_torch_namesake(kind, example=None):
     else:
         assert not params, "a function namesake cannot hold parameters"
         module, yt = None, namesake(*args, **kwargs)
-    yt.backward(torch.from_numpy(dy[None]))
-    trace = graph.forward([lay], params, xs)
+    yt.backward(torch.from_numpy(lead(dy)))
+    trace = graph.forward([lay], params, xs, batched=bool(batch))
     grads = graph.backward(trace, NAME, dy)
     np.testing.assert_allclose(trace.values[NAME], yt.detach().numpy(), rtol=1e-9, atol=1e-11)
     for n, xt in xts.items():
         if not d.indices:
-            np.testing.assert_allclose(grads[n], xt.grad[0].numpy(), rtol=1e-9, atol=1e-11,
+            theirs = xt.grad if batch else xt.grad[0]
+            np.testing.assert_allclose(grads[n], theirs.numpy(), rtol=1e-9, atol=1e-11,
                                        err_msg=n)
     for key in params:
         short = key.split(".", 1)[1]
