@@ -154,6 +154,7 @@ def _option(opt: Option) -> dict:
                                                        "minItems": 2, "maxItems": 2}]}
     else:
         out = {"count": ref("count"), "size": ref("size"), "int": ref("integer"),
+               "index": ref("integer"),
                "bool": {"type": "boolean"},
                "prob": {"type": "number", "minimum": 0, "maximum": 1},
                "positive": {"type": "number", "exclusiveMinimum": 0},
@@ -163,6 +164,8 @@ def _option(opt: Option) -> dict:
     help_text = opt.help or opt.name
     if opt.default is REQUIRED:
         help_text += " (required)"
+    elif opt.type == "index":
+        out = {"anyOf": [out, {"type": "null"}], "default": None}
     elif opt.default is None:
         help_text += f" ({_STRIDE_DEFAULT})"
     else:

@@ -22,8 +22,8 @@ RESERVED = ("input", "target", "loss", "upstream", "lr", "grad", "new")
 class Option:
     """One layer option with PyTorch's default. ``type``: count (int ≥ 1), size (int ≥ 0),
     int, pair (count or [h, w]), pair0 (size or [h, w]), shape (count or a list of counts),
-    bool, prob (0 ≤ p ≤ 1), positive (float > 0), number (any finite float) or choice (one
-    of ``choices``). A ``None`` default is filled in by the layer's own rule (a pool's stride
+    bool, prob (0 ≤ p ≤ 1), positive (float > 0), number (any finite float), index (an
+    int or null, the layer's rule checks its range) or choice (one of ``choices``). A ``None`` default is filled in by the layer's own rule (a pool's stride
     is its kernel). ``help`` is the sentence an editor shows."""
 
     name: str

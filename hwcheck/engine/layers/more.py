@@ -131,8 +131,12 @@ def _layernorm_backward(layer, dy, cache):
 
 def _embedding_shape(layer, shape):
     o = layer.options
-    return (*shape, o["embedding_dim"]), \
-        {"weight": (o["num_embeddings"], o["embedding_dim"])}, 1
+    num, pad = o["num_embeddings"], o["padding_idx"]
+    if pad is not None and not -num <= pad < num:
+        raise ShapeError(f"padding_idx={pad} is outside the vocabulary of num_embeddings="
+                         f"{num}", f"as in torch: a row from {-num} to {num - 1} "
+                                   "(negative counts from the end), or leave it out")
+    return (*shape, o["embedding_dim"]), {"weight": (num, o["embedding_dim"])}, 1
 
 
 def _embedding_forward(layer, x, p):
@@ -140,7 +144,10 @@ def _embedding_forward(layer, x, p):
 
 
 def _embedding_backward(layer, dy, cache):
-    dx, dw = ops.embedding.embedding_backward(dy, cache)
+    pad = layer.options["padding_idx"]
+    if pad is not None and pad < 0:                # torch stores it counted from the start
+        pad += layer.options["num_embeddings"]
+    dx, dw = ops.embedding.embedding_backward(dy, cache, pad)
     return dx, {"weight": dw}
 
 
@@ -236,12 +243,15 @@ MORE: dict[str, LayerDef] = {
     "embedding": LayerDef(
         options=(Option("num_embeddings", "count", help="size of the vocabulary: indices "
                                                         "run from 0 to num_embeddings - 1"),
-                 Option("embedding_dim", "count", help="length of each embedding vector")),
+                 Option("embedding_dim", "count", help="length of each embedding vector"),
+                 Option("padding_idx", "index", None, "a row whose gradient is zero (read as "
+                                                      "stored, never learned); negative "
+                                                      "counts from the end; none by default")),
         params=(Param("weight", _normal, "the embedding table's values (num_embeddings, "
                                          "embedding_dim): an array or a seeded random draw"),),
         shape=_embedding_shape, forward=_embedding_forward, backward=_embedding_backward,
         torch="Embedding", indices="num_embeddings",
-        example=((2, 3), {"num_embeddings": 4, "embedding_dim": 3})),
+        example=((2, 3), {"num_embeddings": 4, "embedding_dim": 3, "padding_idx": 1})),
     "multiheadattention": LayerDef(
         options=(Option("embed_dim", "count", help="model width E: the input's last size"),
                  Option("num_heads", "count", help="heads; each has embed_dim / num_heads"),
