@@ -51,6 +51,7 @@ def _conv1d_shape(layer, shape):
     o = layer.options
     c, length = shape
     _groups_fit(c, o["out"], o["groups"])
+    rules.padding_fits(o, (length,))
     lo = output_size(length, o["kernel"], o["stride"], o["padding"], o["dilation"])
     params = {"weight": (o["out"], c // o["groups"], o["kernel"])}
     if o["bias"]:
@@ -60,15 +61,17 @@ def _conv1d_shape(layer, shape):
 
 def _conv1d_forward(layer, x, p):
     o = layer.options
+    x, (padding,), pad = rules.padded(x, o)
     y, cache = ops.conv.conv2d_forward(x[:, :, None, :], p["weight"][:, :, None, :], p["bias"],
-                                       (1, o["stride"]), (0, o["padding"]), (1, o["dilation"]),
+                                       (1, o["stride"]), (0, padding), (1, o["dilation"]),
                                        o["groups"])
-    return y[:, :, 0, :], cache
+    return y[:, :, 0, :], (pad, cache)
 
 
 def _conv1d_backward(layer, dy, cache):
+    pad, cache = cache
     dx, dw, db = ops.conv.conv2d_backward(dy[:, :, None, :], cache)
-    return dx[:, :, 0, :], {"weight": dw[:, :, 0, :], "bias": db}
+    return rules.unpadded(dx[:, :, 0, :], pad), {"weight": dw[:, :, 0, :], "bias": db}
 
 
 # --- convtranspose2d ------------------------------------------------------------------------
@@ -202,8 +205,10 @@ MORE: dict[str, LayerDef] = {
         options=(Option("out", "count", help="output channels"),
                  Option("kernel", "count", help="kernel size"),
                  Option("stride", "count", 1, "stride"),
-                 Option("padding", "size", 0, "zero padding on each side"),
-                 Option("dilation", "count", 1, "spacing between kernel taps"), _GROUPS, _BIAS),
+                 Option("padding", "size", 0, "padding on each side (zeros, or as "
+                                              "padding_mode says)"),
+                 Option("dilation", "count", 1, "spacing between kernel taps"), _GROUPS, _BIAS,
+                 rules.PADDING_MODE),
         params=(_WEIGHT, _FAN_BIAS), shape=_conv1d_shape,
         forward=_conv1d_forward, backward=_conv1d_backward,
         torch="LazyConv1d", torch_kwargs=_renamed(out="out_channels", kernel="kernel_size"),
