@@ -154,6 +154,9 @@ MORE_EXAMPLES = [
     ("layernorm", ((2, 3), {"normalized_shape": 3, "elementwise_affine": False})),
     ("multiheadattention", ((4, 6), {"embed_dim": 6, "num_heads": 3, "bias": False})),
     ("multiheadattention", ((2, 4), {"embed_dim": 4, "num_heads": 1})),
+    ("multiheadattention", ((3, 6), {"embed_dim": 6, "num_heads": 2, "add_zero_attn": True})),
+    ("multiheadattention", ((1, 4), {"embed_dim": 4, "num_heads": 2, "add_bias_kv": True,
+                                     "add_zero_attn": True, "bias": False})),
     ("attention", (((4, 3), (4, 3), (4, 5)), {})),
     ("attention", (((4, 3), (2, 3), (2, 1)), {"causal": True})),
     ("convtranspose2d", ((3, 4, 5), {"out": 2, "kernel": 3})),
@@ -187,7 +190,8 @@ def test_other_options_match_finite_differences(kind, example):
 
 
 #: Batched runs (N, ...): a recurrent layer shares its h0 (and c0) across the N sequences,
-#: so their gradients add up; torch is given that h0 expanded over the batch.
+#: so their gradients add up; torch is given that h0 expanded over the batch. Attention's
+#: bias_k and bias_v are shared by the batch the same way.
 BATCHED_EXAMPLES = [
     ("rnn", 3, ((4, 2), {"hidden_size": 3, "nonlinearity": "relu"})),
     ("gru", 2, ((3, 3), {"hidden_size": 2, "num_layers": 2})),
@@ -195,6 +199,8 @@ BATCHED_EXAMPLES = [
     ("lstm", 2, ((3, 2), {"hidden_size": 3, "bidirectional": True, "proj_size": 2})),
     ("rnn", 2, ((2, 3), {"hidden_size": 2, "num_layers": 2, "bidirectional": True,
                          "bias": False})),
+    ("multiheadattention", 3, ((3, 4), {"embed_dim": 4, "num_heads": 2, "add_bias_kv": True,
+                                        "add_zero_attn": True})),
 ]
 _BATCHED_IDS = [f"{k}-N{n}-{i}" for i, (k, n, _) in enumerate(BATCHED_EXAMPLES)]
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import hwcheck.engine.ops as ops
 from hwcheck.engine.ops import activations as act
 from hwcheck.engine.ops.convtranspose import convtranspose_size
@@ -182,19 +184,29 @@ def _mha_shape(layer, shape):
               "out_proj.weight": (e, e), "out_proj.bias": (e,)}
     if not o["bias"]:
         params = {k: v for k, v in params.items() if k not in _MHA_BIASES}
+    if o["add_bias_kv"]:
+        params.update({"bias_k": (1, 1, e), "bias_v": (1, 1, e)})
     return shape, params, shape[0]
 
 
 def _mha_forward(layer, x, p):
-    return ops.attention.mha_forward(x, p["in_proj_weight"], p["in_proj_bias"],
-                                     p["out_proj.weight"], p["out_proj.bias"],
-                                     layer.options["num_heads"])
+    o = layer.options
+    w_q, w_k, w_v = np.split(p["in_proj_weight"], 3)
+    return ops.attention.mha_forward(x, x, x, w_q, w_k, w_v, p["in_proj_bias"],
+                                     p["out_proj.weight"], p["out_proj.bias"], o["num_heads"],
+                                     p.get("bias_k"), p.get("bias_v"), o["add_zero_attn"])
 
 
 def _mha_backward(layer, dy, cache):
-    dx, diw, dib, dow, dob = ops.attention.mha_backward(dy, cache)
-    return dx, {"in_proj_weight": diw, "in_proj_bias": dib, "out_proj.weight": dow,
-                "out_proj.bias": dob}
+    dq, dk, dv, dwq, dwk, dwv, dib, dow, dob, dbk, dbv = ops.attention.mha_backward(dy, cache)
+    return dq + dk + dv, {"in_proj_weight": np.concatenate([dwq, dwk, dwv]),
+                          "in_proj_bias": dib, "out_proj.weight": dow, "out_proj.bias": dob,
+                          "bias_k": dbk, "bias_v": dbv}
+
+
+def _bias_kv_init(shape, shapes, rng):
+    """torch's xavier_normal_ on (1, 1, E): std √(2/(E + E)) = 1/√E."""
+    return rng().standard_normal(shape) / math.sqrt(shape[-1])
 
 
 _gelu = rules.elementwise(act.gelu_forward, act.gelu_backward, "approximate")
@@ -260,18 +272,27 @@ MORE: dict[str, LayerDef] = {
     "multiheadattention": LayerDef(
         options=(Option("embed_dim", "count", help="model width E: the input's last size"),
                  Option("num_heads", "count", help="heads; each has embed_dim / num_heads"),
-                 Option("bias", "bool", True, "false drops in_proj_bias and out_proj.bias")),
+                 Option("bias", "bool", True, "false drops in_proj_bias and out_proj.bias"),
+                 Option("add_bias_kv", "bool", False, "learned bias_k and bias_v appended to "
+                                                      "the keys and values as one more "
+                                                      "position"),
+                 Option("add_zero_attn", "bool", False, "a position of zeros appended to "
+                                                        "every head's keys and values")),
         params=(Param("in_proj_weight", _xavier_normal, "the stacked [W_q; W_k; W_v] "
                                                         "(3E, E): an array or a seeded draw"),
                 Param("in_proj_bias", zeros, "the stacked [b_q; b_k; b_v] (3E,)"),
                 Param("out_proj.weight", fan_in_normal("out_proj.weight"),
                       "the output projection (E, E)"),
-                Param("out_proj.bias", zeros, "the output projection's bias (E,)")),
+                Param("out_proj.bias", zeros, "the output projection's bias (E,)"),
+                Param("bias_k", _bias_kv_init, "the appended key (1, 1, E), with "
+                                               "add_bias_kv"),
+                Param("bias_v", _bias_kv_init, "the appended value (1, 1, E), with "
+                                               "add_bias_kv")),
         shape=_mha_shape, forward=_mha_forward, backward=_mha_backward,
         torch="MultiheadAttention",
         torch_kwargs=lambda o: {**o, "batch_first": True},
         torch_call=lambda m, xs, states: m(xs[0], xs[0], xs[0], need_weights=False)[0],
-        example=((3, 4), {"embed_dim": 4, "num_heads": 2})),
+        example=((3, 4), {"embed_dim": 4, "num_heads": 2, "add_bias_kv": True})),
     "gelu": LayerDef(
         options=(Option("approximate", "choice", "none", "none: x·Φ(x) with erf; tanh: the "
                                                          "tanh approximation",
