@@ -34,8 +34,9 @@ def sample(kind: str, seed: int = 0, example=None, batch: int | None = None):
     when given. An ``indices`` entry gets whole numbers below its bound."""
     d = LAYERS[kind]
     shape, options = example or d.example
-    lay = replace(layer(kind, NAME, **options), inputs=d.inputs)
-    shapes = dict(zip(d.inputs, shape)) if d.inputs else {"input": shape}
+    several = bool(d.inputs) and isinstance(shape[0], tuple)   # else one (self-attention)
+    lay = replace(layer(kind, NAME, **options), inputs=d.inputs if several else ())
+    shapes = dict(zip(d.inputs, shape)) if several else {"input": shape}
     row = summarize(shapes, [lay]).layers[0]
     rng = np.random.default_rng(seed)
     lead = (batch,) if batch else ()
@@ -73,12 +74,15 @@ def test_the_entry_is_complete(kind):
     required = {o.name for o in d.options if o.default is REQUIRED}
     assert required <= set(d.example[1]), "the example must give every required option"
     assert d.indices is None or d.indices in names
-    _, row, _, _, _ = sample(kind)
-    owners = {name: d.param_for(name) for name in row.param_shapes}
-    assert None not in owners.values(), "the shape rule names a parameter the entry lacks"
+    switched = set()
+    for example in [d.example, *(e for k, e in MORE_EXAMPLES if k == kind)]:
+        _, row, _, _, _ = sample(kind, example=example)
+        owners = {name: d.param_for(name) for name in row.param_shapes}
+        assert None not in owners.values(), "the shape rule names a parameter the entry lacks"
+        switched |= {p.name for p in owners.values()}
     learned = {p.name for p in d.params if not p.buffer}
-    assert {p.name for p in owners.values()} == learned, \
-        "the example must switch on every parameter, so that each one is gradchecked"
+    assert switched == learned, "the example, or one of MORE_EXAMPLES (when the options " \
+        "exclude each other), must switch on every parameter, so that each one is gradchecked"
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -154,6 +158,13 @@ MORE_EXAMPLES = [
     ("layernorm", ((2, 3), {"normalized_shape": 3, "elementwise_affine": False})),
     ("multiheadattention", ((4, 6), {"embed_dim": 6, "num_heads": 3, "bias": False})),
     ("multiheadattention", ((2, 4), {"embed_dim": 4, "num_heads": 1})),
+    ("multiheadattention", (((3, 4), (5, 3), (5, 2)), {"embed_dim": 4, "num_heads": 2,
+                                                       "kdim": 3, "vdim": 2})),
+    ("multiheadattention", (((2, 6), (4, 6), (4, 5)), {"embed_dim": 6, "num_heads": 3,
+                                                       "vdim": 5, "add_bias_kv": True,
+                                                       "bias": False})),
+    ("multiheadattention", (((3, 4), (2, 4), (2, 4)), {"embed_dim": 4, "num_heads": 2,
+                                                       "kdim": 4, "add_zero_attn": True})),
     ("multiheadattention", ((3, 6), {"embed_dim": 6, "num_heads": 2, "add_zero_attn": True})),
     ("multiheadattention", ((1, 4), {"embed_dim": 4, "num_heads": 2, "add_bias_kv": True,
                                      "add_zero_attn": True, "bias": False})),
@@ -282,7 +293,7 @@ def test_initial_values_are_pytorch_scaled_and_seeded_per_parameter():
 
 @pytest.mark.torch
 @pytest.mark.parametrize("kind", sorted(MORE) + sorted(RECURRENT))
-def test_mult_adds_are_torchinfos(kind):
+def test_mult_adds_are_torchinfos(kind, example=None):
     """The entries of ``more.py`` count mult-adds as torchinfo's row for their namesake does
     (for multiheadattention that row's count, which torchinfo's total leaves out because the
     module has a child that never runs)."""
@@ -291,7 +302,7 @@ def test_mult_adds_are_torchinfos(kind):
     from tests.support.torch_run import mult_adds
 
     d = LAYERS[kind]
-    lay, row, xs, params, _ = sample(kind)
+    lay, row, xs, params, _ = sample(kind, example=example)
     namesake = _namesake(torch, d.torch)
     if not isinstance(namesake, type):
         assert row.mult_adds == 0       # a function holds no parameters for torchinfo to count
@@ -306,3 +317,9 @@ def test_mult_adds_are_torchinfos(kind):
             for x in xs.values()]
     call = d.torch_call or (lambda m, a, s: m(*a))
     assert row.mult_adds == mult_adds(module, call, args, states)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, example", MORE_EXAMPLES, ids=[k for k, _ in MORE_EXAMPLES])
+def test_other_options_count_mult_adds_as_torchinfo(kind, example):
+    test_mult_adds_are_torchinfos(kind, example)

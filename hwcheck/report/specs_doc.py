@@ -90,7 +90,7 @@ def _layers() -> str:
         lines.append(f"### `{name}` (torch.nn.{d.torch})")
         lines.append("")
         for o in d.options:
-            default = "`null`" if o.type == "index" and o.default is None \
+            default = "`null`" if o.type == "optional" and o.default is None \
                 else _default(o.default)
             lines.append(f"- `{o.name}` ({o.type}, {default}): {_cell(o.help)}")
         if not d.options:

@@ -12,10 +12,6 @@ parameters count 0.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
 import hwcheck.engine.ops as ops
 from hwcheck.engine.ops import activations as act
 from hwcheck.engine.ops.convtranspose import convtranspose_size
@@ -24,6 +20,7 @@ from hwcheck.engine.ops.shapes import output_size
 from . import rules
 from .base import LayerDef, Option, Param, ShapeError, fan_in_normal, ones, zeros
 from .meet import MEET
+from .mha import MHA
 
 _BIAS = Option("bias", "bool", True, "false drops the bias; an array or random draw gives its "
                                      "values")
@@ -160,55 +157,6 @@ def _normal(shape, shapes, rng):
     return rng().standard_normal(shape)          # nn.Embedding's init: N(0, 1)
 
 
-# --- multiheadattention ---------------------------------------------------------------------
-
-_MHA_BIASES = ("in_proj_bias", "out_proj.bias")
-
-
-def _xavier_normal(shape, shapes, rng):
-    """torch's xavier scale √(2/(fan_in + fan_out)) for in_proj_weight (3E, E), drawn normal
-    like every other weight here."""
-    return rng().standard_normal(shape) * math.sqrt(2.0 / (shape[0] + shape[1]))
-
-
-def _mha_shape(layer, shape):
-    o = layer.options
-    e, h = o["embed_dim"], o["num_heads"]
-    if len(shape) != 2 or shape[1] != e:
-        raise ShapeError(f"needs an (L, embed_dim) = (L, {e}) input, got {shape}",
-                         "set embed_dim to the input's last size")
-    if e % h:
-        raise ShapeError(f"num_heads={h} must divide embed_dim={e}",
-                         f"choose num_heads among the divisors of {e}")
-    params = {"in_proj_weight": (3 * e, e), "in_proj_bias": (3 * e,),
-              "out_proj.weight": (e, e), "out_proj.bias": (e,)}
-    if not o["bias"]:
-        params = {k: v for k, v in params.items() if k not in _MHA_BIASES}
-    if o["add_bias_kv"]:
-        params.update({"bias_k": (1, 1, e), "bias_v": (1, 1, e)})
-    return shape, params, shape[0]
-
-
-def _mha_forward(layer, x, p):
-    o = layer.options
-    w_q, w_k, w_v = np.split(p["in_proj_weight"], 3)
-    return ops.attention.mha_forward(x, x, x, w_q, w_k, w_v, p["in_proj_bias"],
-                                     p["out_proj.weight"], p["out_proj.bias"], o["num_heads"],
-                                     p.get("bias_k"), p.get("bias_v"), o["add_zero_attn"])
-
-
-def _mha_backward(layer, dy, cache):
-    dq, dk, dv, dwq, dwk, dwv, dib, dow, dob, dbk, dbv = ops.attention.mha_backward(dy, cache)
-    return dq + dk + dv, {"in_proj_weight": np.concatenate([dwq, dwk, dwv]),
-                          "in_proj_bias": dib, "out_proj.weight": dow, "out_proj.bias": dob,
-                          "bias_k": dbk, "bias_v": dbv}
-
-
-def _bias_kv_init(shape, shapes, rng):
-    """torch's xavier_normal_ on (1, 1, E): std √(2/(E + E)) = 1/√E."""
-    return rng().standard_normal(shape) / math.sqrt(shape[-1])
-
-
 _gelu = rules.elementwise(act.gelu_forward, act.gelu_backward, "approximate")
 _elu = rules.elementwise(act.elu_forward, act.elu_backward, "alpha")
 
@@ -261,7 +209,7 @@ MORE: dict[str, LayerDef] = {
         options=(Option("num_embeddings", "count", help="size of the vocabulary: indices "
                                                         "run from 0 to num_embeddings - 1"),
                  Option("embedding_dim", "count", help="length of each embedding vector"),
-                 Option("padding_idx", "index", None, "a row whose gradient is zero (read as "
+                 Option("padding_idx", "optional", None, "a row whose gradient is zero (read as "
                                                       "stored, never learned); negative "
                                                       "counts from the end; none by default")),
         params=(Param("weight", _normal, "the embedding table's values (num_embeddings, "
@@ -269,30 +217,7 @@ MORE: dict[str, LayerDef] = {
         shape=_embedding_shape, forward=_embedding_forward, backward=_embedding_backward,
         torch="Embedding", indices="num_embeddings",
         example=((2, 3), {"num_embeddings": 4, "embedding_dim": 3, "padding_idx": 1})),
-    "multiheadattention": LayerDef(
-        options=(Option("embed_dim", "count", help="model width E: the input's last size"),
-                 Option("num_heads", "count", help="heads; each has embed_dim / num_heads"),
-                 Option("bias", "bool", True, "false drops in_proj_bias and out_proj.bias"),
-                 Option("add_bias_kv", "bool", False, "learned bias_k and bias_v appended to "
-                                                      "the keys and values as one more "
-                                                      "position"),
-                 Option("add_zero_attn", "bool", False, "a position of zeros appended to "
-                                                        "every head's keys and values")),
-        params=(Param("in_proj_weight", _xavier_normal, "the stacked [W_q; W_k; W_v] "
-                                                        "(3E, E): an array or a seeded draw"),
-                Param("in_proj_bias", zeros, "the stacked [b_q; b_k; b_v] (3E,)"),
-                Param("out_proj.weight", fan_in_normal("out_proj.weight"),
-                      "the output projection (E, E)"),
-                Param("out_proj.bias", zeros, "the output projection's bias (E,)"),
-                Param("bias_k", _bias_kv_init, "the appended key (1, 1, E), with "
-                                               "add_bias_kv"),
-                Param("bias_v", _bias_kv_init, "the appended value (1, 1, E), with "
-                                               "add_bias_kv")),
-        shape=_mha_shape, forward=_mha_forward, backward=_mha_backward,
-        torch="MultiheadAttention",
-        torch_kwargs=lambda o: {**o, "batch_first": True},
-        torch_call=lambda m, xs, states: m(xs[0], xs[0], xs[0], need_weights=False)[0],
-        example=((3, 4), {"embed_dim": 4, "num_heads": 2, "add_bias_kv": True})),
+    **MHA,
     "gelu": LayerDef(
         options=(Option("approximate", "choice", "none", "none: x·Φ(x) with erf; tanh: the "
                                                          "tanh approximation",
