@@ -291,6 +291,19 @@ def test_initial_values_are_pytorch_scaled_and_seeded_per_parameter():
     assert got["weight"].tolist() == [1.0] * 4 and got["bias"].tolist() == [0.0] * 4
 
 
+def test_an_embedding_starts_with_its_padding_row_zero_as_torch():
+    """nn.Embedding(padding_idx=…) zeros that row at init; the others are N(0, 1) draws."""
+    emb = layer("embedding", "e", num_embeddings=4, embedding_dim=3, padding_idx=-2)
+    got = initial_params(emb, {"weight": (4, 3)}, lambda p: np.random.default_rng(5))
+    drawn = np.random.default_rng(5).standard_normal((4, 3))
+    np.testing.assert_array_equal(got["weight"][2], 0.0)
+    np.testing.assert_array_equal(np.delete(got["weight"], 2, 0), np.delete(drawn, 2, 0))
+    plain = layer("embedding", "e", num_embeddings=4, embedding_dim=3)
+    got = initial_params(plain, {"weight": (4, 3)}, lambda p: np.random.default_rng(5))
+    np.testing.assert_array_equal(got["weight"], drawn)
+    assert initial_params(emb, {"weight": (4, 3)}, lambda p: None, given={"weight"}) == {}
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("kind", sorted(MORE) + sorted(RECURRENT))
 def test_mult_adds_are_torchinfos(kind, example=None):

@@ -147,6 +147,9 @@ class LayerDef:
     inputs: tuple[str, ...] = ()
     indices: str | None = None
     self_inputs: bool = False
+    # after_init(layer, drawn values by name) → values: what torch's reset_parameters does
+    # beyond each parameter's own draw; only the drawn (not given) values are passed
+    after_init: Callable[[Any, dict], dict] | None = None
 
     @property
     def given(self) -> tuple[str, ...]:

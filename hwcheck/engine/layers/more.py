@@ -157,6 +157,16 @@ def _normal(shape, shapes, rng):
     return rng().standard_normal(shape)          # nn.Embedding's init: N(0, 1)
 
 
+def _zero_padding_row(layer, values):
+    """nn.Embedding's init zeros the padding_idx row (a given weight is kept as given)."""
+    pad = layer.options["padding_idx"]
+    if pad is None or "weight" not in values:
+        return values
+    weight = values["weight"].copy()
+    weight[pad] = 0.0
+    return {**values, "weight": weight}
+
+
 _gelu = rules.elementwise(act.gelu_forward, act.gelu_backward, "approximate")
 _elu = rules.elementwise(act.elu_forward, act.elu_backward, "alpha")
 
@@ -210,12 +220,13 @@ MORE: dict[str, LayerDef] = {
                                                         "run from 0 to num_embeddings - 1"),
                  Option("embedding_dim", "count", help="length of each embedding vector"),
                  Option("padding_idx", "optional", None, "a row whose gradient is zero (read as "
-                                                      "stored, never learned); negative "
-                                                      "counts from the end; none by default")),
+                                                         "stored, never learned; zeros when "
+                                                         "drawn); negative counts from the "
+                                                         "end; none by default")),
         params=(Param("weight", _normal, "the embedding table's values (num_embeddings, "
                                          "embedding_dim): an array or a seeded random draw"),),
         shape=_embedding_shape, forward=_embedding_forward, backward=_embedding_backward,
-        torch="Embedding", indices="num_embeddings",
+        torch="Embedding", indices="num_embeddings", after_init=_zero_padding_row,
         example=((2, 3), {"num_embeddings": 4, "embedding_dim": 3, "padding_idx": 1})),
     **MHA,
     "gelu": LayerDef(
