@@ -23,8 +23,9 @@ class Option:
     """One layer option with PyTorch's default. ``type``: count (int ≥ 1), size (int ≥ 0),
     int, pair (count or [h, w]), pair0 (size or [h, w]), shape (count or a list of counts),
     bool, prob (0 ≤ p ≤ 1), positive (float > 0), number (any finite float), optional (an
-    int or null, the layer's rule checks it) or choice (one of ``choices``). A ``None`` default is filled in by the layer's own rule (a pool's stride
-    is its kernel). ``help`` is the sentence an editor shows."""
+    int or null, the layer's rule checks it) or choice (one of ``choices``). A ``None``
+    default is filled in by the layer's own rule (a pool's stride is its kernel), except an
+    ``optional``'s, which is torch's None. ``help`` is the sentence an editor shows."""
 
     name: str
     type: str
