@@ -95,3 +95,42 @@ def test_embedding_indices_have_no_gradient():
     np.testing.assert_array_equal(grads["e.weight"], [[0, 0], [2, 2], [0, 0], [1, 1]])
     with pytest.raises(ValueError, match="whole numbers"):
         graph.forward([emb], {"e.weight": w}, np.array([0.5]))
+
+
+def _attention_net():
+    """Cross-attention with key and value widths of their own (kdim, vdim: separate
+    q/k/v_proj_weight), reading two network inputs and a layer, then self-attention."""
+    from tests.support.nets import Net
+    return Net({"Q": (2, 4), "X": (3, 3)}, (
+        replace(layer("linear", "enc", out=5), inputs=("X",)),
+        replace(layer("multiheadattention", "xa", embed_dim=4, num_heads=2, kdim=5, vdim=3,
+                      add_bias_kv=True), inputs=("Q", "enc", "X")),
+        layer("multiheadattention", "sa", embed_dim=4, num_heads=1, add_zero_attn=True),
+        layer("linear", "out", out=2)))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("batch", [None, 3])
+def test_cross_and_self_attention_networks_match_torch(batch):
+    pytest.importorskip("torch")
+    from hwcheck.engine.solvers import gradient
+    from tests.support.nets import random_params
+    from tests.support.torch_run import T, close, compare_all, torch_case, torch_loss
+
+    net = _attention_net()
+    rng = np.random.default_rng(8)
+    params = random_params(net, rng)
+    lead = (batch,) if batch else ()
+    x = {n: rng.standard_normal((*lead, *s)) for n, s in net.input_shape.items()}
+    target = rng.standard_normal((*lead, 2, 2))
+    assert {"xa.k_proj_weight", "xa.bias_k", "sa.in_proj_weight"} <= set(params)
+    values = gradient.solve(net.layers, params, x, loss="mse", target=target,
+                            batched=bool(batch))
+    tp, tx, outs, out = torch_case(net, params, x, bool(batch))
+    E = torch_loss("mse", out, T(target) if batch else T(target)[None], False)
+    E.backward()
+    close(values["loss"], E, "attention net loss")
+    compare_all(values, net, tp, tx, outs, batched=bool(batch))
+    for name in x:                      # both network inputs, X read twice
+        close(values[f"grad.{name}"], tx[name].grad if batch else tx[name].grad[0],
+              f"grad {name}")

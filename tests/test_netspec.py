@@ -116,6 +116,22 @@ network:
     assert second.given["weight"].plain() == {"random": "normal", "seed": 3, "scale": 0.5}
 
 
+def test_optional_options_take_a_whole_number_or_null_as_torch_none():
+    text = """\
+network:
+  input: [3]
+  layers:
+    - embedding: {num_embeddings: 5, embedding_dim: 4, padding_idx: %s}
+    - multiheadattention: {embed_dim: 4, num_heads: 2, kdim: %s}
+"""
+    net = parse(text % ("null", "null"))
+    assert net.layers[0].options["padding_idx"] is None
+    assert net.layers[1].options["kdim"] is None
+    net = parse(text % ("-1", "4"))
+    assert net.layers[0].options["padding_idx"] == -1 and net.layers[1].options["kdim"] == 4
+    assert "in_proj_weight" in net.summary().layers[1].param_shapes
+
+
 def test_batchnorm_takes_given_weight_and_bias_but_has_no_bias_switch():
     net = parse("""\
 network:

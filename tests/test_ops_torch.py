@@ -235,3 +235,19 @@ def test_p1_block_against_torch():
     tp.backward(torch.as_tensor(g))
     for ours, theirs in [(p, tp), (ds, ts.grad), (dc, tc.grad), (dk, tk.grad), (dx, tx.grad)]:
         close(ours, theirs)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape, padding", [((2, 3, 4, 5), (3, 4)), ((2, 3, 5), (4,)),
+                                            ((1, 2, 2, 1), (1, 0)), ((1, 1, 3, 3), (3, 2))])
+def test_pad_modes_match_torch(mode, shape, padding):
+    if any(p > ops.pad.pad_limit(mode, n) for p, n in zip(padding, shape[-len(padding):])):
+        return           # torch refuses it too (the conv shape rule says so first)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    y, cache = ops.pad_forward(x, padding, mode)
+    dy = rng.standard_normal(y.shape)
+    flat = [q for p in reversed(padding) for q in (p, p)]     # torch lists the last axis first
+    out, (dx,) = torch_vjp(lambda t: F.pad(t, flat, mode=mode), [x], dy)
+    close(y, out)
+    close(ops.pad_backward(dy, cache)[0], dx)

@@ -187,7 +187,7 @@ def test_every_recurrent_entry_names_its_torch_class():
 
 
 EXAMPLES = [ROOT / "examples" / "problems" / f"{n}.yaml"
-            for n in ("lstm-param-count", "gru-gate-gradient")]
+            for n in ("lstm-param-count", "gru-gate-gradient", "bilstm-batch-gradient")]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

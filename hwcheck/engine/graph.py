@@ -78,6 +78,7 @@ def _run(layers, src: str, params, trace: Trace) -> str:
             y, cache = trace.values[body] + trace.values[short], (body, short)
         else:
             d = _definition(layer)
+            srcs = d.sources(layer.inputs, src)
             if d.inputs:
                 x = tuple(trace.values[s] for s in srcs)
             y, cache = d.forward(layer, x, _given(layer, d, params))

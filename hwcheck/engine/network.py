@@ -186,9 +186,11 @@ def _in_shape(lay: Layer, shape: tuple[int, ...], env: dict):
     for a layer with several inputs (add, attention), a tuple of the ones it names."""
     d = LAYERS.get(lay.kind)
     want = d.inputs if d is not None else ()
-    if want and len(lay.inputs) != len(want):
-        raise _fail(lay, f"reads {len(want)} inputs ({', '.join(want)}); its `inputs:` names "
-                         f"{len(lay.inputs)}",
+    alone = d is not None and d.self_inputs and len(lay.inputs) <= 1
+    if want and len(lay.inputs) != len(want) and not alone:
+        either = " or one" if d.self_inputs else ""
+        raise _fail(lay, f"reads {len(want)} inputs ({', '.join(want)}){either}; its "
+                         f"`inputs:` names {len(lay.inputs)}",
                     f"e.g. inputs: [{', '.join(want)}], each an input or an earlier layer")
     if not want and len(lay.inputs) > 1:
         raise _fail(lay, f"reads one input; its `inputs:` names {len(lay.inputs)}",
@@ -197,8 +199,9 @@ def _in_shape(lay: Layer, shape: tuple[int, ...], env: dict):
         if name not in env:
             raise _fail(lay, f"reads '{name}', which is no input and no earlier layer",
                         "known here: " + ", ".join(env))
-    if want:
-        return tuple(env[n] for n in lay.inputs)
+    if want:       # self-attention: the one quantity read is each of the inputs
+        shapes = tuple(env[n] for n in lay.inputs) or (shape,)
+        return shapes * len(want) if len(shapes) < len(want) else shapes
     return env[lay.inputs[0]] if lay.inputs else shape
 
 

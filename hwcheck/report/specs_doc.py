@@ -90,7 +90,9 @@ def _layers() -> str:
         lines.append(f"### `{name}` (torch.nn.{d.torch})")
         lines.append("")
         for o in d.options:
-            lines.append(f"- `{o.name}` ({o.type}, {_default(o.default)}): {_cell(o.help)}")
+            default = "`null`" if o.type == "optional" and o.default is None \
+                else _default(o.default)
+            lines.append(f"- `{o.name}` ({o.type}, {default}): {_cell(o.help)}")
         if not d.options:
             lines.append("- no options")
         for p in d.params:

@@ -283,6 +283,8 @@ def _value(node: Node, opt: Option, sizes: dict[str, int]) -> Any:
         shape = "list" if node.kind == "seq" else "mapping"
         raise _err(node, f"`{opt.name}` must be a single value, not a {shape}")
     value = node.value
+    if kind == "optional" and value is None:     # written out as torch's default: none
+        return None
     if kind == "choice":
         if value not in opt.choices:
             raise _err(node, f"`{opt.name}` must be one of {', '.join(opt.choices)}, got "

@@ -112,6 +112,7 @@ def _layer_body(kind: str) -> dict:
         "description": "the quantities it reads (named network inputs or earlier layers); "
                        "default: the previous layer's output" + (
                            f". Needs {len(d.inputs)}: " + ", ".join(d.inputs)
+                           + (", or one for all" if d.self_inputs else "")
                            if d is not None and d.inputs else "")}}
     for opt in options:
         props[opt.name] = _option(opt)
@@ -154,6 +155,7 @@ def _option(opt: Option) -> dict:
                                                        "minItems": 2, "maxItems": 2}]}
     else:
         out = {"count": ref("count"), "size": ref("size"), "int": ref("integer"),
+               "optional": ref("integer"),
                "bool": {"type": "boolean"},
                "prob": {"type": "number", "minimum": 0, "maximum": 1},
                "positive": {"type": "number", "exclusiveMinimum": 0},
@@ -163,6 +165,8 @@ def _option(opt: Option) -> dict:
     help_text = opt.help or opt.name
     if opt.default is REQUIRED:
         help_text += " (required)"
+    elif opt.type == "optional":
+        out = {"anyOf": [out, {"type": "null"}], "default": None}
     elif opt.default is None:
         help_text += f" ({_STRIDE_DEFAULT})"
     else:

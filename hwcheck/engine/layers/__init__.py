@@ -27,7 +27,8 @@ def initial_params(layer, param_shapes: Mapping[str, tuple],
     except those in ``given``, keyed by parameter name. All the shapes are still passed, as a
     bias's scale depends on its weight's fan-in even when the weight is given.
     ``rng_for(name)`` is asked for a generator only for the parameters whose init is random,
-    so seeding stays per parameter."""
+    so seeding stays per parameter. A layer's ``after_init`` then does what torch's
+    ``reset_parameters`` does beyond the draws (an embedding zeros its padding row)."""
     d = LAYERS.get(layer.kind)     # residual: structural, and its own row has no parameters
     out = {}
     for name, shape in param_shapes.items():
@@ -37,4 +38,4 @@ def initial_params(layer, param_shapes: Mapping[str, tuple],
         if own is None:
             raise ValueError(f"{layer.kind} has no parameter {name!r}")
         out[name] = own.init(shape, param_shapes, lambda n=name: rng_for(n))
-    return out
+    return d.after_init(layer, out) if d is not None and d.after_init else out

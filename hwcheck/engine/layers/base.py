@@ -22,9 +22,10 @@ RESERVED = ("input", "target", "loss", "upstream", "lr", "grad", "new")
 class Option:
     """One layer option with PyTorch's default. ``type``: count (int ≥ 1), size (int ≥ 0),
     int, pair (count or [h, w]), pair0 (size or [h, w]), shape (count or a list of counts),
-    bool, prob (0 ≤ p ≤ 1), positive (float > 0), number (any finite float) or choice (one
-    of ``choices``). A ``None`` default is filled in by the layer's own rule (a pool's stride
-    is its kernel). ``help`` is the sentence an editor shows."""
+    bool, prob (0 ≤ p ≤ 1), positive (float > 0), number (any finite float), optional (an
+    int or null, the layer's rule checks it) or choice (one of ``choices``). A ``None``
+    default is filled in by the layer's own rule (a pool's stride is its kernel), except an
+    ``optional``'s, which is torch's None. ``help`` is the sentence an editor shows."""
 
     name: str
     type: str
@@ -127,6 +128,8 @@ class LayerDef:
     arrays, and its backward returns a tuple of gradients; empty means one input, the usual
     case. ``indices`` names the option that bounds an integer-index input (embedding's
     num_embeddings): such an input has no gradient, and its backward returns None for it.
+    With ``self_inputs`` such a layer may also read one quantity (named, or the previous
+    output) as each of its ``inputs`` (multiheadattention: self-attention).
     """
 
     options: tuple[Option, ...]
@@ -144,6 +147,10 @@ class LayerDef:
     outputs: Callable[[Any], Mapping[str, Any]] | None = None
     inputs: tuple[str, ...] = ()
     indices: str | None = None
+    self_inputs: bool = False
+    # after_init(layer, drawn values by name) → values: what torch's reset_parameters does
+    # beyond each parameter's own draw; only the drawn (not given) values are passed
+    after_init: Callable[[Any, dict], dict] | None = None
 
     @property
     def given(self) -> tuple[str, ...]:
@@ -154,6 +161,14 @@ class LayerDef:
     def given_patterns(self) -> dict[str, Param]:
         """Families of names a spec may give values for, by regular expression."""
         return {p.pattern: p for p in self.params if p.pattern is not None}
+
+    def sources(self, named: tuple[str, ...], previous: str) -> tuple[str, ...]:
+        """The quantities a layer of this type reads, one per entry of ``inputs`` (or one):
+        those its ``inputs:`` names, else the previous output ``previous``."""
+        srcs = tuple(named) or (previous,)
+        if self.self_inputs and len(srcs) == 1:
+            return srcs * len(self.inputs)
+        return srcs
 
     def param_for(self, key: str) -> Param | None:
         """The entry that a given or computed array named ``key`` belongs to."""

@@ -12,8 +12,6 @@ parameters count 0.
 
 from __future__ import annotations
 
-import math
-
 import hwcheck.engine.ops as ops
 from hwcheck.engine.ops import activations as act
 from hwcheck.engine.ops.convtranspose import convtranspose_size
@@ -22,6 +20,7 @@ from hwcheck.engine.ops.shapes import output_size
 from . import rules
 from .base import LayerDef, Option, Param, ShapeError, fan_in_normal, ones, zeros
 from .meet import MEET
+from .mha import MHA
 
 _BIAS = Option("bias", "bool", True, "false drops the bias; an array or random draw gives its "
                                      "values")
@@ -51,6 +50,7 @@ def _conv1d_shape(layer, shape):
     o = layer.options
     c, length = shape
     _groups_fit(c, o["out"], o["groups"])
+    rules.padding_fits(o, (length,))
     lo = output_size(length, o["kernel"], o["stride"], o["padding"], o["dilation"])
     params = {"weight": (o["out"], c // o["groups"], o["kernel"])}
     if o["bias"]:
@@ -60,15 +60,17 @@ def _conv1d_shape(layer, shape):
 
 def _conv1d_forward(layer, x, p):
     o = layer.options
+    x, (padding,), pad = rules.padded(x, o)
     y, cache = ops.conv.conv2d_forward(x[:, :, None, :], p["weight"][:, :, None, :], p["bias"],
-                                       (1, o["stride"]), (0, o["padding"]), (1, o["dilation"]),
+                                       (1, o["stride"]), (0, padding), (1, o["dilation"]),
                                        o["groups"])
-    return y[:, :, 0, :], cache
+    return y[:, :, 0, :], (pad, cache)
 
 
 def _conv1d_backward(layer, dy, cache):
+    pad, cache = cache
     dx, dw, db = ops.conv.conv2d_backward(dy[:, :, None, :], cache)
-    return dx[:, :, 0, :], {"weight": dw[:, :, 0, :], "bias": db}
+    return rules.unpadded(dx[:, :, 0, :], pad), {"weight": dw[:, :, 0, :], "bias": db}
 
 
 # --- convtranspose2d ------------------------------------------------------------------------
@@ -131,8 +133,12 @@ def _layernorm_backward(layer, dy, cache):
 
 def _embedding_shape(layer, shape):
     o = layer.options
-    return (*shape, o["embedding_dim"]), \
-        {"weight": (o["num_embeddings"], o["embedding_dim"])}, 1
+    num, pad = o["num_embeddings"], o["padding_idx"]
+    if pad is not None and not -num <= pad < num:
+        raise ShapeError(f"padding_idx={pad} is outside the vocabulary of num_embeddings="
+                         f"{num}", f"as in torch: a row from {-num} to {num - 1} "
+                                   "(negative counts from the end), or leave it out")
+    return (*shape, o["embedding_dim"]), {"weight": (num, o["embedding_dim"])}, 1
 
 
 def _embedding_forward(layer, x, p):
@@ -140,7 +146,10 @@ def _embedding_forward(layer, x, p):
 
 
 def _embedding_backward(layer, dy, cache):
-    dx, dw = ops.embedding.embedding_backward(dy, cache)
+    pad = layer.options["padding_idx"]
+    if pad is not None and pad < 0:                # torch stores it counted from the start
+        pad += layer.options["num_embeddings"]
+    dx, dw = ops.embedding.embedding_backward(dy, cache, pad)
     return dx, {"weight": dw}
 
 
@@ -148,43 +157,14 @@ def _normal(shape, shapes, rng):
     return rng().standard_normal(shape)          # nn.Embedding's init: N(0, 1)
 
 
-# --- multiheadattention ---------------------------------------------------------------------
-
-_MHA_BIASES = ("in_proj_bias", "out_proj.bias")
-
-
-def _xavier_normal(shape, shapes, rng):
-    """torch's xavier scale √(2/(fan_in + fan_out)) for in_proj_weight (3E, E), drawn normal
-    like every other weight here."""
-    return rng().standard_normal(shape) * math.sqrt(2.0 / (shape[0] + shape[1]))
-
-
-def _mha_shape(layer, shape):
-    o = layer.options
-    e, h = o["embed_dim"], o["num_heads"]
-    if len(shape) != 2 or shape[1] != e:
-        raise ShapeError(f"needs an (L, embed_dim) = (L, {e}) input, got {shape}",
-                         "set embed_dim to the input's last size")
-    if e % h:
-        raise ShapeError(f"num_heads={h} must divide embed_dim={e}",
-                         f"choose num_heads among the divisors of {e}")
-    params = {"in_proj_weight": (3 * e, e), "in_proj_bias": (3 * e,),
-              "out_proj.weight": (e, e), "out_proj.bias": (e,)}
-    if not o["bias"]:
-        params = {k: v for k, v in params.items() if k not in _MHA_BIASES}
-    return shape, params, shape[0]
-
-
-def _mha_forward(layer, x, p):
-    return ops.attention.mha_forward(x, p["in_proj_weight"], p["in_proj_bias"],
-                                     p["out_proj.weight"], p["out_proj.bias"],
-                                     layer.options["num_heads"])
-
-
-def _mha_backward(layer, dy, cache):
-    dx, diw, dib, dow, dob = ops.attention.mha_backward(dy, cache)
-    return dx, {"in_proj_weight": diw, "in_proj_bias": dib, "out_proj.weight": dow,
-                "out_proj.bias": dob}
+def _zero_padding_row(layer, values):
+    """nn.Embedding's init zeros the padding_idx row (a given weight is kept as given)."""
+    pad = layer.options["padding_idx"]
+    if pad is None or "weight" not in values:
+        return values
+    weight = values["weight"].copy()
+    weight[pad] = 0.0
+    return {**values, "weight": weight}
 
 
 _gelu = rules.elementwise(act.gelu_forward, act.gelu_backward, "approximate")
@@ -195,8 +175,10 @@ MORE: dict[str, LayerDef] = {
         options=(Option("out", "count", help="output channels"),
                  Option("kernel", "count", help="kernel size"),
                  Option("stride", "count", 1, "stride"),
-                 Option("padding", "size", 0, "zero padding on each side"),
-                 Option("dilation", "count", 1, "spacing between kernel taps"), _GROUPS, _BIAS),
+                 Option("padding", "size", 0, "padding on each side (zeros, or as "
+                                              "padding_mode says)"),
+                 Option("dilation", "count", 1, "spacing between kernel taps"), _GROUPS, _BIAS,
+                 rules.PADDING_MODE),
         params=(_WEIGHT, _FAN_BIAS), shape=_conv1d_shape,
         forward=_conv1d_forward, backward=_conv1d_backward,
         torch="LazyConv1d", torch_kwargs=_renamed(out="out_channels", kernel="kernel_size"),
@@ -236,27 +218,17 @@ MORE: dict[str, LayerDef] = {
     "embedding": LayerDef(
         options=(Option("num_embeddings", "count", help="size of the vocabulary: indices "
                                                         "run from 0 to num_embeddings - 1"),
-                 Option("embedding_dim", "count", help="length of each embedding vector")),
+                 Option("embedding_dim", "count", help="length of each embedding vector"),
+                 Option("padding_idx", "optional", None, "a row whose gradient is zero (read as "
+                                                         "stored, never learned; zeros when "
+                                                         "drawn); negative counts from the "
+                                                         "end; none by default")),
         params=(Param("weight", _normal, "the embedding table's values (num_embeddings, "
                                          "embedding_dim): an array or a seeded random draw"),),
         shape=_embedding_shape, forward=_embedding_forward, backward=_embedding_backward,
-        torch="Embedding", indices="num_embeddings",
-        example=((2, 3), {"num_embeddings": 4, "embedding_dim": 3})),
-    "multiheadattention": LayerDef(
-        options=(Option("embed_dim", "count", help="model width E: the input's last size"),
-                 Option("num_heads", "count", help="heads; each has embed_dim / num_heads"),
-                 Option("bias", "bool", True, "false drops in_proj_bias and out_proj.bias")),
-        params=(Param("in_proj_weight", _xavier_normal, "the stacked [W_q; W_k; W_v] "
-                                                        "(3E, E): an array or a seeded draw"),
-                Param("in_proj_bias", zeros, "the stacked [b_q; b_k; b_v] (3E,)"),
-                Param("out_proj.weight", fan_in_normal("out_proj.weight"),
-                      "the output projection (E, E)"),
-                Param("out_proj.bias", zeros, "the output projection's bias (E,)")),
-        shape=_mha_shape, forward=_mha_forward, backward=_mha_backward,
-        torch="MultiheadAttention",
-        torch_kwargs=lambda o: {**o, "batch_first": True},
-        torch_call=lambda m, xs, states: m(xs[0], xs[0], xs[0], need_weights=False)[0],
-        example=((3, 4), {"embed_dim": 4, "num_heads": 2})),
+        torch="Embedding", indices="num_embeddings", after_init=_zero_padding_row,
+        example=((2, 3), {"num_embeddings": 4, "embedding_dim": 3, "padding_idx": 1})),
+    **MHA,
     "gelu": LayerDef(
         options=(Option("approximate", "choice", "none", "none: x·Φ(x) with erf; tanh: the "
                                                          "tanh approximation",

@@ -126,11 +126,17 @@ def _torch_kwargs(options):
 
 
 def _call(module, xs, states):
+    """torch's batched h0 is (D·L, N, H); ours is one state shared by the N sequences
+    (``_forward`` broadcasts it), so it is expanded, and autograd sums its gradients over
+    the batch as ``_backward`` does."""
     x = xs[0]
-    h0 = states["h0"].unsqueeze(1)          # torch's batched h0 is (D·L, N, H)
+
+    def batched(s):
+        return s.unsqueeze(1).expand(-1, x.shape[0], -1)
+
     if "c0" in states:
-        return module(x, (h0, states["c0"].unsqueeze(1)))[0]
-    return module(x, h0)[0]
+        return module(x, (batched(states["h0"]), batched(states["c0"])))[0]
+    return module(x, batched(states["h0"]))[0]
 
 
 _OPTIONS = (

@@ -10,7 +10,7 @@ import math
 import hwcheck.engine.ops as ops
 from hwcheck.engine.ops.shapes import output_size
 
-from .base import ShapeError
+from .base import Option, ShapeError
 
 
 def image(layer, shape: tuple) -> tuple[int, int, int]:
@@ -31,6 +31,7 @@ def conv2d_shape(layer, shape):
                          f"out ({out})",
                          f"choose groups among the common divisors of {c} and {out}")
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = o["kernel"], o["stride"], o["padding"], o["dilation"]
+    padding_fits(o, (h, w))
     oh, ow = output_size(h, kh, sh, ph, dh), output_size(w, kw, sw, pw, dw)
     params = {"weight": (out, c // groups, kh, kw)}
     if o["bias"]:
@@ -40,13 +41,49 @@ def conv2d_shape(layer, shape):
 
 def conv2d_forward(layer, x, p):
     o = layer.options
-    return ops.conv.conv2d_forward(x, p["weight"], p["bias"], o["stride"], o["padding"],
-                                   o["dilation"], o["groups"])
+    x, padding, pad = padded(x, o)
+    y, cache = ops.conv.conv2d_forward(x, p["weight"], p["bias"], o["stride"], padding,
+                                       o["dilation"], o["groups"])
+    return y, (pad, cache)
 
 
 def conv2d_backward(layer, dy, cache):
+    pad, cache = cache
     dx, dw, db = ops.conv.conv2d_backward(dy, cache)
-    return dx, {"weight": dw, "bias": db}
+    return unpadded(dx, pad), {"weight": dw, "bias": db}
+
+
+# A padding_mode other than zeros pads the input with copies of itself (ops/pad.py), then
+# convolves without padding, as torch's Conv1d/Conv2d do.
+PADDING_MODES = ("zeros", *ops.pad.MODES)
+PADDING_MODE = Option("padding_mode", "choice", "zeros", "what the padding holds: zeros, or "
+                      "copies of the input (reflect about the edge, replicate the edge, "
+                      "circular: wrap round)", choices=PADDING_MODES)
+
+
+def padding_fits(o, sizes) -> None:
+    """torch's limits: reflect padding < the input size, circular ≤ it."""
+    mode, padding = o["padding_mode"], o["padding"]
+    padding = padding if isinstance(padding, tuple) else (padding,)
+    for p, n in zip(padding, sizes):
+        if mode != "zeros" and p > ops.pad.pad_limit(mode, n):
+            which = "smaller than" if mode == "reflect" else "at most"
+            raise ShapeError(f"padding_mode {mode} needs padding {which} the input size; "
+                             f"padding {list(padding)} on an input of size {list(sizes)}",
+                             "lower padding, or use padding_mode replicate or zeros")
+
+
+def padded(x, o):
+    """(x padded by the mode, the padding left for the conv op, the pad cache or None)."""
+    padding = o["padding"] if isinstance(o["padding"], tuple) else (o["padding"],)
+    if o["padding_mode"] == "zeros":
+        return x, padding, None
+    xp, cache = ops.pad.pad_forward(x, padding, o["padding_mode"])
+    return xp, tuple(0 for _ in padding), cache
+
+
+def unpadded(dx, cache):
+    return dx if cache is None else ops.pad.pad_backward(dx, cache)[0]
 
 
 # --- pools ----------------------------------------------------------------------------------

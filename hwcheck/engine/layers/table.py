@@ -30,6 +30,8 @@ _KERNEL = _pair_opt("kernel", REQUIRED, "kernel size: one size, or [h, w]")
 _STRIDE_1 = _pair_opt("stride", 1, "stride: one size, or [h, w]")
 _POOL_STRIDE = _pair_opt("stride", None, "stride: one size, or [h, w]")
 _PADDING = _pair_opt("padding", 0, "zero padding on each side: one size, or [h, w]")
+_CONV_PADDING = _pair_opt("padding", 0, "padding on each side (zeros, or as padding_mode "
+                                        "says): one size, or [h, w]")
 _DILATION = _pair_opt("dilation", 1, "spacing between kernel taps: one size, or [h, w]")
 _CEIL = Option("ceil_mode", "bool", False, "round the output size up instead of down")
 _BIAS = Option("bias", "bool", True, "false drops the bias; an array or random draw gives its "
@@ -59,10 +61,11 @@ _bn1d = rules.batchnorm(bn.batchnorm1d_forward, bn.batchnorm1d_backward)
 
 LAYERS: dict[str, LayerDef] = {
     "conv2d": LayerDef(
-        options=(Option("out", "count", help="output channels"), _KERNEL, _STRIDE_1, _PADDING,
+        options=(Option("out", "count", help="output channels"), _KERNEL, _STRIDE_1,
+                 _CONV_PADDING,
                  _DILATION, Option("groups", "count", 1, "blocked connections; must divide "
                                                          "the input channels and `out`"),
-                 _BIAS),
+                 _BIAS, rules.PADDING_MODE),
         params=(_WEIGHT, _FAN_BIAS), shape=rules.conv2d_shape,
         forward=rules.conv2d_forward, backward=rules.conv2d_backward,
         torch="LazyConv2d", torch_kwargs=_renamed(out="out_channels", kernel="kernel_size"),

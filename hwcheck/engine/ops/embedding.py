@@ -33,11 +33,14 @@ def embedding_forward(x, weight):
     return weight[idx], (idx, weight.shape[0])
 
 
-def embedding_backward(dy, cache):
-    """(None, dweight): dweight[v] = Σ of dy over the positions whose index is v; the indices
-    have no gradient."""
+def embedding_backward(dy, cache, padding_idx: int | None = None):
+    """(None, dweight): dweight[v] = Σ of dy over the positions whose index is v, except
+    dweight[padding_idx] = 0 (torch's padding row: read, never learned; ``padding_idx`` in
+    [0, V)); the indices have no gradient."""
     idx, num = cache
     dy = np.asarray(dy, dtype=float)
     dw = np.zeros((num, dy.shape[-1]))
     np.add.at(dw, idx.reshape(-1), dy.reshape(-1, dy.shape[-1]))
+    if padding_idx is not None:
+        dw[padding_idx] = 0.0
     return None, dw
