@@ -10,15 +10,14 @@ Every error is a SpecError at the line of the offending layer, option or value. 
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from typing import Any, Mapping
 
-from hwcheck.errors import FormulaError, SpecError
+from hwcheck.errors import SpecError
 from hwcheck.engine.layers import LAYERS, RESERVED
 from hwcheck.engine.network import (GIVEN, OPTIONS, REQUIRED, Layer, Network, NetworkError, Option,
                                     normalise, walk)
-from hwcheck.formula.notation import int_expr
+from hwcheck.spec.option_values import option_value
 from hwcheck.spec.yamlio import Node
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
@@ -79,7 +78,7 @@ def _input(node: Node, sizes: dict[str, int]) -> tuple[int, ...]:
     if len(dims) > 3:
         raise _err(node, f"`input` has {len(dims)} dimensions; give C, H, W without the batch "
                          "dimension", "drop the leading batch size, e.g. [3, 32, 32]")
-    return tuple(_value(d, Option("input", "count"), sizes) for d in dims)
+    return tuple(option_value(d, Option("input", "count"), sizes) for d in dims)
 
 
 def _named_inputs(node: Node, sizes: dict[str, int]) -> dict[str, tuple[int, ...]]:
@@ -147,7 +146,7 @@ class _Parser:
             elif _is_given(kind, key) and not switch:
                 given[key] = value
             elif key in schema:
-                values[key] = _value(value, schema[key], self.sizes)
+                values[key] = option_value(value, schema[key], self.sizes)
             elif key in ("weight", "bias") and kind not in GIVEN:
                 line, col = body.key_mark(key)
                 raise SpecError(f"{kind} has no parameters, so it takes no `{key}`",
@@ -248,9 +247,6 @@ class _Parser:
                 return name
 
 
-_MAX_SIZE = 1 << 31  # no real layer is bigger; keeps later products small
-
-
 def _given_names(kind: str) -> tuple[str, ...]:
     """As the docs write them: ``weight``, ``h0``, ``weight_ih_l{k}``."""
     return tuple(p.name for p in LAYERS[kind].params) if kind in LAYERS else ()
@@ -260,71 +256,6 @@ def _is_given(kind: str, key: str) -> bool:
     """``key`` names a parameter, buffer or state of ``kind`` (exactly or by its family)."""
     d = LAYERS.get(kind)
     return d is not None and d.param_for(key) is not None
-
-
-def _value(node: Node, opt: Option, sizes: dict[str, int]) -> Any:
-    """One option value, checked against its type (see ``network.Option``)."""
-    kind = opt.type
-    if kind == "shape":
-        one = Option(opt.name, "count")
-        items = node.value if node.kind == "seq" else (node,)
-        if not items:
-            raise _err(node, f"`{opt.name}` takes one size or a list of sizes")
-        return tuple(_value(v, one, sizes) for v in items)
-    if kind in ("pair", "pair0"):
-        one = Option(opt.name, "count" if kind == "pair" else "size")
-        if node.kind == "seq":
-            if len(node.value) != 2:
-                raise _err(node, f"`{opt.name}` takes one size or [h, w], got {len(node.value)} "
-                                 "values", f"e.g. {opt.name}: 3 or {opt.name}: [3, 5]")
-            return tuple(_value(v, one, sizes) for v in node.value)
-        return _value(node, one, sizes)
-    if node.kind != "scalar":
-        shape = "list" if node.kind == "seq" else "mapping"
-        raise _err(node, f"`{opt.name}` must be a single value, not a {shape}")
-    value = node.value
-    if kind == "optional" and value is None:     # written out as torch's default: none
-        return None
-    if kind == "choice":
-        if value not in opt.choices:
-            raise _err(node, f"`{opt.name}` must be one of {', '.join(opt.choices)}, got "
-                             f"{value!r}", f"write e.g. {opt.name}: {opt.choices[0]}")
-        return value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise _err(node, f"`{opt.name}` must be true or false, got {value!r}",
-                       "write true or false")
-        return value
-    if kind in ("prob", "positive", "number"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
-            raise _err(node, f"`{opt.name}` must be a number, got {value!r}")
-        if kind == "prob" and not 0 <= value <= 1:
-            raise _err(node, f"`{opt.name}` must be between 0 and 1, got {value}")
-        if kind == "positive" and value <= 0:
-            raise _err(node, f"`{opt.name}` must be above 0, got {value}")
-        return float(value)
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise _err(node, f"`{opt.name}` must be a whole number, got {value!r}",
-                   "write e.g. 3, or a size expression such as 2n+1")
-    text = value if isinstance(value, str) else None
-    if text is not None:
-        try:
-            value = int_expr(text, sizes)
-        except FormulaError as exc:
-            raise _err(node, f"`{opt.name}`: {exc.message}", exc.hint) from None
-    low = {"count": 1, "size": 0}.get(kind)
-    if low is not None and value < low:
-        shown = f"{text!r} is {value}" if text is not None else f"got {value}"
-        raise _err(node, f"`{opt.name}` must be at least {low}; {shown}",
-                   f"sizes: {_sizes(sizes)}" if text is not None else None)
-    if abs(value) > _MAX_SIZE:
-        raise _err(node, f"`{opt.name}` is {value:,}, above the limit of {_MAX_SIZE:,}")
-    return value
-
-
-def _sizes(sizes: dict[str, int]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(sizes.items())) or "none"
 
 
 def _example(kind: str) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from hwcheck.spec.instance import DISTRIBUTIONS
-from hwcheck.spec.network import _MAX_SIZE, _NAME, _RESIDUAL_KEYS
+from hwcheck.spec.network import _NAME, _RESIDUAL_KEYS
+from hwcheck.spec.option_values import MAX_SIZE
 from hwcheck.engine.layers import LAYERS, REQUIRED, Option
 
 _STRIDE_DEFAULT = "defaults to the kernel size"
@@ -176,6 +177,6 @@ def _option(opt: Option) -> dict:
 
 
 def _int_or_expr(low: int | None, description: str) -> dict:
-    whole: dict[str, Any] = {"type": "integer", "maximum": _MAX_SIZE}
-    whole["minimum"] = -_MAX_SIZE if low is None else low
+    whole: dict[str, Any] = {"type": "integer", "maximum": MAX_SIZE}
+    whole["minimum"] = -MAX_SIZE if low is None else low
     return {"anyOf": [whole, ref("size_expression")], "description": description}
