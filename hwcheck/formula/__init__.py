@@ -22,7 +22,8 @@ Semantics (README, "Formula notation"):
 - Limits are in ``hwcheck.formula.limits``; nothing is ever passed to eval/exec/compile.
 """
 
-from hwcheck.formula.evaluator import IndexOutOfRange, evaluate
+from hwcheck.formula.evaluator import evaluate
+from hwcheck.formula.subscripts import IndexOutOfRange
 from hwcheck.formula.limits import (MAX_DEPTH, MAX_ELEMENTS, MAX_EXPONENT, MAX_INT, MAX_LENGTH,
                                     MAX_NODES)
 from hwcheck.formula.syntax import FUNCTIONS, Formula, parse
