@@ -38,7 +38,8 @@ if str(HERE) not in sys.path:
 import classgen  # noqa: E402
 import slow      # noqa: E402
 
-BARE = "import numpy, yaml, typer, rich"
+# DESIGN §7's reference for `solve p5`: what any CLI that draws a table with rich imports.
+BARE = "import numpy, yaml, typer, rich.console, rich.table"
 
 
 # --- helpers -------------------------------------------------------------------------------
