@@ -12,6 +12,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from hwcheck.engine.draws import Draws
+
 REQUIRED = object()
 
 #: Quantity names the solvers give themselves; a layer named like one would hide it.
@@ -35,7 +37,9 @@ class Option:
 
 
 # Init rules: (shape, the layer's parameter shapes, a zero-argument rng factory) → array.
-Init = Callable[[tuple, Mapping[str, tuple], Callable[[], np.random.Generator]], np.ndarray]
+# The factory gives an engine.draws.Draws (np.random.Generator here would import
+# numpy.random, ~9 ms of a grade, just to build this alias).
+Init = Callable[[tuple, Mapping[str, tuple], Callable[[], Draws]], np.ndarray]
 
 
 def ones(shape, shapes, rng) -> np.ndarray:
