@@ -107,8 +107,8 @@ class Draws:
         k = len(alpha) independent Exp(1) draws ``−ln u``, u ∈ (0, 1), divided by their
         sum, so each row is positive and sums to 1. Shape ``size + (k,)``."""
         alpha = np.asarray(alpha, dtype=float)
-        if alpha.ndim != 1 or not alpha.size or np.any(alpha != 1.0):
-            raise ValueError("dirichlet: only alpha = ones(k), k ≥ 1, is supported")
+        if alpha.ndim != 1 or np.any(alpha != 1.0):
+            raise ValueError("dirichlet: only alpha = ones(k) is supported")
         shape = _shape(size) + (alpha.size,)
         e = -np.log(self._unit(math.prod(shape), open_low=True)).reshape(shape)
         return e / e.sum(axis=-1, keepdims=True)

@@ -22,6 +22,7 @@ from hwcheck.spec.yamlio import Node
 
 DISTRIBUTIONS = ("normal", "uniform", "dirichlet", "integers")
 DRAW_KEYS = ("random", "seed", "scale", "low", "high", "shape")
+_INT64 = 2 ** 63
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,9 @@ def _random(node: Node, shape, inst: Instance, what: str) -> np.ndarray:
     if shape is None:
         raise node.error(f"{what}: give a `shape:` for this random draw", cls=SpecError)
     seed = readers.integer(opts["seed"]) if "seed" in opts else 0
+    if seed < 0:
+        raise opts["seed"].error(f"seed {seed} is below zero", cls=SpecError,
+                                 hint="a seed is a whole number 0, 1, 2, …")
     scale = readers.number(opts.get("scale"), 1.0)
     rng = inst.rng(seed)
     if dist == "normal":
@@ -168,8 +172,14 @@ def _random(node: Node, shape, inst: Instance, what: str) -> np.ndarray:
     if dist == "integers":
         low, high = readers.number(opts.get("low"), -3), readers.number(opts.get("high"), 3)
         _ordered(node, low, high)
+        if not (-_INT64 <= low and high < _INT64 - 1):
+            raise node.error(f"integer draws need `low` and `high` within ±{_INT64:.3g}",
+                             cls=SpecError)
         return rng.integers(int(low), int(high) + 1, shape).astype(float)
     # dirichlet: a probability vector along the last axis (sums to 1)
+    if not shape:
+        raise node.error(f"{what}: a dirichlet draw is a probability vector; give a shape "
+                         "with at least one axis", cls=SpecError)
     return rng.dirichlet(np.ones(shape[-1]), shape[:-1] or None).reshape(shape)
 
 
