@@ -40,6 +40,8 @@ def _seed_int(words) -> int:
 def _shape(shape) -> tuple[int, ...]:
     if shape is None:
         return ()
+    if isinstance(shape, tuple):
+        return shape
     return (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
 
 
@@ -50,18 +52,21 @@ class Draws:
     except :meth:`integers` (int64) and :meth:`choice` (the values' own type)."""
 
     def __init__(self, seed) -> None:
-        words = (seed,) if np.ndim(seed) == 0 else tuple(seed)
+        words = (seed,) if isinstance(seed, int) or np.ndim(seed) == 0 else tuple(seed)
         self._random = Random(_seed_int(words))
 
     def _words(self, n: int) -> np.ndarray:
         """``n`` raw 64-bit words, (n,) uint64, from one ``randbytes`` call."""
-        return np.frombuffer(self._random.randbytes(8 * n), "<u8").astype(np.uint64)
+        return np.frombuffer(self._random.randbytes(8 * n), "<u8")
 
     def _unit(self, n: int, open_low: bool = False) -> np.ndarray:
         """(n,) uniform doubles: ``(w >> 11) · 2⁻⁵³`` in [0, 1), or, with ``open_low``,
         ``((w >> 11) + ½) · 2⁻⁵³`` in (0, 1) (safe under a logarithm)."""
-        top = (self._words(n) >> np.uint64(11)).astype(np.float64)
-        return (top + 0.5 if open_low else top) * _TWO_53
+        top = (self._words(n) >> 11).astype(np.float64)
+        if open_low:
+            top += 0.5
+        top *= _TWO_53
+        return top
 
     def random(self, shape=None) -> np.ndarray:
         """Uniform on [0, 1), ``shape``."""
