@@ -7,7 +7,7 @@ those modules, not here.
 
 from __future__ import annotations
 
-from typing import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Callable, Collection, Mapping
 
 import numpy as np
 
@@ -16,12 +16,15 @@ from hwcheck.engine.ops.shapes import output_size, pair
 from .base import REQUIRED, RESERVED, LayerDef, Option, Param, ShapeError
 from .table import LAYERS, SOFTMAX_DIAGONAL
 
+if TYPE_CHECKING:
+    from hwcheck.engine.draws import Draws
+
 __all__ = ["LAYERS", "LayerDef", "Option", "Param", "REQUIRED", "RESERVED", "SOFTMAX_DIAGONAL",
            "ShapeError", "initial_params", "output_size", "pair"]
 
 
 def initial_params(layer, param_shapes: Mapping[str, tuple],
-                   rng_for: Callable[[str], np.random.Generator],
+                   rng_for: Callable[[str], Draws],
                    given: Collection[str] = ()) -> dict[str, np.ndarray]:
     """PyTorch-style initial values for each of ``param_shapes`` (a layer's summary row)
     except those in ``given``, keyed by parameter name. All the shapes are still passed, as a
