@@ -206,8 +206,7 @@ def _pooled(files, jobs, limits: Limits, on_done, identities) -> list[Submission
         try:
             pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(limits,))
             signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
-            # Small tasks where there are few files, so both workers get some.
-            size = max(1, min(CHUNK, len(todo) // (jobs * 4)))
+            size = chunk_size(len(todo), jobs)
             pending = deque()
             for k in range(0, len(todo), size):
                 chunk = tuple(todo[k:k + size])
@@ -244,6 +243,12 @@ def _pooled(files, jobs, limits: Limits, on_done, identities) -> list[Submission
             signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
         todo.sort()
     return [results[i] for i in range(len(files))]
+
+
+def chunk_size(files: int, jobs: int) -> int:
+    """Files per task: CHUNK, or fewer where there are few files, so every worker gets
+    several tasks and none waits long for the last one."""
+    return max(1, min(CHUNK, files // (jobs * 4)))
 
 
 def _overdue(res, chunk, wall: float):
