@@ -858,10 +858,10 @@ def test_validate_does_not_follow_links_either(tmp_path):
 # ---- chunked tasks keep every file's own limits ----------------------------------------------
 
 def test_tasks_are_chunks_only_where_there_are_many_files(monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK", 16)
+    monkeypatch.setattr(batch, "CHUNK", 32)
     assert batch.chunk_size(3, 2) == 1
     assert batch.chunk_size(40, 2) == 5
-    assert batch.chunk_size(1000, 2) == 16
+    assert batch.chunk_size(1000, 2) == 32
 
 
 def test_a_hang_or_crash_inside_a_chunk_costs_only_its_own_row(tmp_path, monkeypatch):
