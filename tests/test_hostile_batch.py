@@ -862,15 +862,20 @@ def test_tasks_are_chunks_only_where_there_are_many_files(monkeypatch):
     assert batch.chunk_size(3, 2) == 1
     assert batch.chunk_size(40, 2) == 5
     assert batch.chunk_size(1000, 2) == 32
+    tasks = batch.chunks(list(range(1000)), 2)
+    assert [i for t in tasks for i in t] == list(range(1000))
+    assert len(tasks[0]) == 32 and len(tasks[-1]) == 1
 
 
 def test_a_hang_or_crash_inside_a_chunk_costs_only_its_own_row(tmp_path, monkeypatch):
-    """Files 0-39 in chunks of 5: a sleep in the middle of one chunk, a crash at the end of
-    another. Each gets its own wall-clock error row; the files before them in their chunk
+    """Files 0-39 in chunks of up to 5: a sleep and a crash each after other files of their
+    chunk. Each gets its own wall-clock error row; the files before them in their chunk
     (graded, then lost with the killed worker) and after them are graded once each."""
     monkeypatch.setattr(batch, "CHUNK", 5)
     names = [f"s{i:02}" for i in range(40)]
-    names[7], names[24] = "sleep", "crash"
+    names[7], names[23] = "sleep", "crash"
+    tasks = batch.chunks(list(range(40)), 2)
+    assert all(len(t) > 1 and t[0] < i <= t[-1] for i in (7, 23) for t in tasks if i in t)
     done = []
     start = time.monotonic()
     rows = batch.grade_many(FakeGrader(), _files(tmp_path, names), jobs=2,

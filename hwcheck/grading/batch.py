@@ -208,11 +208,8 @@ def _pooled(files, jobs, limits: Limits, on_done, identities) -> list[Submission
         try:
             pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(limits,))
             signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
-            size = chunk_size(len(todo), jobs)
-            pending = deque()
-            for k in range(0, len(todo), size):
-                chunk = tuple(todo[k:k + size])
-                pending.append((chunk, pool.apply_async(_work, (chunk,))))
+            pending = deque((chunk, pool.apply_async(_work, (chunk,)))
+                            for chunk in chunks(todo, jobs))
             todo = []
             while pending:
                 chunk, res = pending.popleft()
@@ -251,6 +248,17 @@ def chunk_size(files: int, jobs: int) -> int:
     """Files per task: CHUNK, or fewer where there are few files, so every worker gets
     several tasks and none waits long for the last one."""
     return max(1, min(CHUNK, files // (jobs * 4)))
+
+
+def chunks(todo: list[int], jobs: int) -> list[tuple[int, ...]]:
+    """``todo`` in tasks, smaller towards the end (each sized by what is left), so the
+    workers finish together rather than one waiting for the other's last chunk."""
+    out, k = [], 0
+    while k < len(todo):
+        size = chunk_size(len(todo) - k, jobs)
+        out.append(tuple(todo[k:k + size]))
+        k += size
+    return out
 
 
 def _overdue(res, chunk, wall: float):
