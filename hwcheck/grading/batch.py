@@ -143,7 +143,7 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
                identities: list | None = None) -> list[Submission]:
     """Grade every file, in order of ``files``; ``on_done(submission)`` after each.
     ``identities``: one per file (grading/identity.py), or None."""
-    global _GRADER, _LIMITS, _FILES, _IDENTITIES
+    global _GRADER, _LIMITS, _FILES, _IDENTITIES, _STARTED
     identities = identities or [None] * len(files)
     import multiprocessing as mp   # only a batch needs it (one file is graded in-process)
     import gc
@@ -180,15 +180,17 @@ def grade_many(grader, files: list[Path], *, jobs: int | None = None,
         return _pooled(files, jobs, limits, on_done, identities)
     finally:
         gc.unfreeze()
-        _FILES, _IDENTITIES = [], []
+        _FILES, _IDENTITIES, _STARTED = [], [], None
 
 
 def _pooled(files, jobs, limits: Limits, on_done, identities) -> list[Submission]:
     global _STARTED
+    import mmap
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
-    _STARTED = ctx.RawArray("d", len(files))   # shared with every worker forked below
+    # Anonymous and shared: every worker forked below writes to it; no file is made.
+    _STARTED = memoryview(mmap.mmap(-1, 8 * max(1, len(files)))).cast("d")
     results: dict[int, Submission] = {}
     todo = []
     for i, f in enumerate(files):   # a refused entry is an error row without a worker
