@@ -903,3 +903,20 @@ def test_a_file_still_queued_is_not_timed_as_if_it_had_started(tmp_path, monkeyp
                             limits=batch.Limits(cpu_seconds=5, memory_mb=256,
                                                 wall_seconds=2))
     assert all(r.error is None for r in rows), [r.error for r in rows]
+
+
+@pytest.mark.parametrize("collecting", [False, True])
+def test_a_batch_leaves_the_callers_garbage_collection_as_it_was(tmp_path, collecting):
+    """The CLI runs without cyclic GC; a batch no longer turns it on for the rest of the
+    command (rendering the report), nor off for a caller that has it on."""
+    import gc
+
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        rows = batch.grade_many(FakeGrader(), _files(tmp_path, ["a", "b", "c"]), jobs=2)
+        assert gc.isenabled() == collecting
+        assert gc.get_freeze_count() == 0, "the heap was left frozen"
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert [r.student for r in rows] == ["a", "b", "c"]
