@@ -2,7 +2,7 @@
 
     python benchmarks/run.py startup   [--quick] [--runs N]
     python benchmarks/run.py grade     [--quick] [--runs N] [--parts]
-    python benchmarks/run.py batch     [--quick] [--size N] [--growth]
+    python benchmarks/run.py batch     [--quick] [--size N] [--growth] [--baseline DIR]
     python benchmarks/run.py conv      [--quick] [--size 2N] [--k K] [--growth]
     python benchmarks/run.py formula   [--quick]
     python benchmarks/run.py html      [--quick] [--size N] [--runs N]
@@ -47,15 +47,16 @@ BARE = "import numpy, yaml, typer, rich.console, rich.table"
 PYCACHE = Path(tempfile.gettempdir()) / "hwcheck-bench-pycache"
 
 
-def _env() -> dict:
-    """The environment for hwcheck subprocesses: this checkout first on the path.
+def _env(root: Path | None = None) -> dict:
+    """The environment for hwcheck subprocesses: this checkout (or ``root``, another
+    checkout to compare with) first on the path.
 
     Bytecode is cached (in a temporary folder, not the checkout), as after ``pip install``:
     where PYTHONDONTWRITEBYTECODE is set, every run would otherwise recompile hwcheck from
     source while numpy and the rest load their installed bytecode.
     """
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in
+    env["PYTHONPATH"] = os.pathsep.join([str(root or ROOT)] + [p for p in
                                          env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.pop("HWCHECK_DEBUG", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -67,7 +68,8 @@ def hwcheck_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "hwcheck", *args]
 
 
-def _run(cmd: list[str], *, ok=(0, 1), cwd: Path = ROOT) -> tuple[float, float]:
+def _run(cmd: list[str], *, ok=(0, 1), cwd: Path = ROOT,
+         root: Path | None = None) -> tuple[float, float]:
     """(wall-clock seconds, CPU seconds) of one subprocess; its output is discarded.
 
     CPU time (user + system, the process and its children) is printed beside the wall
@@ -75,7 +77,8 @@ def _run(cmd: list[str], *, ok=(0, 1), cwd: Path = ROOT) -> tuple[float, float]:
     """
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=_env(), stdout=subprocess.DEVNULL,
+    # (`python -m` puts the working folder first on the path: another checkout runs in its own)
+    proc = subprocess.run(cmd, cwd=root or cwd, env=_env(root), stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -218,23 +221,31 @@ def batch(args) -> int:
         files = classgen.make_class(tmp / "class", size, corrupt_every=6 if args.quick else 100)
         one = files[0]
         out = tmp / "report.json"
-        many_cmd = hwcheck_cmd("grade", str(tmp / "class"), "--format", "json",
-                               "--output", str(out))
+
+        def many_cmd(name):   # (the baseline's report beside this one's, not over it)
+            return hwcheck_cmd("grade", str(tmp / "class"), "--format", "json", "--output",
+                               str(out if name == "this" else tmp / f"{name}.json"))
         one_cmd = hwcheck_cmd("grade", str(one), "--format", "json", "--output",
                               str(tmp / "one.json"))
         # Interleaved: the class, then single calls, and again (the class less often).
-        _run(one_cmd)
+        # With --baseline, that checkout's calls run beside each of this one's.
+        roots = {"this": None, **({"baseline": Path(args.baseline)} if args.baseline else {})}
+        for root in roots.values():
+            _run(one_cmd, root=root)
         rounds = max(1, min(3, singles))
         per = max(1, singles // rounds)
-        t_one, c_one, t_many, c_many = [], [], [], []
+        times = {name: ([], [], [], []) for name in roots}
         for _ in range(rounds):
-            w, c = _run(many_cmd)
-            t_many.append(w)
-            c_many.append(c)
+            for name, root in roots.items():
+                w, c = _run(many_cmd(name), root=root)
+                times[name][0].append(w)
+                times[name][1].append(c)
             for _ in range(per):
-                w, c = _run(one_cmd)
-                t_one.append(w)
-                c_one.append(c)
+                for name, root in roots.items():
+                    w, c = _run(one_cmd, root=root)
+                    times[name][2].append(w)
+                    times[name][3].append(c)
+        t_many, c_many, t_one, c_one = times["this"]
         import json
 
         report = json.loads(out.read_text())["submissions"]
@@ -256,6 +267,14 @@ def batch(args) -> int:
     verdict = (_verdict(ratio, 10.0, args.quick) if size == 1000 or args.quick
                else "(the target, ≤ 10, is stated for 1,000 submissions)")
     print(f"  ratio time({size}) / time(1 single call) = {ratio:.1f}   {verdict}")
+    if args.baseline:
+        b_many, b_cmany, b_one, _ = times["baseline"]
+        bm, b1 = statistics.median(b_many), statistics.median(b_one)
+        print(f"  baseline {args.baseline}, same runs: {_ms(bm)} wall, "
+              f"{_ms(statistics.median(b_cmany))} cpu; one submission {_ms(b1)}; "
+              f"ratio {bm / b1:.1f}")
+        print(f"  this checkout / baseline: class {mn / bm:.2f}× wall, "
+              f"{statistics.median(c_many) / statistics.median(b_cmany):.2f}× cpu")
     print(f"  graded: {len(report)} rows, {errors} error rows; part statuses "
           + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
     if args.growth:
@@ -534,6 +553,8 @@ def main(argv=None) -> int:
             p.add_argument("--size", type=int, default=1000)
             p.add_argument("--runs", type=int, default=9, help="single calls timed")
             p.add_argument("--growth", action="store_true", help="also 10…10,000 submissions")
+            p.add_argument("--baseline", metavar="CHECKOUT", help="another checkout (e.g. "
+                           "`git worktree add /tmp/base main`) timed in the same rounds")
         if name == "conv":
             p.add_argument("--size", type=int, default=512, help="2n = 2m")
             p.add_argument("--k", type=int, default=7)

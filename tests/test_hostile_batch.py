@@ -853,3 +853,70 @@ def test_validate_does_not_follow_links_either(tmp_path):
     for name in ("staff_link.yaml", "classmate.yaml", "folder_link", "dangling.yaml"):
         assert f"FAIL {sub / name}: is a symbolic link" in run.stdout, run.stdout
     assert "key.yaml" not in run.stdout
+
+
+# ---- chunked tasks keep every file's own limits ----------------------------------------------
+
+def test_tasks_are_chunks_only_where_there_are_many_files(monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 32)
+    assert batch.chunk_size(3, 2) == 1
+    assert batch.chunk_size(40, 2) == 5
+    assert batch.chunk_size(1000, 2) == 32
+    tasks = batch.chunks(list(range(1000)), 2)
+    assert [i for t in tasks for i in t] == list(range(1000))
+    assert len(tasks[0]) == 32 and len(tasks[-1]) == 1
+
+
+def test_a_hang_or_crash_inside_a_chunk_costs_only_its_own_row(tmp_path, monkeypatch):
+    """Files 0-39 in chunks of up to 5: a sleep and a crash each after other files of their
+    chunk. Each gets its own wall-clock error row; the files before them in their chunk
+    (graded, then lost with the killed worker) and after them are graded once each."""
+    monkeypatch.setattr(batch, "CHUNK", 5)
+    names = [f"s{i:02}" for i in range(40)]
+    names[7], names[23] = "sleep", "crash"
+    tasks = batch.chunks(list(range(40)), 2)
+    assert all(len(t) > 1 and t[0] < i <= t[-1] for i in (7, 23) for t in tasks if i in t)
+    done = []
+    start = time.monotonic()
+    rows = batch.grade_many(FakeGrader(), _files(tmp_path, names), jobs=2,
+                            limits=batch.Limits(cpu_seconds=5, memory_mb=256,
+                                                wall_seconds=2),
+                            on_done=done.append)
+    assert time.monotonic() - start < 60, "the batch hung"
+    assert [Path(r.file).stem for r in rows] == names, "rows are not in the order of files"
+    for name, row in zip(names, rows):
+        if name in ("sleep", "crash"):
+            assert row.error and "wall-clock limit" in row.error, row
+        else:
+            assert row.error is None and row.student == name, row
+    assert sorted(Path(s.file).stem for s in done) == sorted(names), "on_done not once a file"
+
+
+def test_a_file_still_queued_is_not_timed_as_if_it_had_started(tmp_path, monkeypatch):
+    """A wall-clock limit counts from a file's own start: two slow but legal files in one
+    chunk (2.4 s together, 1.2 s each, limit 2 s) pass, and with one worker the files
+    queued behind them are not timed out while they wait."""
+    monkeypatch.setattr(batch, "CHUNK", 2)
+    monkeypatch.setenv("FAKE_SLEEP", "1.2")
+    names = ["sleep1", "sleep2", "a", "b", "c", "d", "e", "f", "g"]
+    rows = batch.grade_many(FakeGrader(), _files(tmp_path, names), jobs=1,
+                            limits=batch.Limits(cpu_seconds=5, memory_mb=256,
+                                                wall_seconds=2))
+    assert all(r.error is None for r in rows), [r.error for r in rows]
+
+
+@pytest.mark.parametrize("collecting", [False, True])
+def test_a_batch_leaves_the_callers_garbage_collection_as_it_was(tmp_path, collecting):
+    """The CLI runs without cyclic GC; a batch no longer turns it on for the rest of the
+    command (rendering the report), nor off for a caller that has it on."""
+    import gc
+
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        rows = batch.grade_many(FakeGrader(), _files(tmp_path, ["a", "b", "c"]), jobs=2)
+        assert gc.isenabled() == collecting
+        assert gc.get_freeze_count() == 0, "the heap was left frozen"
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert [r.student for r in rows] == ["a", "b", "c"]
