@@ -589,6 +589,29 @@ def test_an_interrupted_batch_stops_every_worker_and_writes_nothing(big_class, s
     assert interrupted >= 3, "the batch finished too fast to be interrupted"
 
 
+def test_an_interrupt_once_the_report_is_being_put_in_place_is_ignored(tmp_path,
+                                                                      monkeypatch):
+    """SIGTERM at the rename that makes the report appear (a batch finishing as CI cancels
+    it): the command ends with its grade's exit code and the whole report, never
+    "terminated" over a complete report. Before, the signal there exited 143."""
+    from hwcheck.report import output
+    from tests.support.runners import run_in_process
+
+    real = output.write_atomic
+
+    def write(path, text, committing=None):
+        def commit():
+            committing()
+            os.kill(os.getpid(), signal.SIGTERM)    # the worst moment, every time
+        real(path, text, committing=commit)
+
+    monkeypatch.setattr(output, "write_atomic", write)
+    out = tmp_path / "report.json"
+    r = run_in_process(["grade", EXAMPLES / "seed-answers.yaml", "-f", "json", "-o", out])
+    assert (r.code, r.stderr) == (1, ""), r.stderr
+    assert json.loads(out.read_text())["problems"]
+
+
 def test_output_refuses_a_folder_that_is_a_link(tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "reports").symlink_to(tmp_path / "real")

@@ -38,6 +38,19 @@ def interrupted(exc: BaseException) -> int:
     return 143 if term else 130
 
 
+def uninterrupted() -> None:
+    """From here the command only finishes (its report is being put in place): a late
+    Ctrl-C or SIGTERM is ignored, not reported as "terminated" over a complete report.
+    An interrupt already pending is dropped with it (Python skips an ignored handler)."""
+    import signal as signals
+
+    try:
+        signals.signal(signals.SIGINT, signals.SIG_IGN)
+        signals.signal(signals.SIGTERM, signals.SIG_IGN)
+    except ValueError:   # not the main thread (an embedding): its own handlers stand
+        pass
+
+
 def guarded(fn, *args, passing: tuple = (), **kwargs) -> int:
     """Run a command's body; its exit code, whatever it raised.
 

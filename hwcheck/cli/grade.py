@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from hwcheck.cli.failure import choice
+from hwcheck.cli.failure import choice, uninterrupted
 from hwcheck.cli.streams import utf8
 from hwcheck.errors import HwcheckError
 from hwcheck.report import FORMATS   # the table only: no renderer is imported with it
@@ -130,5 +130,5 @@ def emit(submissions, fmt: str, output, hide_expected: bool, root: str | None,
     else:
         from hwcheck.report import output as out   # tempfile and shutil: ~3 ms
 
-        out.write_atomic(output, text)
+        out.write_atomic(output, text, committing=uninterrupted)
 

@@ -66,7 +66,10 @@ def _refuse_linked_folder(path: Path) -> None:
                                hint="give the real folder, without links")
 
 
-def write_atomic(path: str | Path, text: str) -> None:
+def write_atomic(path: str | Path, text: str, committing=None) -> None:
+    """``committing()`` is called just before the rename that makes the report appear
+    (the command line stops taking interrupts there: a complete report is never followed
+    by "terminated")."""
     path = Path(path)
     _refuse_linked_folder(path)
     existing = _refuse_link(path)
@@ -88,6 +91,8 @@ def write_atomic(path: str | Path, text: str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         _refuse_link(path)
+        if committing is not None:
+            committing()
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
