@@ -82,3 +82,17 @@ def test_fingerprints_only_where_a_regrade_reads_them():
     doc = json.loads(run_in_process(["grade", seed, "-f", "json"]).stdout)
     assert doc["digest"] and all("fingerprint" in part for problem in doc["problems"]
                                  for part in problem["parts"])
+
+
+def test_every_data_class_says_what_it_is():
+    """A docstring on each dataclass: it documents the data, and without one Python 3.11's
+    ``dataclass`` builds one from ``inspect.signature`` at import, in every command."""
+    import ast
+
+    missing = []
+    for path in sorted((ROOT / "hwcheck").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.ClassDef) and ast.get_docstring(node) is None
+                    and any("dataclass" in ast.unparse(d) for d in node.decorator_list)):
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not missing, missing

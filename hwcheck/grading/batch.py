@@ -29,6 +29,8 @@ DOCUMENTS = ("*.ipynb", "*.tex", "*.md")
 
 @dataclass(frozen=True)
 class Limits:
+    """What one submission may cost a worker (and the CLI's own process for one file)."""
+
     cpu_seconds: float = 10.0
     memory_mb: int = 1024        # on top of what a warmed worker already uses
     wall_seconds: float = 30.0

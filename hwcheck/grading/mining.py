@@ -29,6 +29,8 @@ NEAR = 0.01         # "near a known mistake": within 1 % of its largest entry
 
 @dataclass(frozen=True)
 class Cluster:
+    """A group of students who gave the same unexplained wrong answer to one part."""
+
     problem: str
     part: str
     size: int

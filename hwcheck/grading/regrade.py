@@ -24,6 +24,8 @@ SCORE_EPS = 1e-9
 
 @dataclass(frozen=True)
 class Change:
+    """One part whose grade differs from an earlier report's, and why."""
+
     file: str
     student: str | None
     problem: str              # "" for the whole submission (an error, a new file)

@@ -101,6 +101,8 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class PartResult:
+    """One part's grade: status, score, feedback, diagnosis and where the answer sits."""
+
     name: str
     status: str                  # one of STATUSES
     score: float
@@ -125,6 +127,8 @@ class PartResult:
 
 @dataclass(frozen=True)
 class ProblemResult:
+    """One problem's grade: its parts, in the spec's order."""
+
     id: str
     title: str
     score: float
@@ -146,6 +150,8 @@ class Notice:
 
 @dataclass(frozen=True)
 class Submission:
+    """One answers file's grade (or the error that kept it from being graded)."""
+
     file: str
     student: str | None
     score: float

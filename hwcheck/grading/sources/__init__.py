@@ -30,6 +30,8 @@ _LIST = re.compile(r"[\s\[\],]*\[[\s\[\],0-9eE.+\-]*\]\s*\Z")
 
 @dataclass(frozen=True)
 class Source:
+    """One document format that answers can be read from, by its suffix."""
+
     suffix: str
     what: str             # for messages: "notebook", "LaTeX document", …
     module: str           # hwcheck.grading.sources.<module> has ``read(path, specs, display)``

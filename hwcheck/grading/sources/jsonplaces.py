@@ -22,6 +22,8 @@ Place = tuple[int, int]   # 1-based line and column of a value's first character
 
 @dataclass(frozen=True)
 class Outline:
+    """Where a notebook's parts start in its JSON text, for located messages."""
+
     top: Place = (1, 1)                       # the document's value
     keys: tuple[tuple[str, Place], ...] = ()  # each top-level key's value
     cells: tuple[Place, ...] = ()             # each cell of `cells`
