@@ -38,16 +38,24 @@ def interrupted(exc: BaseException) -> int:
     return 143 if term else 130
 
 
+#: True when the process ends as soon as the command returns (``cli.run``); False when
+#: ``main`` runs inside another program (tests, an embedding), whose signal handlers are
+#: its own and must survive the command.
+one_shot = False
+
+
 def uninterrupted() -> None:
-    """From here the command only finishes (its report is being put in place): a late
-    Ctrl-C or SIGTERM is ignored, not reported as "terminated" over a complete report.
-    An interrupt already pending is dropped with it (Python skips an ignored handler)."""
+    """From here a one-shot command only finishes (its report is being put in place): a
+    late Ctrl-C or SIGTERM is ignored, not reported as "terminated" over a complete
+    report. A pending one is dropped with it (Python skips an ignored handler)."""
+    if not one_shot:
+        return
     import signal as signals
 
     try:
         signals.signal(signals.SIGINT, signals.SIG_IGN)
         signals.signal(signals.SIGTERM, signals.SIG_IGN)
-    except ValueError:   # not the main thread (an embedding): its own handlers stand
+    except ValueError:   # not the main thread: its handlers are the caller's
         pass
 
 
