@@ -86,6 +86,12 @@ GENERATORS = {
     "nb_thousands_of_cells": lambda: _notebook(
         [{"cell_type": "markdown", "metadata": {}, "source": f"step {i}"} for i in range(20_000)]
         + [_printed("513466\n")]),
+    # 150,000 cells on one line (json.dumps writes no newline): the cells' positions are
+    # found in one pass; a column found by scanning back to the line's start was quadratic
+    # and ran into the CPU limit.
+    "nb_one_line_150k_cells": lambda: _notebook(
+        [{"cell_type": "markdown", "metadata": {}, "source": ""}] * 150_000
+        + [_printed("513466\n")]),
     "nb_tag_on_every_cell": lambda: _notebook([_printed("[[1, 0], [0, -1]]", ["hwcheck:p5.W"])]
                                               * 5_000),
     "nb_thousands_of_tags": lambda: _notebook(

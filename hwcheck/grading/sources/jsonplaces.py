@@ -52,6 +52,7 @@ def outline(text: str) -> Outline:
 class _Walk:
     def __init__(self, text: str) -> None:
         self.text, self.line, self.last = text, 1, 0
+        self.line_start = 0   # offset of the first character of line ``self.line``
         self.decoder = json.JSONDecoder()
         self.top: Place = (1, 1)
         self.keys: dict[str, Place] = {}
@@ -59,10 +60,15 @@ class _Walk:
         self.sources: list[Place | None] = []
 
     def at(self, i: int) -> Place:
-        """Line and column of offset ``i``; offsets come in increasing order."""
-        self.line += self.text.count("\n", self.last, i)
+        """Line and column of offset ``i``; offsets come in increasing order, and each
+        call looks only at the text since the last (a notebook saved on one line would
+        otherwise be scanned back to its start for every cell)."""
+        newlines = self.text.count("\n", self.last, i)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rfind("\n", self.last, i) + 1
         self.last = i
-        return self.line, i - self.text.rfind("\n", 0, i)
+        return self.line, i - self.line_start + 1
 
     def run(self) -> Outline:
         i = self.ws(0)
