@@ -172,10 +172,14 @@ def _random(node: Node, shape, inst: Instance, what: str) -> np.ndarray:
     if dist == "integers":
         low, high = readers.number(opts.get("low"), -3), readers.number(opts.get("high"), 3)
         _ordered(node, low, high)
-        if not (-_INT64 <= low and high < _INT64 - 1):
-            raise node.error(f"integer draws need `low` and `high` within ±{_INT64:.3g}",
-                             cls=SpecError)
-        return rng.integers(int(low), int(high) + 1, shape).astype(float)
+        if not (float(low).is_integer() and float(high).is_integer()):
+            raise node.error(f"integer draws need whole-number bounds, got low {low:g}, "
+                             f"high {high:g}", cls=SpecError, hint="e.g. low: -3, high: 3")
+        low, high = int(low), int(high)
+        if not (-_INT64 <= low and high < _INT64 - 1 and high - low < _INT64):
+            raise node.error(f"integer draws need `low` and `high` within ±{_INT64:.3g} and "
+                             f"at most {_INT64:.3g} apart", cls=SpecError)
+        return rng.integers(low, high + 1, shape).astype(float)
     # dirichlet: a probability vector along the last axis (sums to 1)
     if not shape:
         raise node.error(f"{what}: a dirichlet draw is a probability vector; give a shape "
