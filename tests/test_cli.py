@@ -141,3 +141,20 @@ def test_batch_with_a_corrupt_file_grades_the_rest(tmp_path):
 def test_empty_folder_and_folder_as_file(tmp_path):
     result = run("grade", tmp_path)
     assert result.exit_code == 2 and "no *.yaml answers files" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["grade", "examples/seed-answers.yaml"],
+                                  ["grade", "examples/seed-answers.yaml", "-f", "json"]])
+def test_closed_stdout_is_one_line_and_exit_2(argv):
+    """`hwcheck grade FILE >&-`: Python starts with sys.stdout None; that is a usage
+    error to report, not an internal error and a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "hwcheck", *argv], cwd=ROOT,
+                          stderr=subprocess.PIPE, text=True, timeout=120,
+                          preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == ("standard output is closed "
+                           "(hint: redirect it instead, e.g. > /dev/null)\n"), proc.stderr

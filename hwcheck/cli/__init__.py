@@ -32,6 +32,12 @@ def main() -> None:
         signals.signal(signals.SIGTERM, on_sigterm)
     except ValueError:   # not the main thread (an embedding): its own handlers stand
         pass
+    if sys.stdout is None:   # started with its output closed (`>&-`): say so, as ls does
+        from hwcheck.errors import HwcheckError
+
+        sys.exit(report(HwcheckError("standard output is closed",
+                                     hint="redirect it instead, e.g. > /dev/null"))
+                 if sys.stderr is not None else 2)
     plain_streams()
     try:
         from hwcheck.cli.fast import route
@@ -91,6 +97,6 @@ def run() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (OSError, ValueError):        # the reader of a pipe left: nothing more to say
+    except (OSError, ValueError, AttributeError):   # the reader left, or a stream was None
         pass
     os._exit(code)
