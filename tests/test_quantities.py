@@ -3,7 +3,6 @@ fields and full Jacobians, each checked against an independent computation."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest

@@ -129,7 +129,6 @@ def test_the_ops_run_a_batch_as_torch_does(cell):
 def test_initial_values_are_torch_scaled_and_states_start_at_zero():
     lay = layer("lstm", "R", hidden_size=16, num_layers=2)
     row = summarize((5, 3), [lay]).layers[0]
-    from hwcheck.engine.layers import initial_params
     init = initial_params(lay, row.param_shapes, lambda p: np.random.default_rng(len(p)))
     assert set(init) == set(row.param_shapes)
     assert init["h0"].shape == (2, 16) and not init["h0"].any() and not init["c0"].any()

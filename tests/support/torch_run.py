@@ -225,7 +225,8 @@ def torch_steps(net, params, x, target, *, loss, optimizer, steps, options=None,
                        loss_options)
         E.backward()
         now = {**quantities(tp, tx, outs, batched), "loss": E.detach().clone()}
-        first = now if k == 1 else first
+        if k == 1:
+            first = now   # unprefixed below, as sgd_step names the first step
         found.update({f"step{k}.{q}": v for q, v in now.items()})
         opt.step()
         for name, p in tp.items():
