@@ -26,10 +26,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from hwcheck.errors import CheckError, HwcheckError
+from hwcheck.frozen import frozen
 from hwcheck.grading import pyvalues
 from hwcheck.grading.answers import AnswerSheet
 from hwcheck.grading.batch import Limits
@@ -42,7 +43,7 @@ CPU_SECONDS = Limits().cpu_seconds   # a batch worker's CPU-time limit
 _URGENCY = ("invalid", "wrong", "missing", "needs_review", "correct")
 
 
-@dataclass(frozen=True)
+@frozen
 class PartInfo:
     """One part a notebook can check: its name, answer kind, points and what it wants."""
 
@@ -52,7 +53,7 @@ class PartInfo:
     wants: str         # what shape or kind of answer, in words (as `hwcheck template`)
 
 
-@dataclass(frozen=True)
+@frozen
 class ProblemInfo:
     """One problem ``hwcheck.problems()`` lists, with its parts."""
 
@@ -63,7 +64,7 @@ class ProblemInfo:
     parts: tuple[PartInfo, ...]
 
 
-@dataclass(frozen=True, repr=False)
+@frozen
 class CheckResult:
     """The checked parts of one problem. ``status``, ``score``, ``feedback``,
     ``diagnosis`` and ``read_as`` are the whole result's; ``result["W"]`` is one part's

@@ -10,6 +10,7 @@ imports only from the folders below it (ARCHITECTURE.md, "Layers").
     formula/                    errors; numpy
     engine/                     numpy only: no YAML, files, printing, rich or hwcheck.errors
     errors.py                   nothing: every layer raises its family
+    frozen.py                   nothing: every layer's data classes are @frozen
 
 Every import counts, including those inside functions (a lazy import is still a dependency),
 and every module of the package falls under exactly one rule. No module imports torch.
@@ -28,12 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "hwcheck"
 STDLIB = set(sys.stdlib_module_names)
 
-_BELOW_SPEC = ("hwcheck.formula", "hwcheck.engine", "hwcheck.errors")
+_BELOW_SPEC = ("hwcheck.formula", "hwcheck.engine", "hwcheck.errors", "hwcheck.frozen")
 #: folder → (hwcheck modules it may import, third-party packages it may import)
 RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "errors": ((), ()),
-    "engine": (("hwcheck.engine",), ("numpy",)),
-    "formula": (("hwcheck.formula", "hwcheck.errors"), ("numpy",)),
+    "frozen": ((), ()),
+    "engine": (("hwcheck.engine", "hwcheck.frozen"), ("numpy",)),
+    "formula": (("hwcheck.formula", "hwcheck.errors", "hwcheck.frozen"), ("numpy",)),
     "spec": (("hwcheck.spec", "hwcheck.kinds") + _BELOW_SPEC, ("numpy", "yaml")),
     "kinds": (("hwcheck.kinds", "hwcheck.spec") + _BELOW_SPEC, ("numpy",)),
     "grading": (("hwcheck.grading", "hwcheck.kinds", "hwcheck.spec") + _BELOW_SPEC,

@@ -12,17 +12,18 @@ and by every element for the others, exactly as torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable
 
 import numpy as np
 
 from hwcheck.engine.ops import losses as ops
+from hwcheck.frozen import frozen
 
 REDUCTIONS = ("mean", "sum")
 
 
-@dataclass(frozen=True)
+@frozen
 class LossOption:
     """One option of a loss, keyed as its torch namesake's keyword."""
 
@@ -38,7 +39,7 @@ class LossOption:
         return "string" if isinstance(self.default, str) else "number"
 
 
-@dataclass(frozen=True)
+@frozen
 class LossDef:
     """One loss: its forward beside its backward, its formula and options."""
 

@@ -33,10 +33,11 @@ counts its 2C parameters once, as torchinfo does, and every other layer counts 0
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterator, Mapping, Sequence
 
 from hwcheck.engine.layers import LAYERS, REQUIRED, Option, ShapeError, output_size, pair
+from hwcheck.frozen import frozen
 
 __all__ = ["GIVEN", "OPTIONS", "REQUIRED", "Layer", "LayerSummary", "Network", "Option",
            "Summary", "layer", "normalise", "output_size", "pair", "summarize", "walk"]
@@ -59,7 +60,7 @@ class NetworkError(ValueError):
         self.message, self.hint, self.line, self.col = message, hint, line, col
 
 
-@dataclass(frozen=True)
+@frozen
 class Layer:
     """One layer. ``options`` are normalised by :func:`normalise` (pairs are (h, w) tuples,
     every default filled in). ``given`` maps weight/bias/... to raw, unresolved values."""
@@ -75,7 +76,7 @@ class Layer:
     inputs: tuple[str, ...] = ()    # quantities read (`inputs:`); empty: the previous output
 
 
-@dataclass(frozen=True)
+@frozen
 class LayerSummary:
     """One row of a summary; ``depth`` > 0 inside residual blocks."""
 
@@ -89,7 +90,7 @@ class LayerSummary:
     param_shapes: Mapping[str, tuple[int, ...]]
 
 
-@dataclass(frozen=True)
+@frozen
 class Summary:
     """Every layer in execution order: a residual row, then its body, then its shortcut."""
 
@@ -100,7 +101,7 @@ class Summary:
     total_mult_adds: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Network:
     """An input shape and its layers, as parsed from a spec's ``network:``."""
 

@@ -12,13 +12,14 @@ counted from 1: the new parameter is θ − delta; ``state`` the new per-paramet
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
+from hwcheck.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class OptOption:
     """One option of an optimizer, keyed as torch.optim's keyword."""
 
@@ -36,7 +37,7 @@ class OptOption:
         return "integer" if isinstance(self.default, int) else "number"
 
 
-@dataclass(frozen=True)
+@frozen
 class OptimizerDef:
     """One optimizer: its update rule, options and per-parameter state."""
 

@@ -8,13 +8,14 @@ import ast
 import difflib
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula.check import FUNCTIONS, HINT, Checker
 from hwcheck.formula.limits import MAX_DEPTH, MAX_LENGTH, MAX_NODES
 from hwcheck.formula.notation import check_text, rewrite
+from hwcheck.frozen import frozen
 
 __all__ = ["FUNCTIONS", "Formula", "parse"]
 
@@ -22,7 +23,7 @@ _DUNDER = re.compile(r"(?<![A-Za-z0-9_])__[A-Za-z0-9_]*")
 _IN = re.compile(r"\bin\b")
 
 
-@dataclass(frozen=True)
+@frozen
 class Formula:
     """A parsed, checked formula. ``names``: the free names (symbols, sizes, index variables)."""
 

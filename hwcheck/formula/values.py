@@ -11,17 +11,17 @@ from __future__ import annotations
 import math
 from contextvars import ContextVar
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from hwcheck.errors import FormulaError
 from hwcheck.formula.limits import MAX_ELEMENTS, MAX_WORK
+from hwcheck.frozen import frozen
 
 WHOLE = 1e-9  # an index or range end within this of an integer counts as whole (d/2*2 etc.)
 
 
-@dataclass(frozen=True)
+@frozen
 class Value:
     """An array whose leading axes are named index variables."""
 

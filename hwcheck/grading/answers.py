@@ -8,12 +8,12 @@ is decided when the part is graded (``to_array``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from hwcheck.errors import AnswerError
+from hwcheck.frozen import frozen
 from hwcheck.grading.numeric_text import half_unit, read_cell
 from hwcheck.grading.results import Notice
 from hwcheck.spec import readers
@@ -27,7 +27,7 @@ MAX_NOTICES = 5
 YAML11_WORDS = ("yes", "no", "on", "off", "y", "n")
 
 
-@dataclass(frozen=True)
+@frozen
 class AnswerSheet:
     """One student's answers, as read from any answers format, with where each sits."""
 

@@ -12,10 +12,10 @@ import os
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 
 from hwcheck.errors import HwcheckError
+from hwcheck.frozen import frozen
 from hwcheck.grading.guard import CpuLimit as _CpuLimit
 from hwcheck.grading.guard import _on_cpu_limit
 from hwcheck.grading import walk
@@ -27,7 +27,7 @@ PATTERNS = ("*.yaml", "*.yml")
 DOCUMENTS = ("*.ipynb", "*.tex", "*.md")
 
 
-@dataclass(frozen=True)
+@frozen
 class Limits:
     """What one submission may cost a worker (and the CLI's own process for one file)."""
 

@@ -15,10 +15,10 @@ Pure numpy. Two ideas carry the fairness rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
+from hwcheck.frozen import frozen
 from hwcheck.grading.results import EntryMismatch, MoreMismatches
 
 #: written precision is believed only down to this fraction of the answer's largest entry:
@@ -33,7 +33,7 @@ SMALL_FACTORS = tuple(sorted(((f"{s * k}", float(s * k)) if p == 1 else (f"{s}/{
                               for p in (1, -1) for s in (1, -1)), key=lambda nv: nv[1]))
 
 
-@dataclass(frozen=True)
+@frozen
 class Slip:
     """A diagnosis: a slug for machines and a sentence for the student."""
 

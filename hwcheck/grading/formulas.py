@@ -8,13 +8,13 @@ class in which many students wrote the same formula is graded fast.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
 from hwcheck.engine.draws import Draws
 from hwcheck.errors import FormulaError
 from hwcheck.formula import IndexOutOfRange, evaluate
+from hwcheck.frozen import frozen
 from hwcheck.grading.compare import Slip
 from hwcheck.grading.results import Counterexample, Note
 from hwcheck.kinds import instances
@@ -22,7 +22,7 @@ from hwcheck.kinds import instances
 RTOL, ATOL = 1e-7, 1e-9
 
 
-@dataclass(frozen=True)
+@frozen
 class FormulaOutcome:
     """What evaluating one formula answer established."""
 

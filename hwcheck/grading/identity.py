@@ -14,10 +14,11 @@ prints for anyone; it says so instead.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from hwcheck.errors import UsageError
+from hwcheck.frozen import frozen
 from hwcheck.grading.results import Notice, ProblemResult
 
 GRADESCOPE_METADATA = "/autograder/submission_metadata.json"
@@ -25,7 +26,7 @@ SOURCES = ("gradescope", "github", "folder")
 MAX_ID = 200
 
 
-@dataclass(frozen=True)
+@frozen
 class Identity:
     """Who the grader says a submission is from, and how it knows."""
 

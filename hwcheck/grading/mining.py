@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
 from hwcheck.errors import HwcheckError
+from hwcheck.frozen import frozen
 from hwcheck.grading import compare
 from hwcheck.grading import formulas as grade_formula
 from hwcheck.grading.results import Value, value_of
@@ -27,7 +27,7 @@ MAX_STUDENTS = 50   # names kept per cluster: the count says the rest
 NEAR = 0.01         # "near a known mistake": within 1 % of its largest entry
 
 
-@dataclass(frozen=True)
+@frozen
 class Cluster:
     """A group of students who gave the same unexplained wrong answer to one part."""
 

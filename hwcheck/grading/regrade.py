@@ -9,11 +9,11 @@ compares; its changes say the reason is unknown.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections import Counter
 from pathlib import Path, PurePath
 
 from hwcheck.errors import UsageError
+from hwcheck.frozen import frozen
 
 MAX_BYTES = 256 * 2**20   # a class of 10,000 is a few tens of MB
 
@@ -22,7 +22,7 @@ REASONS = {"key": "key changed", "tolerance": "tolerance changed",
 SCORE_EPS = 1e-9
 
 
-@dataclass(frozen=True)
+@frozen
 class Change:
     """One part whose grade differs from an earlier report's, and why."""
 

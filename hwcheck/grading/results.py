@@ -20,8 +20,10 @@ renderer shows the view it returns. The rule:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Union
+
+from hwcheck.frozen import frozen
 
 FAILING = ("wrong", "invalid", "missing")
 
@@ -41,7 +43,7 @@ def _tuples(x) -> Value:
     return tuple(map(_tuples, x)) if isinstance(x, (list, tuple)) else float(x)
 
 
-@dataclass(frozen=True)
+@frozen
 class Note:
     """A line of prose about a part: a formula error, where it was evaluated, a spec's note."""
 
@@ -49,7 +51,7 @@ class Note:
     reveals_key: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class EntryMismatch:
     """One entry of a numeric answer that is off. ``want`` is None in the hidden view."""
 
@@ -58,7 +60,7 @@ class EntryMismatch:
     want: float | None
 
 
-@dataclass(frozen=True)
+@frozen
 class MoreMismatches:
     """The mismatches not listed one by one."""
 
@@ -66,7 +68,7 @@ class MoreMismatches:
     of: int                       # entries in the answer
 
 
-@dataclass(frozen=True)
+@frozen
 class Counterexample:
     """The first instance and element where a formula differs from the key."""
 
@@ -76,7 +78,7 @@ class Counterexample:
     want: float | None            # None in the hidden view
 
 
-@dataclass(frozen=True)
+@frozen
 class RubricMatch:
     """A text part's key point and the synonym of it that the answer uses (None: none)."""
 
@@ -88,7 +90,7 @@ class RubricMatch:
 Detail = Union[Note, EntryMismatch, MoreMismatches, Counterexample]
 
 
-@dataclass(frozen=True)
+@frozen
 class Fingerprint:
     """Short hashes of what a part was graded against, so that a regrade can say why a
     result changed (``grading.regrade``). Withheld in the hidden view: a hash of a small
@@ -99,7 +101,7 @@ class Fingerprint:
     mistakes: str     # the spec's known mistakes for the part
 
 
-@dataclass(frozen=True)
+@frozen
 class PartResult:
     """One part's grade: status, score, feedback, diagnosis and where the answer sits."""
 
@@ -125,7 +127,7 @@ class PartResult:
     fingerprint: Fingerprint | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class ProblemResult:
     """One problem's grade: its parts, in the spec's order."""
 
@@ -138,7 +140,7 @@ class ProblemResult:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class Notice:
     """Something about the file rather than a part: an unknown key, a typo."""
 
@@ -148,7 +150,7 @@ class Notice:
     hint: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Submission:
     """One answers file's grade (or the error that kept it from being graded)."""
 
@@ -172,7 +174,7 @@ class Submission:
             p.status in FAILING for pr in self.problems for p in pr.parts)
 
 
-@dataclass(frozen=True)
+@frozen
 class ClassAnalysis:
     """What a class report shows beside the submissions: mined clusters of unexplained
     wrong answers (``grading.mining``) and, for a regrade, the changes

@@ -3,9 +3,9 @@ and answers files read cleanly."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from hwcheck.frozen import frozen
 from hwcheck.grading.answers import AnswerSheet
 from hwcheck.grading.sources import SOURCES, read_sheet
 from hwcheck.errors import HwcheckError
@@ -15,7 +15,7 @@ from hwcheck.spec.load import Spec, load_spec
 from hwcheck.spec.yamlio import load_file
 
 
-@dataclass(frozen=True)
+@frozen
 class Check:
     """One check of ``hwcheck validate`` and where it applies."""
 

@@ -16,17 +16,17 @@ import fnmatch
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from hwcheck.errors import UsageError
+from hwcheck.frozen import frozen
 
 MAX_DEPTH = 32          # folders below a class folder; far more than any LMS export uses
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 
-@dataclass(frozen=True)
+@frozen
 class Refused:
     """An entry that is not graded, and why: it becomes an error row."""
 

@@ -7,12 +7,12 @@ entry; nothing outside this package compares a spec's kind with a name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from hwcheck.errors import HwcheckError, SpecError
+from hwcheck.frozen import frozen
 from hwcheck.spec.instance import Instance, make_instance
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ VIEWS = ("layers", "norms", "rubric", "values")
 RANDOM_WHEN_SIZES_VARY = 2
 
 
-@dataclass(frozen=True)
+@frozen
 class KindSlip:
     """A slip the grader checks every wrong answer against: the key re-solved with
     ``variant``, reported as ``slug`` with ``message``."""
@@ -37,7 +37,7 @@ class KindSlip:
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ProblemKind:
     """One problem kind: the sections it needs and how it solves and checks a spec."""
 
@@ -57,7 +57,7 @@ class ProblemKind:
         return tuple(s.name for s in self.requires + self.accepts)
 
 
-@dataclass(frozen=True)
+@frozen
 class Solved:
     """A spec's worked key on one instance."""
 

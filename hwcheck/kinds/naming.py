@@ -8,12 +8,12 @@ waits for the solver.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from hwcheck.engine.solvers import Solution, Step
 from hwcheck.errors import SpecError
+from hwcheck.frozen import frozen
 from hwcheck.spec import readers
 from hwcheck.spec.instance import Instance, shape_of
 from hwcheck.spec.yamlio import Node
@@ -21,7 +21,7 @@ from hwcheck.spec.yamlio import Node
 SECTIONS = ("symbols", "given", "steps")
 
 
-@dataclass(frozen=True)
+@frozen
 class Run:
     """What a Jacobian needs: the network, its parameters, its input, solver variants, and
     whether the input carries a batch dimension."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,6 +18,7 @@ from hwcheck.engine.network import walk
 from hwcheck.engine.solvers import Solution
 from hwcheck.engine.solvers.sgd_step import ASCENT
 from hwcheck.errors import SpecError
+from hwcheck.frozen import frozen
 from hwcheck.kinds import KindSlip, ProblemKind, naming
 from hwcheck.kinds.sections import INPUT, NAMING, NETWORK, TARGET, Section
 from hwcheck.kinds.training import (BATCH, LOSS, OPTIMIZER, batch_size, check_applies,
@@ -81,7 +81,7 @@ def parameters(net, summary, inst: Instance) -> dict:
     return params
 
 
-@dataclass(frozen=True)
+@frozen
 class _Inputs:
     """Everything a network problem's instance gives the engine."""
 

@@ -3,12 +3,12 @@ norms of the Jacobian products that make gradients vanish or explode."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from hwcheck.engine.solvers import Solution, Step
 from hwcheck.errors import SpecError
+from hwcheck.frozen import frozen
 from hwcheck.kinds import ProblemKind, naming
 from hwcheck.kinds.sections import NAMING, Section
 from hwcheck.spec import readers
@@ -56,7 +56,7 @@ def _schema() -> dict:
 RNN = Section("rnn", _schema(), _shape, "rnn: {x: …, h0: …, Wi: …, settings: {…}, at: {…}}")
 
 
-@dataclass(frozen=True)
+@frozen
 class _Inputs:
     """Everything an RNN-Jacobian problem's instance gives the engine."""
 

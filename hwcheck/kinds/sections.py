@@ -7,10 +7,10 @@ spec's own instance (see ``ProblemKind.check``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from hwcheck.errors import SpecError
+from hwcheck.frozen import frozen
 from hwcheck.spec import readers
 from hwcheck.spec.schema_defs import ref
 from hwcheck.spec.yamlio import Node
@@ -22,7 +22,7 @@ def _mapping(what: str) -> Callable[[Node], None]:
     return check
 
 
-@dataclass(frozen=True)
+@frozen
 class Section:
     """One section a kind reads from a spec: its schema and load-time check."""
 

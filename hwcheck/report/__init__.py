@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib
 import io
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from hwcheck.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Format:
     """One report format of ``hwcheck grade --format``."""
 

@@ -5,15 +5,15 @@ many students made them. Counting only; every number comes from the results."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
+from hwcheck.frozen import frozen
 from hwcheck.report.numbers import fmt_number
 
 BINS = 5            # equal-width bins when a part has more distinct scores than MAX_DISTINCT
 MAX_DISTINCT = 6
 
 
-@dataclass(frozen=True)
+@frozen
 class PartStats:
     """One part's statistics over a class."""
 
@@ -27,7 +27,7 @@ class PartStats:
     statuses: tuple[tuple[str, int], ...]  # (status, count), in STATUSES order
 
 
-@dataclass(frozen=True)
+@frozen
 class Diagnosis:
     """One diagnosis and how many students' parts it named."""
 

@@ -3,10 +3,10 @@ the shipped copy."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from hwcheck.errors import UsageError
+from hwcheck.frozen import frozen
 from hwcheck.spec import readers
 from hwcheck.spec.load import Spec, load_spec
 
@@ -30,7 +30,7 @@ def problems_dir(explicit: str | Path | None = None) -> Path:
     raise UsageError("no problems folder found", hint="pass --problems DIR")
 
 
-@dataclass(frozen=True)
+@frozen
 class Catalog:
     """Every spec in one folder (or the one spec file of ``--problems FILE.yaml``), by id."""
 

@@ -9,7 +9,6 @@ student id mixes into every seed when the spec asks for per-student variants.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 from random import Random
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy as np
 from hwcheck.engine.draws import Draws
 from hwcheck.errors import FormulaError, SpecError
 from hwcheck.formula.notation import int_expr
+from hwcheck.frozen import frozen
 from hwcheck.spec import readers
 from hwcheck.spec.yamlio import Node
 
@@ -25,7 +25,7 @@ DRAW_KEYS = ("random", "seed", "scale", "low", "high", "shape")
 _INT64 = 2 ** 63
 
 
-@dataclass(frozen=True)
+@frozen
 class Instance:
     """One concrete instance of a spec: its sizes and seeds."""
 

@@ -6,11 +6,12 @@ because a formula part is graded on several instances of different sizes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from hwcheck.errors import HwcheckError, SpecError
+from hwcheck.frozen import frozen
 from hwcheck.spec.readers import (boolean as _bool, integer as _int, mapping as _map,
                                   no_unknown as _no_unknown, number as _number,
                                   seq as _seq, text as _text,
@@ -29,7 +30,7 @@ PART_KEYS = {"quantity", "points", "answer", "shape", "index", "reference", "tol
              "mistakes", "carry_forward", "rubric", "partial_credit", "description"}
 
 
-@dataclass(frozen=True)
+@frozen
 class Tolerance:
     """|got − want| ≤ atol + rtol·|want|, or agreement to ``sigfigs`` / ``decimals``."""
 
@@ -39,7 +40,7 @@ class Tolerance:
     decimals: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Mistake:
     """A known wrong answer: a formula or a value, and what to tell the student."""
 
@@ -51,7 +52,7 @@ class Mistake:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class CarryForward:
     """Rebuild this part's key from the student's answer to ``source`` (bound as ``symbol``)."""
 
@@ -61,7 +62,7 @@ class CarryForward:
     credit: float
 
 
-@dataclass(frozen=True)
+@frozen
 class RubricPoint:
     """One key point of a text answer: any synonym earns ``points``; a negation near it does not."""
 
@@ -70,7 +71,7 @@ class RubricPoint:
     synonyms: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Part:
     """One part of a spec: what the student answers and how it is graded."""
 
@@ -90,7 +91,7 @@ class Part:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class SelfTest:
     """An answer and the status it must receive (``hwcheck validate``)."""
 
@@ -101,7 +102,7 @@ class SelfTest:
     line: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Spec:
     """One problem spec, checked and loaded from its YAML file."""
 

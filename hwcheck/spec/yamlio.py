@@ -12,11 +12,12 @@ import math
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Iterator
 
 from hwcheck.errors import HwcheckError
+from hwcheck.frozen import frozen
 
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 32
@@ -39,7 +40,7 @@ _BOOL = {"true": True, "True": True, "TRUE": True,
          "false": False, "False": False, "FALSE": False}
 
 
-@dataclass(frozen=True)
+@frozen
 class Node:
     """One YAML value with its position (1-based line and column).
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from hwcheck.engine.draws import Draws
+from hwcheck.frozen import frozen
 
 REQUIRED = object()
 
@@ -20,7 +21,7 @@ REQUIRED = object()
 RESERVED = ("input", "target", "loss", "upstream", "lr", "grad", "new")
 
 
-@dataclass(frozen=True)
+@frozen
 class Option:
     """One layer option with PyTorch's default. ``type``: count (int ≥ 1), size (int ≥ 0),
     int, pair (count or [h, w]), pair0 (size or [h, w]), shape (count or a list of counts),
@@ -62,7 +63,7 @@ def fan_in_normal(of: str = "weight") -> Init:
     return init
 
 
-@dataclass(frozen=True)
+@frozen
 class Param:
     """A learned or given array of a layer. A ``buffer`` (batchnorm's running statistics) may
     be given in a spec but is neither learned nor counted. A ``state`` (an RNN's h0) is an
@@ -105,7 +106,7 @@ def same_shape(layer, shape: tuple) -> tuple[tuple, dict, int]:
     return shape, {}, 0
 
 
-@dataclass(frozen=True)
+@frozen
 class LayerDef:
     """Everything about one layer type.
 

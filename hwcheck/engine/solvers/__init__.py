@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from hwcheck.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class Step:
     """One worked intermediate, in the order a student would write it."""
 
@@ -15,7 +17,7 @@ class Step:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Solution:
     """A solved instance.
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Mapping
 
 from hwcheck.formula.check import FUNCTIONS
+from hwcheck.frozen import frozen
 
 
 
-@dataclass(frozen=True)
+@frozen
 class Context:
     """``symbols``: name → rank (0 scalar, 1 vector, 2 matrix); ``indices``: the part's
     output index variables; ``sizes``: size names; ``functions``: names the problem
@@ -35,7 +36,7 @@ class Context:
         return frozenset(self.symbols) | frozenset(self.indices) | self.sizes
 
 
-@dataclass(frozen=True)
+@frozen
 class Reading:
     """What the reader made of a student's text.
 

@@ -8,9 +8,9 @@ so the reader only ever sees names, numbers, operators and meaningful commands.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from hwcheck.errors import FormulaError
+from hwcheck.frozen import frozen
 
 NUM, NAME, CMD, OP, END = "num", "name", "cmd", "op", "end"
 
@@ -35,7 +35,7 @@ _IGNORED = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl
 _ESCAPED = {"{": "(", "}": ")", "|": "||", "_": "_", "%": "%", "&": "&", "#": "#"}
 
 
-@dataclass(frozen=True)
+@frozen
 class Token:
     """One token of a formula as written, with its offset."""
 

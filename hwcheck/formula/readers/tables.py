@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from hwcheck.formula.limits import MAX_LENGTH
+from hwcheck.frozen import frozen
 
 MAX_OUTPUT = 4 * MAX_LENGTH
 ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
@@ -21,7 +21,7 @@ ATOM_CMDS = {"frac", "dfrac", "tfrac", "cfrac", "sqrt", "lceil", "lfloor", "sum"
 LOGIC = {"and": "and", "or": "or", "land": "and", "wedge": "and", "lor": "or", "vee": "or"}
 
 
-@dataclass(frozen=True)
+@frozen
 class V:
     """A read subexpression: canonical ``text``, its precedence, rank and, for a bare
     symbol or a sum, what later rules need (``name``; ``gen``: body and clauses)."""

@@ -13,10 +13,11 @@ A tag is ``PROBLEM.PART`` (``p1.dL/dS``), ``PROBLEM`` for a one-part problem (``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from hwcheck.errors import AnswerError, HwcheckError
+from hwcheck.frozen import frozen
 from hwcheck.grading.answers import META_KEYS, AnswerSheet, read_answers
 from hwcheck.grading.results import Notice
 from hwcheck.spec import readers
@@ -28,7 +29,7 @@ MAX_NOTICES = 30            # then one line says how many more
 _LIST = re.compile(r"[\s\[\],]*\[[\s\[\],0-9eE.+\-]*\]\s*\Z")
 
 
-@dataclass(frozen=True)
+@frozen
 class Source:
     """One document format that answers can be read from, by its suffix."""
 
@@ -44,7 +45,7 @@ SOURCES = {s.suffix: s for s in (
 )}
 
 
-@dataclass(frozen=True)
+@frozen
 class Tagged:
     """One tagged answer: ``where`` names the place for messages (``cell 7``, ``line 12``)."""
 

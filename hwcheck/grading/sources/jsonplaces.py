@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+
+from hwcheck.frozen import frozen
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -20,7 +21,7 @@ _SCALAR = re.compile(r"[^\s,\]}]+")
 Place = tuple[int, int]   # 1-based line and column of a value's first character
 
 
-@dataclass(frozen=True)
+@frozen
 class Outline:
     """Where a notebook's parts start in its JSON text, for located messages."""
 

@@ -1,0 +1,170 @@
+"""``@frozen`` (hwcheck/frozen.py) behaves as ``dataclass(frozen=True)``: every class in the
+package is compared with a twin that ``dataclass`` makes from the same fields (repr,
+equality, hashing, immutability, pickling), and the decorator's own rules are checked on
+small classes (field options, a class's own methods, a value that contains itself)."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import importlib
+import pickle
+from dataclasses import FrozenInstanceError, field
+from pathlib import Path
+
+import pytest
+
+from hwcheck.frozen import frozen
+from tests.support import imports as support_imports
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _decorated() -> list[tuple[str, str]]:
+    """(module, class) of every class in hwcheck whose decorator is ``@frozen``."""
+    found = []
+    for path in sorted((ROOT / "hwcheck").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    ast.unparse(d) == "frozen" for d in node.decorator_list):
+                found.append((support_imports.module_name(path, ROOT), node.name))
+    return found
+
+
+CLASSES = _decorated()
+
+
+def test_every_frozen_data_class_is_made_by_frozen():
+    """One way to write a data class: ``dataclass(frozen=True)`` itself is not used."""
+    stray = []
+    for path in sorted((ROOT / "hwcheck").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                stray += [f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"
+                          for d in node.decorator_list
+                          if "dataclass" in ast.unparse(d) and "frozen" in ast.unparse(d)]
+    assert not stray, stray
+    assert len(CLASSES) > 50 and ("hwcheck.grading.results", "PartResult") in CLASSES
+
+
+def _twin(cls):
+    """The same fields, made by ``dataclass(frozen=True)`` (no ``__post_init__``)."""
+    specs = []
+    for f in dataclasses.fields(cls):
+        specs.append((f.name, f.type, field(default=f.default,
+                                            default_factory=f.default_factory,
+                                            init=f.init, repr=f.repr, hash=f.hash,
+                                            compare=f.compare)))
+    return dataclasses.make_dataclass(cls.__name__, specs, frozen=True)
+
+
+def _filled(cls, values: dict):
+    """An instance holding ``values`` without running ``__init__`` (whose checks would
+    refuse the placeholders): the state every method below reads."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
+
+
+@pytest.mark.parametrize("module, name", CLASSES, ids=lambda x: x)
+def test_each_class_behaves_as_its_dataclass_twin(module, name):
+    cls = getattr(importlib.import_module(module), name)
+    assert dataclasses.is_dataclass(cls) and cls.__qualname__ == name
+    twin = _twin(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    values = {n: ("value", i, n) for i, n in enumerate(names)}
+    ours, theirs = _filled(cls, values), _filled(twin, values)
+    if "__repr__" not in cls.__dict__ or cls.__repr__.__module__ == "hwcheck.frozen":
+        assert repr(ours) == repr(theirs)
+    assert hash(ours) == hash(theirs)
+    assert ours == _filled(cls, dict(values)) and not ours != _filled(cls, dict(values))
+    assert ours != theirs and ours != values   # another class is never equal
+    for f in dataclasses.fields(cls):      # each field, changed alone
+        other = dict(values, **{f.name: ("changed",)})
+        assert (ours == _filled(cls, other)) == (theirs == _filled(twin, other)), f.name
+    with pytest.raises(FrozenInstanceError):
+        setattr(ours, names[0] if names else "x", 1)
+    with pytest.raises(FrozenInstanceError):
+        delattr(ours, names[0] if names else "x")
+    assert pickle.loads(pickle.dumps(ours)) == ours   # batch workers send results back
+
+
+@frozen
+class _Point:
+    """A small class for the decorator's own rules."""
+
+    x: int
+    y: int = 0
+    label: str = field(default="", compare=False)
+    secret: str = field(default="", repr=False)
+    cached: tuple = field(default=(), hash=False)
+    items: list = field(default_factory=list, compare=False, hash=False)
+
+
+def test_field_options_and_construction_are_dataclass_s():
+    p = _Point(1, label="a", secret="s")
+    assert (p.x, p.y, p.label, p.items) == (1, 0, "a", [])
+    assert repr(p) == "_Point(x=1, y=0, label='a', cached=(), items=[])"
+    assert p == _Point(1, label="b", secret="s") and p != _Point(2, secret="s")  # no label
+    assert p != _Point(1, secret="t")                            # repr=False is compared
+    assert hash(p) == hash(_Point(1, cached=(9,), secret="s")) != hash(_Point(1, secret="t"))
+    assert _Point(1).items is not _Point(1).items               # a factory per instance
+    assert dataclasses.replace(p, x=5) == _Point(5, secret="s")
+    assert dataclasses.asdict(p)["secret"] == "s"
+    assert {p: 1}[_Point(1, secret="s")] == 1
+    assert p.__eq__(3) is NotImplemented
+    with pytest.raises(TypeError):
+        _Point()
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'x'"):
+        p.x = 3
+
+
+def test_a_class_keeps_its_own_methods():
+    @frozen
+    class Own:
+        """Own repr, eq and hash."""
+
+        a: int
+
+        def __repr__(self):
+            return "own"
+
+        def __eq__(self, other):
+            return True
+
+        def __hash__(self):
+            return 7
+
+    assert (repr(Own(1)), Own(1) == 5, hash(Own(1))) == ("own", True, 7)
+
+    @frozen
+    class EqOnly:
+        """Its own eq (Python sets its __hash__ to None): dataclass still adds a hash."""
+
+        a: int
+
+        def __eq__(self, other):
+            return False
+
+    assert hash(EqOnly(1)) == hash((1,)) and EqOnly(1) != EqOnly(1)
+
+
+def test_a_value_that_contains_itself_shows_as_dots():
+    @frozen
+    class Box:
+        """Holds a list that may come to hold the box."""
+
+        items: list
+
+    box = Box([])
+    box.items.append(box)
+    assert repr(box) == "test_a_value_that_contains_itself_shows_as_dots.<locals>.Box(" \
+                        "items=[...])"
+
+
+def test_no_fields():
+    @frozen
+    class Empty:
+        """Nothing."""
+
+    assert Empty() == Empty() and hash(Empty()) == hash(()) and repr(Empty()).endswith("Empty()")
