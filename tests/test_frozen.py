@@ -1,16 +1,19 @@
 """``@frozen`` (hwcheck/frozen.py) behaves as ``dataclass(frozen=True)``: every class in the
-package is compared with a twin that ``dataclass`` makes from the same fields (repr,
-equality, hashing, immutability, pickling), and the decorator's own rules are checked on
-small classes (field options, a class's own methods, a value that contains itself)."""
+package is compared with a twin that ``dataclass`` makes from the same fields
+(construction and its errors, signature, repr, equality, hashing, immutability, pickling),
+and the decorator's own rules are checked on small classes (field options, a class's own
+methods, a value that contains itself, what it refuses)."""
 
 from __future__ import annotations
 
 import ast
 import dataclasses
 import importlib
+import inspect
 import pickle
 from dataclasses import FrozenInstanceError, field
 from pathlib import Path
+from typing import ClassVar   # at module level: dataclass looks it up here
 
 import pytest
 
@@ -26,7 +29,7 @@ def _decorated() -> list[tuple[str, str]]:
     for path in sorted((ROOT / "hwcheck").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef) and any(
-                    ast.unparse(d) == "frozen" for d in node.decorator_list):
+                    ast.unparse(d).startswith(("frozen", "frozen(")) for d in node.decorator_list):
                 found.append((support_imports.module_name(path, ROOT), node.name))
     return found
 
@@ -87,6 +90,43 @@ def test_each_class_behaves_as_its_dataclass_twin(module, name):
     with pytest.raises(FrozenInstanceError):
         delattr(ours, names[0] if names else "x")
     assert pickle.loads(pickle.dumps(ours)) == ours   # batch workers send results back
+
+
+def _same(a, b) -> bool:
+    return a is b or (type(a) is type(b) and repr(a) == repr(b))
+
+
+@pytest.mark.parametrize("module, name", CLASSES, ids=lambda x: x)
+def test_each_class_is_constructed_as_its_dataclass_twin(module, name):
+    """Positional and keyword arguments, defaults and factories give the twin's values;
+    too many, too few, unknown and repeated arguments are refused with a TypeError."""
+    cls = getattr(importlib.import_module(module), name)
+    twin = _twin(cls)
+    assert str(inspect.signature(cls)) == str(inspect.signature(twin))
+    taken = [f for f in dataclasses.fields(cls) if f.init]
+    required = [f.name for f in taken if f.default is dataclasses.MISSING
+                and f.default_factory is dataclasses.MISSING]
+    if "__post_init__" in cls.__dict__:   # checks its values: only its defaults will do
+        assert not required
+        assert all(_same(getattr(cls(), f.name), getattr(twin(), f.name))
+                   for f in dataclasses.fields(cls))
+        return
+    args = [("arg", n) for n in required]
+    ours, theirs = cls(*args), twin(*args)
+    for f in dataclasses.fields(cls):
+        assert _same(getattr(ours, f.name), getattr(theirs, f.name)), f.name
+    assert vars(cls(**dict(zip(required, args)))).keys() == vars(ours).keys()
+    everything = [("all", f.name) for f in taken]
+    assert [getattr(cls(*everything), f.name) for f in taken] == everything
+    last = taken[-1].name if taken else None
+    if last is not None and len(required) < len(taken):   # the last one by keyword
+        assert getattr(cls(*args, **{last: "kw"}), last) == "kw"
+    for bad_args, bad_kwargs in [(everything + ["extra"], {}), (args, {"no_such": 1})] + (
+            [(args[:-1], {}), (args, {required[0]: 1})] if required else []):
+        with pytest.raises(TypeError):
+            cls(*bad_args, **bad_kwargs)
+        with pytest.raises(TypeError):
+            twin(*bad_args, **bad_kwargs)
 
 
 @frozen
@@ -160,6 +200,51 @@ def test_a_value_that_contains_itself_shows_as_dots():
     box.items.append(box)
     assert repr(box) == "test_a_value_that_contains_itself_shows_as_dots.<locals>.Box(" \
                         "items=[...])"
+
+
+def test_errors_name_the_arguments_as_python_does():
+    with pytest.raises(TypeError, match=r"_Point.__init__\(\) missing 1 required "
+                                        r"positional argument: 'x'"):
+        _Point()
+    with pytest.raises(TypeError, match="got multiple values for argument 'x'"):
+        _Point(1, x=2)
+    with pytest.raises(TypeError, match="got an unexpected keyword argument 'z'"):
+        _Point(1, z=2)
+    with pytest.raises(TypeError, match="takes 7 positional arguments but 8 were given"):
+        _Point(1, 2, "", "", (), [], 9)
+
+
+def test_what_it_refuses_is_refused_at_import():
+    with pytest.raises(TypeError, match="__slots__"):
+        @frozen
+        class Slotted:
+            """Slots."""
+
+            __slots__ = ("a",)
+            a: int
+    with pytest.raises(TypeError, match="ClassVar"):
+        @frozen
+        class WithClassVar:
+            """A class variable."""
+
+            a: int
+            b: ClassVar[int] = 3
+
+
+def test_fields_outside_init_get_their_defaults():
+    @frozen
+    class Counted:
+        """Two fields __init__ does not take."""
+
+        a: int
+        count: int = field(default=0, init=False)
+        seen: list = field(default_factory=list, init=False)
+
+    one, two = Counted(1), Counted(2)
+    assert (one.a, one.count, one.seen) == (1, 0, []) and one.seen is not two.seen
+    assert str(inspect.signature(Counted)) == "(a: 'int') -> None"
+    with pytest.raises(TypeError):
+        Counted(1, 2)
 
 
 def test_no_fields():

@@ -101,7 +101,7 @@ class Fingerprint:
     mistakes: str     # the spec's known mistakes for the part
 
 
-@frozen
+@frozen(many=True)   # tens made for every submission
 class PartResult:
     """One part's grade: status, score, feedback, diagnosis and where the answer sits."""
 

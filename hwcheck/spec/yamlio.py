@@ -40,7 +40,7 @@ _BOOL = {"true": True, "True": True, "TRUE": True,
          "false": False, "False": False, "FALSE": False}
 
 
-@frozen
+@frozen(many=True)   # tens made for every submission
 class Node:
     """One YAML value with its position (1-based line and column).
 
