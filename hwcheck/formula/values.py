@@ -21,7 +21,7 @@ from hwcheck.frozen import frozen
 WHOLE = 1e-9  # an index or range end within this of an integer counts as whole (d/2*2 etc.)
 
 
-@frozen
+@frozen(many=True)   # hundreds made for every formula graded
 class Value:
     """An array whose leading axes are named index variables."""
 

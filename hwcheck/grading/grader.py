@@ -142,7 +142,8 @@ class Grader:
         base.update(line=node.line, col=node.col)
         key0 = self.key(spec, 0, student).solution.parts[part.name]
         if part.answer != "text":
-            base["expected"] = value_of(key0)
+            base["expected"] = self.cached(("expected", spec.id, part.name, keyed_by),
+                                           lambda: value_of(key0))
         if part.answer == "text":
             return self._text(part, node, base), None
         if part.answer != "formula":
@@ -221,14 +222,17 @@ class Grader:
 
     def _formula(self, spec, part, text, student, base, done, indexing: int = 1):
         base["answer"] = text
-        out = grade_formula.outcome(self, spec, part, text, student, indexing=indexing)
+        # A class writes the same few formulas: each one's outcome and diagnosis are
+        # worked out once (per student only where the key is: per-student variants).
+        out, slip = self.cached(("judged", spec.id, part.name, text,
+                                 student if spec.variants else None, indexing),
+                                lambda: self._judged(spec, part, text, student, indexing))
         base.update(read_as=out.read_as, notes=out.notes)
         if out.status == "correct":
             return PartResult(status="correct", **{**base, "score": float(part.points)}), \
                 list(out.values)
         if out.status == "invalid":
             return PartResult(status="invalid", feedback=out.message, **base), None
-        slip = self._formula_slip(spec, part, out.read_as or text, student, out)
         details = ((Note(out.message),) if slip and out.message else ()) + out.details
         result = self._wrong(base, slip, details, fallback=out.message)
         mine = None
@@ -241,6 +245,12 @@ class Grader:
                     for n in range(instances(spec))]
             mine = None if any(v is None for v in mine) else mine
         return self._carry(spec, part, result, mine, student, done), mine
+
+    def _judged(self, spec, part, text, student, indexing: int):
+        out = grade_formula.outcome(self, spec, part, text, student, indexing=indexing)
+        if out.status in ("correct", "invalid"):
+            return out, None
+        return out, self._formula_slip(spec, part, out.read_as or text, student, out)
 
     def _formula_slip(self, spec, part, text, student, out) -> Slip | None:
         for m in part.mistakes:
@@ -257,11 +267,18 @@ class Grader:
 
     def _factors(self, spec, student) -> dict:
         """The problem's own scalars (sizes, learning rate, …): factors a slip may involve."""
-        env = self.key(spec, 0, student).solution.env
-        return {k: float(v) for k, v in env.items() if np.ndim(v) == 0}
+        def factors():
+            env = self.key(spec, 0, student).solution.env
+            return {k: float(v) for k, v in env.items() if np.ndim(v) == 0}
+        return self.cached(("factors", spec.id, student if spec.variants else None), factors)
 
     def _alternatives(self, spec, part, student):
         """Known mistakes and slips, each as the value it produces on the spec's instance."""
+        return self.cached(("alternatives", spec.id, part.name,
+                            student if spec.variants else None),
+                           lambda: self._alternative_values(spec, part, student))
+
+    def _alternative_values(self, spec, part, student):
         alts = []
         for m in part.mistakes:
             slip = Slip(m.name, m.feedback or m.name, reveals_key=bool(m.feedback))
