@@ -72,6 +72,10 @@ def _init_worker(limits: Limits) -> None:
     import resource
 
     gc.enable()   # grading leaves cycles (tracebacks); the inherited heap is frozen
+    # Grading makes many short-lived containers and few cycles: a young collection every
+    # 700 new ones (the default) took ~5% of a worker's time, every 20,000 ~1%, with the
+    # same peak memory on a class of 1,000.
+    gc.set_threshold(20_000, 10, 10)
 
     signal.signal(signal.SIGPROF, _on_cpu_limit)
     # Ctrl-C reaches the whole process group: the parent stops the workers itself. The
