@@ -16,6 +16,12 @@ with ``dataclass``. ``@frozen(many=True)`` keeps ``dataclass``'s own ``__init__`
 ``frozen``) for the few classes made tens of times for every submission graded. Not
 supported (refused at import): ``__slots__``, and ``ClassVar``, ``InitVar`` or
 keyword-only fields; none is used.
+
+Three differences remain: ``pprint`` and ``rich.pretty`` lay out only ``dataclass``'s own
+generated ``__repr__`` field by field, so they print these on one line;
+``inspect.signature(Cls.__init__)`` is ``(self, *args, **kwargs)`` (that of ``Cls`` names
+the fields); and equality compares the tuples of fields, as ``dataclass`` does up to
+Python 3.12 (3.13 compares field by field, so a NaN field would differ there).
 """
 
 from __future__ import annotations
@@ -25,10 +31,17 @@ from _thread import get_ident
 from dataclasses import MISSING, FrozenInstanceError
 from operator import attrgetter
 
+try:
+    from typing import dataclass_transform
+except ImportError:   # Python 3.10: type checkers then do not see the fields
+    def dataclass_transform(**_):
+        return lambda decorator: decorator
+
 _UNSET = object()   # an argument not given (None is a value)
 _set = object.__setattr__
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 def frozen(cls: type | None = None, /, *, many: bool = False):
     """``@dataclass(frozen=True)``, without compiling code for the class.
 
@@ -41,7 +54,13 @@ def frozen(cls: type | None = None, /, *, many: bool = False):
     if "__slots__" in cls.__dict__:
         raise TypeError(f"@frozen {cls.__qualname__}: __slots__ is not supported")
     own = dict(cls.__dict__)   # what the class itself defines, before dataclass adds to it
-    cls = dataclasses.dataclass(cls, init=many, frozen=many, repr=False, eq=False)
+    bases = [b.__dataclass_params__.frozen for b in cls.__mro__[1:]
+             if "__dataclass_params__" in b.__dict__]
+    if not all(bases):   # dataclass's own rule, which frozen=False below would not apply
+        raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
+    # (a frozen base: dataclass then insists on frozen=True, and compiles the two refusals)
+    cls = dataclasses.dataclass(cls, init=many, frozen=many or bool(bases), repr=False,
+                                eq=False)
     fields = dataclasses.fields(cls)
     # (fields() leaves out ClassVar and InitVar pseudo-fields, which __dataclass_fields__ has)
     if any(f.kw_only is True for f in fields) or len(fields) != len(cls.__dataclass_fields__):
@@ -63,6 +82,10 @@ def frozen(cls: type | None = None, /, *, many: bool = False):
         cls.__hash__ = _hash(_values(hashed))
     params = cls.__dataclass_params__   # what the class does, as dataclass would report it
     params.init = params.repr = params.eq = params.frozen = True
+    if own.get("__doc__") is None:   # as dataclass documents a class without a docstring
+        import inspect
+
+        cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     return cls
 
 
@@ -79,25 +102,33 @@ def _init(cls, fields):
                       if f.default_factory is not MISSING)
     required = tuple(f.name for f in taken
                      if f.default is MISSING and f.default_factory is MISSING)
-    unset = tuple((f.name, f.default, f.default_factory) for f in fields if not f.init)
+    for before, after in zip(taken, taken[1:]):   # dataclass refuses it at definition
+        if after.name in required and before.name not in required:
+            raise TypeError(f"non-default argument {after.name!r} follows default argument")
+    # a plain default of a field __init__ does not take stays on the class, as dataclass
+    # leaves it; a factory's value is made for each instance
+    made = tuple((f.name, f.default_factory) for f in fields
+                 if not f.init and f.default_factory is not MISSING)
     post = hasattr(cls, "__post_init__")
     where = f"{cls.__qualname__}.__init__()"
 
     def bind(args, kwargs) -> dict:
         given = len(args)
         if given > count:
-            raise TypeError(f"{where} takes {count + 1} positional arguments but "
-                            f"{given + 1} were given")
+            most = f"from {len(required) + 1} to {count + 1}" if len(required) < count \
+                else f"{count + 1}"
+            raise TypeError(f"{where} takes {most} positional argument"
+                            f"{'s' if count else ''} but {given + 1} were given")
         values = defaults.copy()
-        if given:
-            values.update(zip(names, args))
-            if kwargs and not kwargs.keys().isdisjoint(names[:given]):
-                name = next(n for n in names[:given] if n in kwargs)
-                raise TypeError(f"{where} got multiple values for argument {name!r}")
+        values.update(zip(names, args))
         values.update(kwargs)
-        if len(values) != count:
-            name = next(n for n in kwargs if n not in defaults)
-            raise TypeError(f"{where} got an unexpected keyword argument {name!r}")
+        if len(values) != count or (given and kwargs and
+                                    not kwargs.keys().isdisjoint(names[:given])):
+            for name in kwargs:   # in the call's order, as Python reports them
+                if name not in defaults:
+                    raise TypeError(f"{where} got an unexpected keyword argument {name!r}")
+                if name in names[:given]:
+                    raise TypeError(f"{where} got multiple values for argument {name!r}")
         for name, make in factories:
             if values[name] is _UNSET:
                 values[name] = make()
@@ -117,15 +148,13 @@ def _init(cls, fields):
         else:
             for name, value in zip(names, args):
                 _set(self, name, value)
-        for name, default, factory in unset:   # (neither: left unset, as by dataclass)
-            if default is not MISSING:
-                _set(self, name, default)
-            elif factory is not MISSING:
-                _set(self, name, factory())
+        for name, make in made:
+            _set(self, name, make())
         if post:
             self.__post_init__()
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.frozen_fields_of = cls   # for _Signature: this __init__ takes cls's fields
     return __init__
 
 
@@ -158,6 +187,10 @@ class _Signature:
     def __get__(self, obj, cls):
         import inspect
 
+        owner = getattr(cls.__init__, "frozen_fields_of", None)
+        if owner is None:   # a subclass with an __init__ of its own: inspect reads that
+            return None
+        cls = owner
         kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
         params = [inspect.Parameter(
             f.name, kind, annotation=f.type,

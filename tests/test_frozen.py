@@ -210,7 +210,7 @@ def test_errors_name_the_arguments_as_python_does():
         _Point(1, x=2)
     with pytest.raises(TypeError, match="got an unexpected keyword argument 'z'"):
         _Point(1, z=2)
-    with pytest.raises(TypeError, match="takes 7 positional arguments but 8 were given"):
+    with pytest.raises(TypeError, match="takes from 2 to 7 positional arguments but 8 were given"):
         _Point(1, 2, "", "", (), [], 9)
 
 
@@ -245,6 +245,104 @@ def test_fields_outside_init_get_their_defaults():
     assert str(inspect.signature(Counted)) == "(a: 'int') -> None"
     with pytest.raises(TypeError):
         Counted(1, 2)
+
+
+DC = dataclasses.dataclass(frozen=True)
+
+
+def _base(decorator):
+    @decorator
+    class Base:
+        """A base data class."""
+
+        a: int
+
+    return Base
+
+
+@pytest.mark.parametrize("decorator", [frozen, frozen(many=True), DC],
+                         ids=["frozen", "frozen-many", "dataclass"])
+def test_a_frozen_class_may_extend_a_frozen_class(decorator):
+    @frozen
+    class Sub(_base(decorator)):
+        """Adds a field."""
+
+        b: int = 0
+
+    sub = Sub(1, 2)
+    assert (sub.a, sub.b) == (1, 2) and repr(sub).endswith("Sub(a=1, b=2)")
+    assert str(inspect.signature(Sub)) == "(a: 'int', b: 'int' = 0) -> None"
+    with pytest.raises(FrozenInstanceError):
+        sub.a = 3
+
+
+def test_a_frozen_class_over_a_mutable_one_is_refused_as_by_dataclass():
+    with pytest.raises(TypeError, match="cannot inherit frozen dataclass from a non-frozen"):
+        @frozen
+        class Sub(_base(dataclasses.dataclass)):
+            """Frozen over mutable."""
+
+            b: int = 0
+
+
+def test_a_required_field_after_a_default_is_refused_at_definition():
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+        @frozen
+        class Bad:
+            """A field order dataclass refuses."""
+
+            a: int = 0
+            b: int
+
+
+def test_a_subclass_with_its_own_init_has_that_signature():
+    class Sub(_base(frozen)):
+        def __init__(self, y, z):
+            object.__setattr__(self, "a", y + z)
+
+    assert str(inspect.signature(Sub)) == "(y, z)" and Sub(1, 2).a == 3
+
+
+def test_positional_counts_and_keyword_order_are_reported_as_python_does():
+    @frozen
+    class Pair:
+        """Required and defaulted."""
+
+        a: int
+        b: str = "x"
+
+    @frozen
+    class Empty:
+        """No fields."""
+
+    with pytest.raises(TypeError, match=r"takes from 2 to 3 positional arguments but 4"):
+        Pair(1, 2, 3)
+    with pytest.raises(TypeError, match=r"takes 1 positional argument but 2 were given"):
+        Empty(1)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'zz'"):
+        Pair(1, zz=2, a=3)   # the first wrong keyword in the call, as Python reports it
+    with pytest.raises(TypeError, match=r"multiple values for argument 'a'"):
+        Pair(1, a=3, zz=2)
+
+
+def test_a_default_outside_init_stays_on_the_class():
+    @frozen
+    class Counted:
+        """A default __init__ does not take."""
+
+        a: int
+        count: int = field(default=5, init=False)
+
+    assert vars(Counted(1)) == {"a": 1} and Counted(1).count == 5
+
+
+def test_a_class_without_a_docstring_is_documented_by_its_signature():
+    @frozen
+    class Plain:
+        a: int
+        b: str = "x"
+
+    assert Plain.__doc__ == "Plain(a: 'int', b: 'str' = 'x')"
 
 
 def test_no_fields():
