@@ -6,34 +6,45 @@ appears in the answer and is not negated just before it. A person reviews every 
 
 from __future__ import annotations
 
-import functools
 import re
 
 NEGATIONS = ("not", "no", "never", "without", "isn't", "doesn't", "don't", "cannot", "can't")
 _WORD = re.compile(r"[a-z0-9<>=.'-]+")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
-@functools.lru_cache(maxsize=512)
-def _pattern(synonym: str) -> re.Pattern:
-    return re.compile(r"(?<![a-z0-9])" + re.escape(synonym) + r"(?![a-z0-9])")
+def found(text: str, synonym: str):
+    """Where ``synonym`` stands in ``text`` as a term of its own (no letter or digit just
+    before or after it): each start, left to right, none overlapping, as
+    ``re.finditer(r"(?<![a-z0-9])SYNONYM(?![a-z0-9])")`` finds them. (String search: a
+    pattern per synonym cost a one-file grade ~2 ms of compiling.)"""
+    size, at = len(synonym), text.find(synonym)
+    while at != -1:
+        end = at + size
+        if (at == 0 or text[at - 1] not in _ALNUM) and \
+                (end == len(text) or text[end] not in _ALNUM):
+            yield at
+            at = text.find(synonym, end if size else at + 1)
+        else:
+            at = text.find(synonym, at + 1)
 
 
 def matched_points(answer: str, rubric) -> list[tuple[object, str | None]]:
     """For each rubric point, the synonym that matched (None if none did)."""
     text = " ".join(_WORD.findall(answer.lower()))
-    found = []
+    matched = []
     for point in rubric:
         hit = None
         for syn in point.synonyms:
-            for m in _pattern(syn).finditer(text):
-                before = text[max(0, m.start() - 25): m.start()].split()[-3:]
+            for at in found(text, syn):
+                before = text[max(0, at - 25): at].split()[-3:]
                 if not any(w in NEGATIONS for w in before):
                     hit = syn
                     break
             if hit:
                 break
-        found.append((point, hit))
-    return found
+        matched.append((point, hit))
+    return matched
 
 
 def suggested_points(answer: str, rubric, max_points: float) -> float:
