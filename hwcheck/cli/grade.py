@@ -42,26 +42,28 @@ def grade(targets: Sequence[str], problems: Optional[Path] = None, fmt: str = "t
     if FORMATS[fmt].single and len(files) > 1:
         raise HwcheckError(f"--format {fmt} grades one submission; got {len(files)} files",
                            hint="run once per submission, or use --format json or csv")
-    catalog = load_catalog(problems)
-    if only is not None:
-        catalog.get(only)  # an unknown id is refused with every known one
-    # Only a JSON report keeps the fingerprints a regrade compares; --against compares them.
-    grader = Grader(catalog.specs, only=only,
-                    fingerprints=fmt == "json" or against is not None)
+    def make_grader():
+        catalog = load_catalog(problems)
+        if only is not None:
+            catalog.get(only)  # an unknown id is refused with every known one
+        # Only a JSON report keeps the fingerprints a regrade compares; --against does too.
+        return Grader(catalog.specs, only=only,
+                      fingerprints=fmt == "json" or against is not None)
+
+    grader = None
     # (a target refused by the walk, such as a folder named answers.yaml, is its own entry)
     if len(files) == 1 and getattr(files[0], "path", files[0]) == Path(targets[0]):
-        # One file is graded in this process under a worker's limits (grading.guard); if
-        # it cannot be graded at all, that is exit 2 with its one-line error. A machine
-        # format still gets its report (Gradescope shows the student the error row
-        # instead of "autograder failed").
-        from hwcheck.grading.guard import grade_alone
-
-        submissions = [grade_alone(grader, files[0], batch.Limits(), identity=who[0])]
+        # One file is graded under a worker's limits (grading.guard); if it cannot be
+        # graded at all, that is exit 2 with its one-line error. A machine format still
+        # gets its report (Gradescope shows the student the error row instead of
+        # "autograder failed").
+        submissions = [_grade_alone(make_grader, files[0], who[0], fmt)]
         if submissions[0].error is not None:
             if fmt != "text":
                 emit(submissions, fmt, output, hide_expected, None)
             raise HwcheckError(submissions[0].error)
     else:
+        grader = make_grader()
         submissions = grade_batch(grader, files, jobs, who)
     analysis = _analysis(grader, submissions, fmt, previous, hide_expected)
     shown = submissions
@@ -73,6 +75,48 @@ def grade(targets: Sequence[str], problems: Optional[Path] = None, fmt: str = "t
     if all(s.error is not None for s in submissions):
         return 2
     return exit_code(submissions, min_score)
+
+
+def _grade_alone(make_grader, path, who, fmt: str):
+    """One file under a worker's limits (``grading.guard``), the specs read and the keys
+    solved by ``make_grader()``'s Grader. The command line does all of it in a forked
+    child while it loads the report's renderer (``cli.overlap``); a library caller of
+    ``main`` (the tests) does it in its own process."""
+    from hwcheck.cli import failure
+    from hwcheck.grading import batch, walk
+    from hwcheck.grading.guard import grade_alone
+
+    limits = batch.Limits()
+
+    def work():
+        return grade_alone(make_grader(), path, limits, identity=who)
+
+    if not failure.one_shot:
+        return work()
+    from hwcheck.cli.overlap import overlapped
+
+    def killed(number: int):   # the kernel's own limits (grade_alone sets RLIMIT_CPU)
+        import signal
+
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        why = {"SIGXCPU": f"exceeded the CPU-time limit of {limits.cpu_seconds:g} s",
+               "SIGKILL": "was killed (out of memory, or past its CPU-time limit)"}
+        return batch._error(path, f"{walk.display(path)}: "
+                                  f"{why.get(name, f'was stopped by {name}')}")
+
+    return overlapped(work, lambda: _renderer(fmt), killed)
+
+
+def _renderer(fmt: str) -> None:
+    """Load what ``emit`` will draw the report with."""
+    import importlib
+
+    importlib.import_module(f"hwcheck.report.{FORMATS[fmt].module}")
+    if fmt == "text":
+        importlib.import_module("hwcheck.report.console")   # rich's console
 
 
 def grade_batch(grader, files, jobs, who=None):
