@@ -102,7 +102,7 @@ def _grade_alone(make_grader, path, who, fmt: str):
             name = signal.Signals(number).name
         except ValueError:
             name = f"signal {number}"
-        why = {"SIGXCPU": f"exceeded the CPU-time limit of {limits.cpu_seconds:g} s",
+        why = {"SIGXCPU": "exceeded the CPU-time limit",
                "SIGKILL": "was killed (out of memory, or past its CPU-time limit)"}
         return batch._error(path, f"{walk.display(path)}: "
                                   f"{why.get(name, f'was stopped by {name}')}")
