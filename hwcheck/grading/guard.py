@@ -58,8 +58,10 @@ def grade_alone(grader, path, limits, **options):
     """One answers file graded in this process, under a worker's limits (``batch.Limits``);
     ``options`` go to ``batch.grade_one`` as they would in a worker.
 
-    ``hwcheck grade FILE`` is the student's loop: forking a worker and solving every key
-    for it cost more than the grading. The limits are the worker's, set here instead:
+    ``hwcheck grade FILE`` is the student's loop: a batch's pool, which solves every key
+    before it forks, cost more than the grading. The command calls this in a plain forked
+    child instead (``cli.overlap``), and the Python API in its own process; either way the
+    limits are the worker's, set here:
     CPU time by the same interval timer (``batch.grade_one``), with the kernel's RLIMIT_CPU
     a few seconds later for C code that never returns to Python; memory by RLIMIT_AS over
     what this process already uses; the wall clock (reading a FIFO, a sleep in C) by
